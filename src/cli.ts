@@ -1,0 +1,182 @@
+#!/usr/bin/env node
+/**
+ * hintsim: the command line. Exit codes: 0 clean, 1 violations found (for `hunt`: none
+ * found), 2 bad input (one line naming the flag and what is accepted; nothing runs).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { WORKLOADS, findWorkload } from '../workloads/index.js';
+import {
+  DEFAULTS, UsageError, parseChoice, parseIntFlag, parseNumberFlag, parseSize, validate, type RunOptions,
+} from './machine/config.js';
+import { runMachine, type RunResult } from './machine/run.js';
+import { DEBUG_FAULTS } from './shared/debug.js';
+import { RACES } from './shared/races.js';
+import { computeStates, statesDot } from './machine/states.js';
+import { formatRunHuman, progressReporter, replayCommand } from './machine/report_text.js';
+import { runBench, formatBench } from './machine/bench.js';
+
+function collectOpt(value: string, prev: Record<string, string>): Record<string, string> {
+  const m = /^([a-z_]+)=(.+)$/.exec(value);
+  if (!m) throw new UsageError(`--opt: '${value}' is not key=value (e.g. --opt fill=40)`);
+  return { ...prev, [m[1]]: m[2] };
+}
+
+interface RawRunFlags {
+  cpus?: string; mem?: string; hostMem?: string; seconds?: string; ops?: string; seed?: string;
+  mode?: string; strategy?: string; depth?: string; hinting?: string; batch?: boolean; unfix?: string;
+  debugFault?: string; pcpHigh?: string; pcpBatch?: string; watchdogMs?: string; opt?: Record<string, string>;
+  json?: boolean;
+}
+
+export function buildRunOptions(workload: string | undefined, f: RawRunFlags): RunOptions {
+  const o: RunOptions = { ...DEFAULTS, workloadOptions: {} };
+  o.workload = workload ?? DEFAULTS.workload;
+  const w = findWorkload(o.workload);
+  if (!w) throw new UsageError(`unknown workload '${o.workload}'; accepted: ${WORKLOADS.map((x) => x.name).join(', ')}`);
+  if (f.cpus !== undefined) o.cpus = parseIntFlag('--cpus', f.cpus, 1, 16);
+  if (f.mem !== undefined) o.memBytes = parseSize('--mem', f.mem);
+  if (f.hostMem !== undefined) o.hostMemBytes = parseSize('--host-mem', f.hostMem);
+  if (f.seconds !== undefined) o.seconds = parseNumberFlag('--seconds', f.seconds, 0.01, 86400);
+  if (f.ops !== undefined) o.ops = parseIntFlag('--ops', f.ops, 1, 1e12);
+  if (f.seed !== undefined) o.seed = parseIntFlag('--seed', f.seed, 0, 0x7fffffff);
+  if (f.mode !== undefined) o.mode = parseChoice('--mode', f.mode, ['threads', 'sim'] as const);
+  if (o.mode === 'sim') throw new UsageError('--mode: sim is not built yet; accepted: threads');
+  if (f.strategy !== undefined) o.strategy = parseChoice('--strategy', f.strategy, ['pct', 'random'] as const);
+  if (f.depth !== undefined) o.depth = parseIntFlag('--depth', f.depth, 1, 64);
+  if (f.hinting !== undefined) o.hinting = parseChoice('--hinting', f.hinting, ['off', 'unused'] as const);
+  if (f.batch === false) o.batch = false;
+  if (f.unfix !== undefined) {
+    const ids = f.unfix.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const id of ids) {
+      if (!RACES.some((r) => r.id === id)) {
+        throw new UsageError(`--unfix: unknown race id '${id}'; accepted: ${RACES.length ? RACES.map((r) => r.id).join(', ') : '(no race toggles are modelled yet)'}`);
+      }
+    }
+    o.unfix = ids;
+  }
+  if (f.debugFault !== undefined) {
+    const ids = f.debugFault.split(',').map((s) => s.trim()).filter(Boolean);
+    for (const id of ids) parseChoice('--debug-fault', id, Object.keys(DEBUG_FAULTS));
+    o.debugFaults = ids;
+  }
+  if (f.pcpHigh !== undefined) o.pcpHigh = parseIntFlag('--pcp-high', f.pcpHigh, 1, 4096);
+  if (f.pcpBatch !== undefined) o.pcpBatch = parseIntFlag('--pcp-batch', f.pcpBatch, 1, 512);
+  if (f.watchdogMs !== undefined) o.watchdogMs = parseIntFlag('--watchdog-ms', f.watchdogMs, 50, 600000);
+  for (const [k, val] of Object.entries(f.opt ?? {})) {
+    const spec = w.options.find((x) => x.name === k);
+    if (!spec) throw new UsageError(`--opt: workload ${w.name} has no option '${k}'; accepted: ${w.options.map((x) => x.name).join(', ')}`);
+    o.workloadOptions[k] = parseNumberFlag(`--opt ${k}`, val, spec.min, spec.max);
+  }
+  validate(o);
+  return o;
+}
+
+function addRunFlags(c: Command): Command {
+  return c
+    .option('--cpus <n>', 'guest CPUs (worker threads), 1..16', String(DEFAULTS.cpus))
+    .option('--mem <size>', 'guest memory, 256K..512M (4 KiB frames)', '64M')
+    .option('--host-mem <size>', 'host memory budget for the guest (default: half of --mem)')
+    .option('--seconds <s>', `run for this long (default ${3} s unless --ops is given)`)
+    .option('--ops <n>', 'run this many workload operations in total, split over the CPUs')
+    .option('--seed <n>', 'seed for every random choice', String(DEFAULTS.seed))
+    .option('--mode <mode>', 'threads (real parallel workers)', 'threads')
+    .option('--hinting <mode>', 'off (blind host baseline) | unused (free pages hinted unused)', DEFAULTS.hinting)
+    .option('--no-batch', 'issue one ESSA per page instead of batched host calls at the pcp<->buddy boundary')
+    .option('--unfix <ids>', 'comma-separated race ids whose fix is switched off (see `hintsim races`)')
+    .option('--opt <key=value>', 'workload option (repeatable; see `hintsim workloads`)', collectOpt, {})
+    .option('--pcp-high <n>', 'per-CPU hot list high watermark (default 6 x batch)')
+    .option('--pcp-batch <n>', 'pages moved per pcp refill/drain (default from memory size, like zone_batchsize)')
+    .option('--watchdog-ms <ms>', 'liveness: a CPU with no progress for this long is a violation', String(DEFAULTS.watchdogMs))
+    .addOption(new Option('--debug-fault <names>', `plant a bug to prove an oracle fires: ${Object.keys(DEBUG_FAULTS).join(', ')}`).hideHelp())
+    .option('--json', 'print one JSON object instead of the summary');
+}
+
+async function cmdRun(workload: string | undefined, flags: RawRunFlags): Promise<number> {
+  const o = buildRunOptions(workload, flags);
+  const progress = !flags.json && process.stderr.isTTY ? progressReporter() : null;
+  let r: RunResult;
+  try {
+    r = await runMachine(o, progress ? { onProgress: progress.update } : {});
+  } finally {
+    progress?.stop();
+  }
+  if (flags.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  else process.stdout.write(formatRunHuman(r, replayCommand(o)));
+  return r.violations.length > 0 ? 1 : 0;
+}
+
+function main(argv: string[]): Promise<number> {
+  const program = new Command();
+  let code = 0;
+  program
+    .name('hintsim')
+    .description('Simulator of guest page hinting (s390 ESSA / CMMA): guest CPUs as worker threads over one shared\n' +
+      'memory, a host that reclaims, discards and pages out, and oracles that name the invariant that broke.')
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') });
+
+  addRunFlags(program.command('run [workload]')
+    .description(`run a workload (default ${DEFAULTS.workload}) and report counters and violations`))
+    .action(async (wl: string | undefined, flags: RawRunFlags) => { code = await cmdRun(wl, flags); });
+
+  program.command('workloads').description('list the workloads and their options')
+    .option('--json', 'machine-readable')
+    .action((f: { json?: boolean }) => {
+      if (f.json) { process.stdout.write(JSON.stringify(WORKLOADS.map((w) => ({ name: w.name, description: w.description, options: w.options, oracles: w.oracles })), null, 2) + '\n'); return; }
+      for (const w of WORKLOADS) {
+        process.stdout.write(`${w.name}\n  ${w.description}\n  oracles: ${w.oracles.join(', ')}\n`);
+        for (const op of w.options) process.stdout.write(`  --opt ${op.name}=N   ${op.description} (default ${op.default}, ${op.min}..${op.max})\n`);
+      }
+    });
+
+  program.command('races').description('list the race catalogue (fix toggles for --unfix)')
+    .option('--json', 'machine-readable')
+    .action((f: { json?: boolean }) => {
+      if (f.json) { process.stdout.write(JSON.stringify(RACES, null, 2) + '\n'); return; }
+      if (RACES.length === 0) { process.stdout.write('no race toggles are modelled yet\n'); return; }
+      for (const r of RACES) process.stdout.write(`${r.id}  ${r.name}\n`);
+    });
+
+  program.command('states').description('the ESSA state machine, computed by executing the host model on scratch frames')
+    .option('--json', 'the transition tables as JSON')
+    .option('--dot', 'a Graphviz digraph')
+    .action((f: { json?: boolean; dot?: boolean }) => {
+      const s = computeStates();
+      if (f.dot) { process.stdout.write(statesDot(s)); return; }
+      if (f.json) { process.stdout.write(JSON.stringify(s, null, 2) + '\n'); return; }
+      process.stdout.write(`valid states:   ${s.valid.join(' ')}\ninvalid states: ${s.invalid.join(' ')}\n\nESSA (from x op -> to, returns old state)\n`);
+      const ops = [...new Set(s.essa.map((e) => e.op))];
+      process.stdout.write(`${'from'.padEnd(6)}${ops.map((o) => o.padEnd(26)).join('')}\n`);
+      for (const from of s.valid) {
+        process.stdout.write(from.padEnd(6) + ops.map((op) => (s.essa.find((e) => e.from === from && e.op === op)?.to ?? '-').padEnd(26)).join('') + '\n');
+      }
+      process.stdout.write('\nhost reclaim\n');
+      for (const h of s.host) process.stdout.write(`  ${h.from} --${h.action}--> ${h.to}\n`);
+      process.stdout.write('\nguest access\n');
+      for (const a of s.access) process.stdout.write(`  ${a.from} ${a.kind.padEnd(5)} ${a.outcome.padEnd(21)} -> ${a.to}\n`);
+    });
+
+  program.command('bench').description('benchmarks, each as a ratio against a baseline measured in the same run')
+    .option('--json', 'machine-readable')
+    .option('--quick', 'shorter measurements (noisier)')
+    .action(async (f: { json?: boolean; quick?: boolean }) => {
+      const b = await runBench({ quick: !!f.quick, log: f.json ? () => {} : (m) => process.stderr.write(m + '\n') });
+      process.stdout.write(f.json ? JSON.stringify(b, null, 2) + '\n' : formatBench(b));
+    });
+
+  return program.parseAsync(argv).then(() => code);
+}
+
+main(process.argv).then(
+  (code) => { process.exitCode = code; },
+  (e: unknown) => {
+    if (e instanceof UsageError) { process.stderr.write(`hintsim: ${e.message}\n`); process.exitCode = 2; return; }
+    if (e instanceof CommanderError) {
+      process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    process.stderr.write(`hintsim: internal error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    process.exitCode = 3;
+  },
+);

@@ -1,0 +1,367 @@
+/**
+ * The guest page allocator: buddy (orders 0..MAX_ORDER-1) under the zone lock, per-CPU
+ * pagesets with hot and cold lists, bulk refill (rmqueue_bulk) and drain (free_pages_bulk).
+ *
+ * Hinting (2006 "boundary" variant, hinting.md 2.1 and R25): pages on pcp lists stay S;
+ * page_set_stable is issued when pages leave the buddy and page_set_unused when they enter
+ * it, batched into one host call per bulk move, and always while the pages are private to
+ * this CPU (after unlinking on refill, before linking on drain).
+ *
+ * Lock order:
+ *   zone->lock (ZONE_LOCK)
+ *     frame lock (hw.ts, leaf)
+ * pcp lists: owner CPU only, no lock.
+ * A leading `__` means the caller holds the zone lock.
+ */
+import { describePage } from '../shared/assert.js';
+import { C } from '../shared/counters.js';
+import { CNT, ME, V } from '../shared/ctx.js';
+import { DBG_BUDDY_DOUBLE, DBG_HANG, DBG_SKIP_SET_STABLE, plant } from '../shared/debug.js';
+import { ORC_SET_STABLE, ORC_SET_UNUSED, essa, essaBatch } from '../shared/hw.js';
+import {
+  CTL_BATCH, CTL_DEBUG, CTL_HINTING, CTL_PCP_BATCH, CTL_PCP_HIGH, FREE_HEAD, FREE_NR, MAX_ORDER, NIL,
+  PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL, PG_COUNT, PG_FLAGS, PG_GEN,
+  PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, PG_MAPPING, PG_OWNER, PG_PRIVATE, ZONE_FREE_PAGES, ZONE_LOCK,
+} from '../shared/layout.js';
+import { O, report } from '../shared/oracles.js';
+import {
+  PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PG_buddy, PG_pcp,
+} from '../shared/page_flags.js';
+import { SP_REFCOUNT, STEPS, sp } from '../shared/sched.js';
+import { spinLock, spinUnlock } from '../shared/spinlock.js';
+
+export const HINTING_OFF = 0;
+export const HINTING_UNUSED = 1;
+export const HINTING_FULL = 2;
+
+let hinting = 0;
+let batched = true;
+let pcpHigh = 0;
+let pcpBatch = 0;
+let debug = 0;
+let skipArmed = false;
+let pcpBase = 0;              // Int32 index of this CPU's pcp words in V.pa
+const hintBuf = new Int32Array(1 << (MAX_ORDER - 1));
+
+/** Per-CPU setup (reads the machine configuration words). */
+export function pageAllocInit(): void {
+  hinting = V.hdr[CTL_HINTING];
+  batched = V.hdr[CTL_BATCH] !== 0;
+  pcpHigh = V.hdr[CTL_PCP_HIGH];
+  pcpBatch = V.hdr[CTL_PCP_BATCH];
+  debug = V.hdr[CTL_DEBUG];
+  skipArmed = (debug & DBG_SKIP_SET_STABLE) !== 0;
+  pcpBase = ME * PA_INTS + PCP_BASE;
+}
+
+/** Linux zone_batchsize(): about 1/1024 of the zone, at most 32, rounded to 2^n - 1. */
+export function defaultPcpBatch(nframes: number): number {
+  const b = Math.min(32, Math.max(1, Math.floor(nframes / 1024)));
+  const fls = 32 - Math.clz32(b + (b >> 1));
+  return Math.max(1, (1 << (fls - 1)) - 1);
+}
+
+export function bug(pfn: number, msg: string): void {
+  report(V, O.bug_on, pfn, ME, STEPS, `${msg}; ${describePage(V, pfn)}`);
+}
+
+function zoneLock(): void {
+  if (spinLock(V.hdr, ZONE_LOCK, ME) > 0) CNT[C.zone_lock_contended]++;
+}
+function zoneUnlock(): void {
+  spinUnlock(V.hdr, ZONE_LOCK, ME, (m) => bug(0, m));
+}
+
+// ------------------------------------------------------------------ hints
+function hintRange(pfn: number, n: number, orc: number): void {
+  if (hinting === HINTING_OFF) return;
+  if (batched) {
+    for (let i = 0; i < n; i++) hintBuf[i] = pfn + i;
+    essaBatch(hintBuf, n, orc, null);
+  } else {
+    for (let i = 0; i < n; i++) essa(pfn + i, orc);
+  }
+}
+
+/** page_set_stable for the n pfns in hintBuf[0..n). */
+function hintBuffer(n: number, orc: number): void {
+  if (hinting === HINTING_OFF || n === 0) return;
+  if (batched) essaBatch(hintBuf, n, orc, null);
+  else for (let i = 0; i < n; i++) essa(hintBuf[i], orc);
+}
+
+// ------------------------------------------------------------------ buddy (zone lock held)
+function listAdd(headIdx: number, pfn: number): void {
+  const p = V.page;
+  const head = V.hdr[headIdx];
+  p[pfn * PAGE_WORDS + PG_LRU_NEXT] = head;
+  p[pfn * PAGE_WORDS + PG_LRU_PREV] = NIL;
+  if (head !== NIL) p[head * PAGE_WORDS + PG_LRU_PREV] = pfn;
+  V.hdr[headIdx] = pfn;
+}
+
+function listDel(headIdx: number, pfn: number): void {
+  const p = V.page;
+  const b = pfn * PAGE_WORDS;
+  const next = p[b + PG_LRU_NEXT];
+  const prev = p[b + PG_LRU_PREV];
+  if (prev === NIL) V.hdr[headIdx] = next;
+  else p[prev * PAGE_WORDS + PG_LRU_NEXT] = next;
+  if (next !== NIL) p[next * PAGE_WORDS + PG_LRU_PREV] = prev;
+  p[b + PG_LRU_NEXT] = NIL;
+  p[b + PG_LRU_PREV] = NIL;
+}
+
+function pageIsBuddy(pfn: number, order: number): boolean {
+  const b = pfn * PAGE_WORDS;
+  return (V.page[b + PG_FLAGS] & PG_buddy) !== 0 && V.page[b + PG_PRIVATE] === order;
+}
+
+/** __free_one_page: merge with free buddies and link the block. Returns false on a double free. */
+export function __free_one_page(pfn: number, order: number): boolean {
+  const p = V.page;
+  if ((p[pfn * PAGE_WORDS + PG_FLAGS] & PG_buddy) !== 0) {
+    report(V, O.buddy, pfn, ME, STEPS, `__free_one_page: double free (page already in the buddy at order ${p[pfn * PAGE_WORDS + PG_PRIVATE]}); ${describePage(V, pfn)}`);
+    return false;
+  }
+  V.hdr[ZONE_FREE_PAGES] += 1 << order;
+  while (order < MAX_ORDER - 1) {
+    const buddy = pfn ^ (1 << order);
+    if (buddy >= V.nframes || !pageIsBuddy(buddy, order)) break;
+    listDel(FREE_HEAD + order, buddy);
+    V.hdr[FREE_NR + order]--;
+    p[buddy * PAGE_WORDS + PG_FLAGS] &= ~PG_buddy; // zone lock held; no other CPU touches a buddy page's flags
+    p[buddy * PAGE_WORDS + PG_PRIVATE] = 0;
+    pfn = pfn < buddy ? pfn : buddy;
+    order++;
+  }
+  p[pfn * PAGE_WORDS + PG_FLAGS] |= PG_buddy;
+  p[pfn * PAGE_WORDS + PG_PRIVATE] = order;
+  listAdd(FREE_HEAD + order, pfn);
+  V.hdr[FREE_NR + order]++;
+  return true;
+}
+
+/** __rmqueue: take a block of `order`, splitting a larger one. Returns pfn or NIL. */
+export function __rmqueue(order: number): number {
+  const p = V.page;
+  for (let o = order; o < MAX_ORDER; o++) {
+    const pfn = V.hdr[FREE_HEAD + o];
+    if (pfn === NIL) continue;
+    listDel(FREE_HEAD + o, pfn);
+    V.hdr[FREE_NR + o]--;
+    p[pfn * PAGE_WORDS + PG_FLAGS] &= ~PG_buddy;
+    p[pfn * PAGE_WORDS + PG_PRIVATE] = 0;
+    while (o > order) { // expand(): give back the upper halves
+      o--;
+      const half = pfn + (1 << o);
+      p[half * PAGE_WORDS + PG_FLAGS] |= PG_buddy;
+      p[half * PAGE_WORDS + PG_PRIVATE] = o;
+      listAdd(FREE_HEAD + o, half);
+      V.hdr[FREE_NR + o]++;
+    }
+    V.hdr[ZONE_FREE_PAGES] -= 1 << order;
+    return pfn;
+  }
+  return NIL;
+}
+
+// ------------------------------------------------------------------ pcp lists (owner only)
+function pcpAdd(list: number, pfn: number, tail: boolean): void {
+  const p = V.page;
+  const pa = V.pa;
+  const base = pcpBase + list * PCP_STRIDE;
+  const b = pfn * PAGE_WORDS;
+  p[b + PG_FLAGS] |= PG_pcp; // the page is private to this CPU while it is on a pcp list
+  if (tail) {
+    const t = pa[base + PCP_TAIL];
+    p[b + PG_LRU_PREV] = t;
+    p[b + PG_LRU_NEXT] = NIL;
+    if (t === NIL) pa[base + PCP_HEAD] = pfn; else p[t * PAGE_WORDS + PG_LRU_NEXT] = pfn;
+    pa[base + PCP_TAIL] = pfn;
+  } else {
+    const h = pa[base + PCP_HEAD];
+    p[b + PG_LRU_NEXT] = h;
+    p[b + PG_LRU_PREV] = NIL;
+    if (h === NIL) pa[base + PCP_TAIL] = pfn; else p[h * PAGE_WORDS + PG_LRU_PREV] = pfn;
+    pa[base + PCP_HEAD] = pfn;
+  }
+  pa[base + PCP_COUNT]++;
+}
+
+function pcpTake(list: number, fromTail: boolean): number {
+  const p = V.page;
+  const pa = V.pa;
+  const base = pcpBase + list * PCP_STRIDE;
+  const pfn = fromTail ? pa[base + PCP_TAIL] : pa[base + PCP_HEAD];
+  if (pfn === NIL) return NIL;
+  const b = pfn * PAGE_WORDS;
+  const next = p[b + PG_LRU_NEXT];
+  const prev = p[b + PG_LRU_PREV];
+  if (prev === NIL) pa[base + PCP_HEAD] = next; else p[prev * PAGE_WORDS + PG_LRU_NEXT] = next;
+  if (next === NIL) pa[base + PCP_TAIL] = prev; else p[next * PAGE_WORDS + PG_LRU_PREV] = prev;
+  p[b + PG_LRU_NEXT] = NIL;
+  p[b + PG_LRU_PREV] = NIL;
+  p[b + PG_FLAGS] &= ~PG_pcp;
+  pa[base + PCP_COUNT]--;
+  return pfn;
+}
+
+/** rmqueue_bulk: move up to `count` order-0 pages from the buddy to pcp list `list`. */
+function rmqueue_bulk(list: number, count: number): number {
+  CNT[C.pcp_refills]++;
+  zoneLock();
+  let n = 0;
+  while (n < count) {
+    const pfn = __rmqueue(0);
+    if (pfn === NIL) break;
+    hintBuf[n++] = pfn;
+  }
+  zoneUnlock();
+  CNT[C.buddy_allocs] += n;
+  // The pages are private to this CPU now: hint them stable in one host call.
+  if (skipArmed && n > 1) {
+    // planted bug: the first page (the next one handed out) is not made stable
+    skipArmed = false;
+    plant(V, hintBuf[0]);
+    const first = hintBuf[0];
+    hintBuf[0] = hintBuf[n - 1];
+    hintBuffer(n - 1, ORC_SET_STABLE);
+    hintBuf[n - 1] = hintBuf[0];
+    hintBuf[0] = first;
+  } else {
+    hintBuffer(n, ORC_SET_STABLE);
+  }
+  for (let i = 0; i < n; i++) pcpAdd(list, hintBuf[i], true);
+  return n;
+}
+
+/** free_pages_bulk: give `count` pages from the cold end of pcp list `list` back to the buddy. */
+function free_pages_bulk(list: number, count: number): void {
+  CNT[C.pcp_drains]++;
+  let n = 0;
+  while (n < count) {
+    const pfn = pcpTake(list, true);
+    if (pfn === NIL) break;
+    hintBuf[n++] = pfn;
+  }
+  // Still private: hint unused before any other CPU can allocate them from the buddy.
+  hintBuffer(n, ORC_SET_UNUSED);
+  zoneLock();
+  for (let i = 0; i < n; i++) __free_one_page(hintBuf[i], 0);
+  if ((debug & DBG_BUDDY_DOUBLE) !== 0 && n > 0) { debug &= ~DBG_BUDDY_DOUBLE; plant(V, hintBuf[0]); __free_one_page(hintBuf[0], 0); }
+  zoneUnlock();
+  CNT[C.buddy_frees] += n;
+}
+
+// ------------------------------------------------------------------ allocation
+/** prep_new_page: bad-page checks, then the page gets its first reference. */
+function prep_new_page(pfn: number, order: number): boolean {
+  const p = V.page;
+  for (let i = 0; i < (1 << order); i++) {
+    const b = (pfn + i) * PAGE_WORDS;
+    if ((p[b + PG_FLAGS] & PAGE_FLAGS_CHECK_AT_PREP) !== 0 || p[b + PG_MAPCOUNT] !== -1 || p[b + PG_COUNT] !== -1) {
+      report(V, O.refcount, pfn + i, ME, STEPS, `prep_new_page: allocating a page that is in use; ${describePage(V, pfn + i)}`);
+      return false;
+    }
+  }
+  const b = pfn * PAGE_WORDS;
+  p[b + PG_GEN]++;
+  p[b + PG_OWNER] = ME;
+  p[b + PG_MAPPING] = 0;
+  // _count -1 -> 0 (page_count 1). Atomic: a racing get_page_if_present reads it.
+  Atomics.store(p, b + PG_COUNT, 0);
+  return true;
+}
+
+/** alloc_pages(order): returns the first pfn of a block, or NIL. `cold` picks the cold list. */
+export function alloc_pages(order: number, cold: boolean): number {
+  if ((debug & DBG_HANG) !== 0 && ME === 0) { zoneLock(); for (;;) { /* planted hang: never unlocks */ } }
+  let pfn: number;
+  if (order === 0) {
+    const list = cold ? 1 : 0;
+    const base = pcpBase + list * PCP_STRIDE;
+    if (V.pa[base + PCP_COUNT] === 0) rmqueue_bulk(list, pcpBatch);
+    pfn = pcpTake(list, cold);
+    if (pfn === NIL) { CNT[C.alloc_failures]++; return NIL; }
+    CNT[C.pcp_hits]++;
+  } else {
+    zoneLock();
+    pfn = __rmqueue(order);
+    zoneUnlock();
+    if (pfn === NIL) { CNT[C.alloc_failures]++; return NIL; }
+    CNT[C.buddy_allocs]++;
+    hintRange(pfn, 1 << order, ORC_SET_STABLE);
+  }
+  if (!prep_new_page(pfn, order)) return NIL;
+  CNT[C.allocs]++;
+  return pfn;
+}
+
+/** free_pages_check: a page being freed must not be mapped or carry state flags. */
+function free_pages_check(pfn: number): boolean {
+  const b = pfn * PAGE_WORDS;
+  const f = V.page[b + PG_FLAGS];
+  if (V.page[b + PG_MAPCOUNT] !== -1 || (f & PAGE_FLAGS_CHECK_AT_FREE) !== 0) {
+    report(V, O.buddy, pfn, ME, STEPS, `free_pages_check: freeing a page that is ${(f & PG_buddy) ? 'already free' : V.page[b + PG_MAPCOUNT] !== -1 ? 'mapped' : 'in use'}; ${describePage(V, pfn)}`);
+    return false;
+  }
+  return true;
+}
+
+/** free_hot_cold_page: an order-0 page goes to this CPU's pcp list (drain past `high`). */
+export function free_hot_cold_page(pfn: number, cold: boolean): void {
+  if (!free_pages_check(pfn)) return;
+  const list = cold ? 1 : 0;
+  pcpAdd(list, pfn, cold);
+  const base = pcpBase + list * PCP_STRIDE;
+  const high = cold ? (pcpHigh / 3) | 0 : pcpHigh;
+  if (V.pa[base + PCP_COUNT] > (high > pcpBatch ? high : pcpBatch)) free_pages_bulk(list, pcpBatch);
+}
+
+/** __free_pages_ok: a higher-order block goes straight to the buddy. */
+function __free_pages_ok(pfn: number, order: number): void {
+  for (let i = 0; i < (1 << order); i++) if (!free_pages_check(pfn + i)) return;
+  hintRange(pfn, 1 << order, ORC_SET_UNUSED); // private until linked
+  zoneLock();
+  __free_one_page(pfn, order);
+  zoneUnlock();
+  CNT[C.buddy_frees]++;
+}
+
+/**
+ * put_page_testzero with the seeds' bias: _count -1 is free; the last put takes 0 -> -1.
+ * Returns true when the caller dropped the last reference.
+ */
+export function put_page_testzero(pfn: number): boolean {
+  sp(SP_REFCOUNT, pfn);
+  // Atomics.sub is a full RMW: the final put observes every earlier put.
+  const old = Atomics.sub(V.page, pfn * PAGE_WORDS + PG_COUNT, 1);
+  if (old <= -1) {
+    report(V, O.refcount, pfn, ME, STEPS, `put_page: _count underflow (${old} -> ${old - 1}): a free page was released again; ${describePage(V, pfn)}`);
+    return false;
+  }
+  return old === 0;
+}
+
+export function get_page(pfn: number): void {
+  sp(SP_REFCOUNT, pfn);
+  const old = Atomics.add(V.page, pfn * PAGE_WORDS + PG_COUNT, 1);
+  if (old < 0) report(V, O.refcount, pfn, ME, STEPS, `get_page on a free page (_count was ${old}); ${describePage(V, pfn)}`);
+}
+
+/** __free_pages(pfn, order): drop a reference; the last one frees the block. */
+export function __free_pages(pfn: number, order: number, cold = false): void {
+  if (!put_page_testzero(pfn)) return;
+  CNT[C.frees]++;
+  if (order === 0) free_hot_cold_page(pfn, cold);
+  else __free_pages_ok(pfn, order);
+}
+
+/** Give every page on this CPU's pcp lists back to the buddy (drain_local_pages). */
+export function drain_local_pages(): void {
+  for (let list = 0; list < 2; list++) {
+    const base = pcpBase + list * PCP_STRIDE;
+    while (V.pa[base + PCP_COUNT] > 0) free_pages_bulk(list, pcpBatch);
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Boot: lay out a fresh machine buffer, write the configuration words, initialise every
+ * struct page, put all frames in the host's "stable, zero" state and hand them to the
+ * buddy allocator (with hinting, as unused: Sz -> Uz, the boot-time free_all_bootmem).
+ * Runs on the main thread before any worker starts.
+ */
+import { __free_one_page, defaultPcpBatch, pageAllocInit } from '../guest/page_alloc.js';
+import { ctxInit } from '../shared/ctx.js';
+import { DEBUG_FAULTS, type DebugFaultName } from '../shared/debug.js';
+import { ORC_SET_UNUSED, ST_Sz, essa } from '../shared/hw.js';
+import {
+  BOOT_FRAMES, DEBUG_PFN, CTL_BATCH, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
+  CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
+  PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL,
+  PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter,
+} from '../shared/layout.js';
+import { hostBudgetFrames, nframesOf, type RunOptions } from './config.js';
+import { unfixMask } from '../shared/races.js';
+
+export const HINTING_CODE = { off: 0, unused: 1, full: 2 } as const;
+
+export function bootMachine(o: RunOptions): Views {
+  const nframes = nframesOf(o);
+  const sab = allocMachineBuffer(nframes, o.cpus);
+  const v = new Views(sab, nframes, o.cpus);
+  const h = v.hdr;
+  h[CTL_STATE] = 0;
+  h[CTL_NCPUS] = o.cpus;
+  h[CTL_NFRAMES] = nframes;
+  h[CTL_HOST_BUDGET] = hostBudgetFrames(o);
+  h[CTL_HINTING] = HINTING_CODE[o.hinting];
+  h[CTL_UNFIX] = unfixMask(o.unfix);
+  let dbg = 0;
+  for (const d of o.debugFaults) dbg |= DEBUG_FAULTS[d as DebugFaultName].bit;
+  h[CTL_DEBUG] = dbg;
+  h[DEBUG_PFN] = -1;
+  h[CTL_BATCH] = o.batch ? 1 : 0;
+  h[CTL_SEED] = o.seed | 0;
+  h[CTL_MODE] = o.mode === 'sim' ? 1 : 0;
+  const batch = o.pcpBatch ?? defaultPcpBatch(nframes);
+  h[CTL_PCP_BATCH] = batch;
+  h[CTL_PCP_HIGH] = o.pcpHigh ?? 6 * batch;
+  for (let i = 0; i < MAX_ORDER; i++) { h[FREE_HEAD + i] = NIL; h[FREE_NR + i] = 0; }
+  h[ZONE_FREE_PAGES] = 0;
+  for (let p = 0; p < MAX_PARTICIPANTS; p++) {
+    for (let k = 0; k < 2; k++) {
+      const base = p * PA_INTS + PCP_BASE + k * PCP_STRIDE;
+      v.pa[base + PCP_COUNT] = 0; v.pa[base + PCP_HEAD] = NIL; v.pa[base + PCP_TAIL] = NIL;
+    }
+  }
+  for (let pfn = 0; pfn < nframes; pfn++) {
+    const b = pfn * PAGE_WORDS;
+    v.page[b + PG_COUNT] = -1;       // free, with the seeds' bias
+    v.page[b + PG_MAPCOUNT] = -1;
+    v.page[b + PG_LRU_NEXT] = NIL;
+    v.page[b + PG_LRU_PREV] = NIL;
+    v.hs[pfn] = ST_Sz;               // nothing resident yet, content logically zero
+  }
+  // The boot CPU is the host participant's slot; its counters are cleared afterwards.
+  ctxInit(v, o.cpus);
+  pageAllocInit();
+  for (let pfn = 0; pfn < nframes;) {
+    let order = MAX_ORDER - 1;
+    while ((pfn & ((1 << order) - 1)) !== 0 || pfn + (1 << order) > nframes) order--;
+    if (o.hinting !== 'off') for (let i = 0; i < (1 << order); i++) essa(pfn + i, ORC_SET_UNUSED);
+    __free_one_page(pfn, order);
+    pfn += 1 << order;
+  }
+  h[BOOT_FRAMES] = nframes;
+  for (let p = 0; p < MAX_PARTICIPANTS; p++) v.paF64.fill(0, paCounter(p, 0), paCounter(p, 0) + PA_NCOUNTERS);
+  return v;
+}

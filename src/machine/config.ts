@@ -1,0 +1,117 @@
+/**
+ * Run options: defaults, parsing of user values, and validation. Every parse error is a
+ * UsageError whose message is one line naming the flag, the bad value and what is accepted.
+ */
+import { MAX_CPUS, PAGE_SIZE } from '../shared/layout.js';
+
+export class UsageError extends Error {}
+
+export type Mode = 'threads' | 'sim';
+export type Hinting = 'off' | 'unused' | 'full';
+export type Strategy = 'pct' | 'random';
+
+export interface RunOptions {
+  workload: string;
+  cpus: number;
+  memBytes: number;
+  hostMemBytes: number | null;   // null: half of guest memory
+  seconds: number | null;
+  ops: number | null;
+  seed: number;
+  mode: Mode;
+  strategy: Strategy;
+  depth: number;
+  hinting: Hinting;
+  batch: boolean;
+  unfix: string[];
+  debugFaults: string[];
+  pcpHigh: number | null;
+  pcpBatch: number | null;
+  watchdogMs: number;
+  workloadOptions: Record<string, number>;
+}
+
+export const DEFAULTS: RunOptions = {
+  workload: 'alloc-storm',
+  cpus: 2,
+  memBytes: 64 << 20,
+  hostMemBytes: null,
+  seconds: null,
+  ops: null,
+  seed: 1,
+  mode: 'threads',
+  strategy: 'pct',
+  depth: 3,
+  hinting: 'unused',
+  batch: true,
+  unfix: [],
+  debugFaults: [],
+  pcpHigh: null,
+  pcpBatch: null,
+  watchdogMs: 5000,
+  workloadOptions: {},
+};
+
+export const DEFAULT_SECONDS = 3;
+export const MIN_MEM = 64 * PAGE_SIZE;   // 256 KiB
+export const MAX_MEM = 512 << 20;
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1 << 20, mb: 1 << 20, mib: 1 << 20, g: 1 << 30, gb: 1 << 30, gib: 1 << 30 };
+
+/** Parse "64M", "512KiB", "1g", "65536" (bytes). */
+export function parseSize(flag: string, text: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$/.exec(text);
+  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw new UsageError(`${flag}: '${text}' is not a size; use a number with an optional unit K, M or G (e.g. 64M)`);
+  }
+  const bytes = Math.round(parseFloat(m[1]) * unit);
+  if (bytes % PAGE_SIZE !== 0) throw new UsageError(`${flag}: '${text}' is not a multiple of the 4 KiB page size`);
+  return bytes;
+}
+
+export function parseIntFlag(flag: string, text: string, min: number, max: number): number {
+  if (!/^\s*\d+\s*$/.test(text)) throw new UsageError(`${flag}: '${text}' is not a whole number; accepted: ${min}..${max}`);
+  const n = Number(text);
+  if (n < min || n > max) throw new UsageError(`${flag}: ${n} is out of range; accepted: ${min}..${max}`);
+  return n;
+}
+
+export function parseNumberFlag(flag: string, text: string, min: number, max: number): number {
+  const n = Number(text);
+  if (text.trim() === '' || !Number.isFinite(n)) throw new UsageError(`${flag}: '${text}' is not a number; accepted: ${min}..${max}`);
+  if (n < min || n > max) throw new UsageError(`${flag}: ${n} is out of range; accepted: ${min}..${max}`);
+  return n;
+}
+
+export function parseChoice<T extends string>(flag: string, text: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new UsageError(`${flag}: '${text}' is not accepted; use one of ${choices.join(', ')}`);
+  }
+  return text as T;
+}
+
+export function validate(o: RunOptions): void {
+  if (o.cpus < 1 || o.cpus > MAX_CPUS) throw new UsageError(`--cpus: ${o.cpus} is out of range; accepted: 1..${MAX_CPUS}`);
+  if (o.memBytes < MIN_MEM || o.memBytes > MAX_MEM) {
+    throw new UsageError(`--mem: ${o.memBytes / 1024} KiB is out of range; accepted: 256K..512M`);
+  }
+  if (o.hostMemBytes !== null && (o.hostMemBytes < 16 * PAGE_SIZE || o.hostMemBytes > o.memBytes)) {
+    throw new UsageError(`--host-mem: must be between 64K and --mem (${o.memBytes >> 10}K)`);
+  }
+  if (o.seconds !== null && o.ops !== null) throw new UsageError('--seconds and --ops: give one of them, not both');
+}
+
+export function nframesOf(o: RunOptions): number {
+  return o.memBytes / PAGE_SIZE;
+}
+
+export function hostBudgetFrames(o: RunOptions): number {
+  return Math.floor((o.hostMemBytes ?? o.memBytes / 2) / PAGE_SIZE);
+}
+
+export function formatSize(bytes: number): string {
+  if (bytes % (1 << 30) === 0) return `${bytes / (1 << 30)}G`;
+  if (bytes % (1 << 20) === 0) return `${bytes / (1 << 20)}M`;
+  return `${bytes / 1024}K`;
+}

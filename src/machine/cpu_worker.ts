@@ -1,0 +1,64 @@
+/**
+ * A guest CPU: a worker thread that runs one workload task on the shared machine.
+ * Control while busy goes through shared words (CTL_STATE); the comlink API below is for
+ * the idle times around a run (configure, run, finish, snapshot, dump a page).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { findWorkload } from '../../workloads/index.js';
+import type { CpuTask } from '../../workloads/workload.js';
+import { pageAllocInit } from '../guest/page_alloc.js';
+import { dumpPage, type PageDump } from '../shared/assert.js';
+import { ctxInit, CNT } from '../shared/ctx.js';
+import { C } from '../shared/counters.js';
+import { CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, Views, paWord } from '../shared/layout.js';
+import { violationCount } from '../shared/oracles.js';
+
+interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number }
+const init = workerData as Init;
+const v = new Views(init.sab, init.nframes, init.ncpus);
+ctxInit(v, init.me);
+pageAllocInit();
+let task: CpuTask | null = null;
+const me = init.me;
+
+export interface CpuRunResult { ops: number; steps: number }
+
+const api = {
+  configure(workload: string, seed: number, opts: Record<string, number>): void {
+    const w = findWorkload(workload);
+    if (!w) throw new Error(`unknown workload ${workload}`);
+    task = w.createCpu(me, init.ncpus, seed, opts);
+  },
+  /** Run steps until the machine leaves the run state or `opsBudget` steps are done. */
+  run(opsBudget: number): CpuRunResult {
+    if (!task) throw new Error('run before configure');
+    const t = task;
+    const pa = v.pa;
+    const hb = paWord(me, PA_HEARTBEAT);
+    const last = paWord(me, PA_LAST_STEP);
+    Atomics.store(pa, paWord(me, PA_STATE), 1);
+    let n = 0;
+    // CTL_STATE is read with Atomics.load each step: the stop request (main or a
+    // violation report) becomes visible within one step.
+    while (n < opsBudget && Atomics.load(v.hdr, CTL_STATE) === 1) {
+      pa[last] = t.step();
+      n++;
+      Atomics.store(pa, hb, n); // watchdog reads it with Atomics.load
+    }
+    Atomics.store(pa, paWord(me, PA_STATE), 2);
+    return { ops: CNT[C.ops], steps: n };
+  },
+  /** Verify and release what the task owns (only after a clean run). */
+  finish(): number[] {
+    if (!task) return [];
+    if (violationCount(v) === 0) task.finish();
+    return task.owned();
+  },
+  dumpPage(pfn: number): PageDump {
+    return dumpPage(v, pfn);
+  },
+};
+export type CpuApi = typeof api;
+Comlink.expose(api, nodeEndpoint(parentPort!));

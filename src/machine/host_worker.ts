@@ -1,0 +1,43 @@
+/**
+ * The host: one worker playing the hypervisor's reclaim daemon. It sleeps on HOST_KICK
+ * until a guest pushes residency past the budget (or a short timeout passes), then runs
+ * a clock reclaim pass. It stops when main sets CTL_STATE to done (3).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { reclaimPass } from '../host/reclaim.js';
+import { ctxInit } from '../shared/ctx.js';
+import { CTL_HOST_BUDGET, CTL_STATE, HOST_KICK, HOST_RESIDENT, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../shared/layout.js';
+
+interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number }
+const init = workerData as Init;
+const v = new Views(init.sab, init.nframes, init.ncpus);
+ctxInit(v, init.me);
+
+const done = (): boolean => Atomics.load(v.hdr, CTL_STATE) >= 3;
+
+const api = {
+  run(): number {
+    const pa = v.pa;
+    const hb = paWord(init.me, PA_HEARTBEAT);
+    Atomics.store(pa, paWord(init.me, PA_STATE), 1);
+    let beats = 0;
+    const budget = v.hdr[CTL_HOST_BUDGET];
+    while (!done()) {
+      if (Atomics.load(v.hdr, HOST_RESIDENT) > budget) {
+        reclaimPass(done);
+      } else {
+        // Clear the kick, re-check, then sleep: a guest that raises residency after our
+        // check stores 1 and notifies, so the wait returns at once (no lost wake-up).
+        Atomics.store(v.hdr, HOST_KICK, 0);
+        if (Atomics.load(v.hdr, HOST_RESIDENT) <= budget) Atomics.wait(v.hdr, HOST_KICK, 0, 5);
+      }
+      Atomics.store(pa, hb, ++beats);
+    }
+    Atomics.store(pa, paWord(init.me, PA_STATE), 2);
+    return beats;
+  },
+};
+export type HostApi = typeof api;
+Comlink.expose(api, nodeEndpoint(parentPort!));

@@ -1,0 +1,74 @@
+/** Human-readable run summaries and the progress line. */
+import { SingleBar } from 'cli-progress';
+import { DEFAULTS, formatSize, type RunOptions } from './config.js';
+import type { Progress, RunResult } from './run.js';
+
+const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+function bytes(x: number): string {
+  if (x >= 1 << 30) return `${(x / (1 << 30)).toFixed(2)} GiB`;
+  if (x >= 1 << 20) return `${(x / (1 << 20)).toFixed(1)} MiB`;
+  if (x >= 1024) return `${(x / 1024).toFixed(0)} KiB`;
+  return `${x} B`;
+}
+
+/** The exact command that reruns these options. */
+export function replayCommand(o: RunOptions): string {
+  const parts = ['hintsim', 'run', o.workload, '--seed', String(o.seed), '--cpus', String(o.cpus)];
+  if (o.memBytes !== DEFAULTS.memBytes) parts.push('--mem', formatSize(o.memBytes));
+  if (o.hostMemBytes !== null) parts.push('--host-mem', formatSize(o.hostMemBytes));
+  if (o.ops !== null) parts.push('--ops', String(o.ops));
+  if (o.seconds !== null) parts.push('--seconds', String(o.seconds));
+  if (o.mode !== 'threads') parts.push('--mode', o.mode);
+  if (o.hinting !== DEFAULTS.hinting) parts.push('--hinting', o.hinting);
+  if (!o.batch) parts.push('--no-batch');
+  if (o.unfix.length) parts.push('--unfix', o.unfix.join(','));
+  if (o.debugFaults.length) parts.push('--debug-fault', o.debugFaults.join(','));
+  for (const [k, v] of Object.entries(o.workloadOptions)) parts.push('--opt', `${k}=${v}`);
+  return parts.join(' ');
+}
+
+export function formatRunHuman(r: RunResult, command: string): string {
+  const c = r.counters;
+  const out: string[] = [];
+  out.push(`hintsim run ${r.workload}: seed ${r.seed}, ${r.mode} mode, ${r.cpus} CPUs, ${r.mem} guest / ${r.host_mem} host budget, hinting ${r.hinting}${r.batch ? '' : ' (unbatched)'}${r.unfix.length ? `, unfixed: ${r.unfix.join(',')}` : ''}`);
+  out.push(`  ops          ${n(r.ops)} in ${r.seconds.toFixed(2)} s (${n(r.ops_per_sec)} ops/s; ${r.per_cpu.map((p) => `cpu${p.cpu} ${n(p.ops)}`).join(', ')})`);
+  out.push(`  allocator    allocs ${n(c.allocs)}, frees ${n(c.frees)}, pcp refills ${n(c.pcp_refills)}, pcp drains ${n(c.pcp_drains)}, alloc failures ${n(c.alloc_failures)}`);
+  out.push(`  hinting      ESSA calls ${n(c.essa_calls)}, batched host calls ${n(c.essa_batches)} carrying ${n(c.essa_batched_pages)} pages`);
+  out.push(`  host         page-outs ${n(c.host_pageouts)} (${bytes(c.host_swap_bytes_written)} to swap), page-ins ${n(c.host_pageins)}, unused frees ${n(c.host_frees)}, discards ${n(c.host_discards)}, zero fills ${n(c.zero_fills)}, clock scans ${n(c.host_scans)}`);
+  out.push(`  faults       discard ${n(c.discard_faults)}, addressing exceptions ${n(c.addressing_exceptions)}`);
+  out.push(`  state mix    ${Object.entries(r.state_mix).sort().map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
+  if (r.accounting) out.push(`  accounting   ${n(r.accounting.buddy)} free in the buddy + ${n(r.accounting.pcp)} on pcp lists + ${n(r.accounting.owned)} held = ${n(r.accounting.total)} frames`);
+  if (r.violations.length === 0) {
+    out.push('  violations   none');
+  } else {
+    out.push(`  violations   ${r.violations.length}`);
+    for (const v of r.violations) {
+      out.push(`    [${v.oracle}]${v.race ? ` (race ${v.race})` : ''} pfn ${v.pfn}, ${v.cpu === r.cpus ? 'host' : `cpu ${v.cpu}`}, step ${v.step}: ${v.message}`);
+    }
+    out.push(`  rerun with:  ${command}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+/** A live progress bar on stderr (only used when stderr is a terminal). */
+export function progressReporter(): { update: (p: Progress) => void; stop: () => void } {
+  const bar = new SingleBar({
+    format: '{bar} {percentage}% | {ops} ops | {rate} ops/s | violations {viol} | {left}',
+    stream: process.stderr, hideCursor: true, clearOnComplete: true,
+  });
+  let started = false;
+  return {
+    update(p: Progress) {
+      if (p.elapsedMs < 1000) return; // only for runs longer than a second
+      const total = p.totalMs ?? (p.totalOps ?? 1);
+      const value = p.totalMs !== null ? Math.min(p.elapsedMs, p.totalMs) : p.ops;
+      const payload = {
+        ops: n(p.ops), rate: n(p.ops / (p.elapsedMs / 1000)), viol: p.violations,
+        left: p.totalMs !== null ? `${Math.max(0, (p.totalMs - p.elapsedMs) / 1000).toFixed(0)} s left` : `${n(p.ops)}/${n(p.totalOps ?? 0)}`,
+      };
+      if (!started) { bar.start(total, value, payload); started = true; } else bar.update(value, payload);
+    },
+    stop() { if (started) bar.stop(); },
+  };
+}

@@ -1,0 +1,190 @@
+/**
+ * One run of the machine: boot, start the guest CPU workers and the host worker, run the
+ * workload until --seconds or --ops, stop, let each CPU verify and release what it owns,
+ * run the end-of-run oracles, and report. A watchdog turns a CPU that makes no progress
+ * into a liveness violation. Workers are always terminated.
+ */
+import { Worker } from 'node:worker_threads';
+import * as Comlink from 'comlink';
+import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
+import { findWorkload, WORKLOADS } from '../../workloads/index.js';
+import { resolveOptions } from '../../workloads/workload.js';
+import { COUNTER_NAMES, MAX_COUNTERS } from '../shared/counters.js';
+import {
+  CTL_STATE, DEBUG_PFN, HOST_KICK, PA_HEARTBEAT, PA_LAST_PFN, PA_LAST_STEP, PA_STATE, paCounter, paWord, type Views,
+} from '../shared/layout.js';
+import { O, readViolations, report, violationCount, type Violation } from '../shared/oracles.js';
+import { mix32 } from '../shared/prng.js';
+import { raceName } from '../shared/races.js';
+import { bootMachine } from './boot.js';
+import { endOfRunChecks, stateMix, type Accounting } from './checks.js';
+import { DEFAULT_SECONDS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
+import type { CpuApi } from './cpu_worker.js';
+import type { HostApi } from './host_worker.js';
+import { workerExecArgv, workerUrl } from './worker_url.js';
+
+export interface RunResult {
+  workload: string;
+  seed: number;
+  mode: string;
+  cpus: number;
+  mem: string;
+  host_mem: string;
+  hinting: string;
+  batch: boolean;
+  unfix: string[];
+  ops: number;
+  seconds: number;
+  ops_per_sec: number;
+  violations: Violation[];
+  counters: Record<string, number>;
+  per_cpu: { cpu: number; ops: number; essa_calls: number; essa_batches: number }[];
+  state_mix: Record<string, number>;
+  accounting: Accounting | null;
+  trace_hash: string;
+  /** With --debug-fault: the first pfn the planted bug acted on (-1 none). */
+  planted_pfn?: number;
+}
+
+export interface Progress { elapsedMs: number; totalMs: number | null; ops: number; totalOps: number | null; violations: number }
+
+export interface RunHooks {
+  onProgress?: (p: Progress) => void;
+  progressEveryMs?: number;
+}
+
+function sumCounters(v: Views, participants: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  COUNTER_NAMES.forEach((name, c) => {
+    let s = 0;
+    for (let p = 0; p < participants; p++) {
+      const x = v.paF64[paCounter(p, c)];
+      s = MAX_COUNTERS.has(name) ? Math.max(s, x) : s + x;
+    }
+    out[name] = s;
+  });
+  return out;
+}
+
+function liveOps(v: Views): number {
+  let s = 0;
+  for (let p = 0; p < v.ncpus; p++) s += v.paF64[paCounter(p, 0)];
+  return s;
+}
+
+/** Deterministic split of a total op budget over the CPUs. */
+export function opsShare(total: number, cpus: number, cpu: number): number {
+  return Math.floor(total / cpus) + (cpu < total % cpus ? 1 : 0);
+}
+
+export async function runMachine(o: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  validate(o);
+  const w = findWorkload(o.workload);
+  if (!w) throw new UsageError(`unknown workload '${o.workload}'; accepted: ${WORKLOADS.map((x) => x.name).join(', ')}`);
+  const wopts = resolveOptions(w, o.workloadOptions);
+  const seconds = o.ops === null ? (o.seconds ?? DEFAULT_SECONDS) : null;
+  const v = bootMachine(o);
+  const workers: Worker[] = [];
+  const crashes: string[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  let livenessFired: (() => void) | null = null;
+  const liveness = new Promise<void>((res) => { livenessFired = res; });
+  try {
+    const spawn = (name: string, me: number): Worker => {
+      const wk = new Worker(workerUrl(name), {
+        workerData: { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me },
+        execArgv: workerExecArgv,
+      });
+      wk.on('error', (e: Error) => {
+        crashes.push(`${name} ${me}: ${e.message}`);
+        report(v, O.bug_on, -1, me, 0, `worker ${name} ${me} crashed: ${e.message}`);
+        livenessFired?.();
+      });
+      workers.push(wk);
+      return wk;
+    };
+    const cpus = Array.from({ length: o.cpus }, (_, i) => Comlink.wrap<CpuApi>(nodeEndpoint(spawn('cpu_worker', i))));
+    const host = Comlink.wrap<HostApi>(nodeEndpoint(spawn('host_worker', o.cpus)));
+    await Promise.race([Promise.all(cpus.map((c) => c.configure(o.workload, o.seed, wopts))), liveness]);
+    if (crashes.length) throw new Error(`worker failed to start: ${crashes.join('; ')}`);
+
+    Atomics.store(v.hdr, CTL_STATE, 1); // run: CPUs poll it with Atomics.load
+    const t0 = performance.now();
+    const hostDone = host.run();
+    const runs = cpus.map((c, i) => c.run(o.ops === null ? Number.MAX_SAFE_INTEGER : opsShare(o.ops, o.cpus, i)));
+    if (seconds !== null) {
+      timers.push(setTimeout(() => Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2), seconds * 1000));
+    }
+    // Watchdog: a running participant whose heartbeat stands still for watchdogMs.
+    const beats = new Array<number>(o.cpus + 1).fill(-1);
+    const since = new Array<number>(o.cpus + 1).fill(performance.now());
+    timers.push(setInterval(() => {
+      const now = performance.now();
+      for (let p = 0; p <= o.cpus; p++) {
+        if (Atomics.load(v.pa, paWord(p, PA_STATE)) !== 1) { since[p] = now; continue; }
+        const hb = Atomics.load(v.pa, paWord(p, PA_HEARTBEAT));
+        if (hb !== beats[p]) { beats[p] = hb; since[p] = now; continue; }
+        if (now - since[p] > o.watchdogMs) {
+          const lines = [];
+          for (let q = 0; q <= o.cpus; q++) {
+            const who = q === o.cpus ? 'host' : `cpu ${q}`;
+            const step = q === o.cpus ? 'reclaim' : w.stepNames[v.pa[paWord(q, PA_LAST_STEP)]] ?? '?';
+            lines.push(`${who}: last step ${step}, heartbeat ${Atomics.load(v.pa, paWord(q, PA_HEARTBEAT))}, pfn ${v.pa[paWord(q, PA_LAST_PFN)]}`);
+          }
+          report(v, O.liveness, -1, p, hb, `watchdog: ${p === o.cpus ? 'the host' : `cpu ${p}`} made no progress for ${o.watchdogMs} ms (${lines.join('; ')})`);
+          livenessFired?.();
+          return;
+        }
+      }
+    }, Math.min(250, Math.max(20, o.watchdogMs / 4))));
+    if (hooks.onProgress) {
+      const every = hooks.progressEveryMs ?? 200;
+      timers.push(setInterval(() => hooks.onProgress!({
+        elapsedMs: performance.now() - t0, totalMs: seconds === null ? null : seconds * 1000,
+        ops: liveOps(v), totalOps: o.ops, violations: violationCount(v),
+      }), every));
+    }
+    let hung = false;
+    await Promise.race([Promise.all(runs), liveness.then(() => { hung = true; })]);
+    const elapsed = (performance.now() - t0) / 1000;
+    Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2);
+    let owned: number[][] = [];
+    if (!hung) {
+      const fin = Promise.all(cpus.map((c) => c.finish()));
+      await Promise.race([fin.then((x) => { owned = x; }), liveness.then(() => { hung = true; })]);
+    }
+    Atomics.store(v.hdr, CTL_STATE, 3); // done: the host loop exits
+    Atomics.store(v.hdr, HOST_KICK, 1);
+    Atomics.notify(v.hdr, HOST_KICK);
+    if (!hung) await Promise.race([hostDone, liveness.then(() => { hung = true; })]);
+    for (const t of timers) clearInterval(t);
+    timers.length = 0;
+
+    let accounting: Accounting | null = null;
+    if (!hung && violationCount(v) === 0) accounting = endOfRunChecks(v, owned, o.cpus);
+    const counters = sumCounters(v, o.cpus + 1);
+    const perCpu = Array.from({ length: o.cpus }, (_, cpu) => ({
+      cpu,
+      ops: v.paF64[paCounter(cpu, COUNTER_NAMES.indexOf('ops'))],
+      essa_calls: v.paF64[paCounter(cpu, COUNTER_NAMES.indexOf('essa_calls'))],
+      essa_batches: v.paF64[paCounter(cpu, COUNTER_NAMES.indexOf('essa_batches'))],
+    }));
+    const mix = stateMix(v);
+    let h = 0x811c9dc5 | 0;
+    for (let pfn = 0; pfn < v.nframes; pfn++) h = mix32(h, v.hs[pfn] & 0x1f);
+    for (const name of COUNTER_NAMES) h = mix32(h, counters[name] | 0);
+    const ops = counters.ops;
+    return {
+      workload: o.workload, seed: o.seed, mode: o.mode, cpus: o.cpus,
+      mem: formatSize(o.memBytes), host_mem: formatSize(hostBudgetFrames(o) * 4096),
+      hinting: o.hinting, batch: o.batch, unfix: o.unfix,
+      ops, seconds: Number(elapsed.toFixed(3)), ops_per_sec: Math.round(ops / Math.max(elapsed, 1e-6)),
+      violations: readViolations(v, raceName), counters, per_cpu: perCpu, state_mix: mix, accounting,
+      trace_hash: (h >>> 0).toString(16).padStart(8, '0'),
+      ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
+    };
+  } finally {
+    for (const t of timers) clearInterval(t);
+    await Promise.all(workers.map((wk) => wk.terminate()));
+  }
+}

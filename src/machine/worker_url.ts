@@ -1,0 +1,45 @@
+/**
+ * Resolve a worker entry to something Node 20 can load in a Worker.
+ * Compiled (dist/): the sibling `<name>.js`. From source (tsx, vitest): bundle
+ * `<name>.ts` with esbuild into node_modules/.cache/hintsim/<name>.<hash>.mjs
+ * (toolchain notes section 3: Node 20 cannot load .ts in a worker).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const self = import.meta.url;
+export const fromSource = self.endsWith('.ts');
+const cache = new Map<string, URL>();
+
+export function workerUrl(name: string): URL {
+  if (!fromSource) return new URL(`./${name}.js`, self);
+  const hit = cache.get(name);
+  if (hit) return hit;
+  const entry = fileURLToPath(new URL(`./${name}.ts`, self));
+  const require = createRequire(self);
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const out = esbuild.buildSync({
+    entryPoints: [entry], bundle: true, write: false, platform: 'node', format: 'esm',
+    target: 'node20', sourcemap: 'inline', packages: 'external', logLevel: 'silent',
+  });
+  const code = out.outputFiles[0].contents;
+  const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
+  const root = join(dirname(entry), '..', '..');
+  const dir = join(root, 'node_modules', '.cache', 'hintsim');
+  const file = join(dir, `${name}.${hash}.mjs`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    const tmp = `${file}.${process.pid}.${Math.floor(Math.random() * 1e9)}.tmp`;
+    writeFileSync(tmp, code);
+    renameSync(tmp, file); // atomic: parallel test forks agree on the content-addressed name
+  }
+  const url = pathToFileURL(file);
+  cache.set(name, url);
+  return url;
+}
+
+/** Bundled workers get explicit execArgv so they do not inherit tsx or vitest flags. */
+export const workerExecArgv: string[] | undefined = fromSource ? ['--enable-source-maps'] : undefined;

@@ -1,0 +1,19 @@
+/**
+ * The running participant's context: which participant this thread is, its views and
+ * its counters. Set once per worker (or per scratch machine on the main thread) by
+ * ctxInit; hot paths read these module bindings directly.
+ */
+import { paCounter, PA_NCOUNTERS, type Views } from './layout.js';
+
+export let V: Views;
+/** Participant id: guest CPUs 0..ncpus-1, the host is ncpus. */
+export let ME = 0;
+/** This participant's counters (Float64, owner-written). */
+export let CNT: Float64Array;
+
+export function ctxInit(views: Views, me: number): void {
+  V = views;
+  ME = me;
+  const base = paCounter(me, 0);
+  CNT = views.paF64.subarray(base, base + PA_NCOUNTERS);
+}

@@ -1,0 +1,162 @@
+/**
+ * The machine's shared memory: one SharedArrayBuffer, every word at a named offset.
+ *
+ *   [ header | participant areas | mem_map | host state | frames | host swap ]
+ *
+ * Writer disciplines (who may store to a word) are written next to each constant:
+ *  - "main"        the main thread, only while no worker runs (before `run`, after stop)
+ *  - "owner"       the participant that owns the area; plain stores; others read only
+ *                  after the stop handshake on CTL_STATE (Atomics), or tolerate staleness
+ *  - "atomic"      any participant, only with Atomics.* (the comment says which op)
+ *  - "zone lock"   any guest CPU holding ZONE_LOCK (Atomics lock; its release is the fence)
+ *  - "frame lock"  whoever holds HS_LOCK in the frame's host state word
+ */
+
+export const PAGE_SIZE = 4096;
+export const PAGE_INTS = PAGE_SIZE / 4;          // 1024 Int32 words per frame
+export const MAX_ORDER = 11;                      // buddy orders 0..10
+export const MAX_CPUS = 16;
+export const MAX_PARTICIPANTS = MAX_CPUS + 1;     // guest CPUs + the host
+export const NIL = -1;                            // list terminator (pfn)
+
+// ---------------------------------------------------------------- header (Int32 words)
+export const CTL_STATE = 0;        // atomic: 0 boot, 1 run, 2 stop requested, 3 done. main stores, all load
+export const CTL_NCPUS = 1;        // main
+export const CTL_NFRAMES = 2;      // main
+export const CTL_HOST_BUDGET = 3;  // main: host-resident frames allowed
+export const CTL_HINTING = 4;      // main: 0 off, 1 unused, 2 full
+export const CTL_UNFIX = 5;        // main: bitmask of fixes switched off (races.ts)
+export const CTL_DEBUG = 6;        // main: bitmask of planted bugs (debug.ts), tests only
+export const CTL_BATCH = 7;        // main: 1 = batched hinting at the pcp<->buddy boundary
+export const CTL_SEED = 8;         // main
+export const CTL_MODE = 9;         // main: 0 threads, 1 sim
+export const CTL_PCP_HIGH = 10;    // main
+export const CTL_PCP_BATCH = 11;   // main
+export const ZONE_LOCK = 12;       // atomic: spinlock word, 0 free, cpu+1 when held (CAS acquire, store release)
+export const HOST_RESIDENT = 13;   // atomic add: frames whose content is r (any participant under the frame lock)
+export const HOST_HAND = 14;       // owner (host): clock hand
+export const HOST_KICK = 15;       // atomic: guests store 1 + notify when resident > budget; host waits on it
+export const VIOL_COUNT = 16;      // atomic add: number of violations reported (records beyond VIOL_MAX dropped)
+export const VIOL_LOCK = 17;       // atomic: spinlock for writing a violation record
+export const STEP = 18;            // atomic add: global step counter (scheduling points; sim mode counts exactly)
+export const BOOT_FRAMES = 19;     // main: frames handed to the buddy at boot
+export const DEBUG_PFN = 20;       // atomic store: pfn a planted bug (debug.ts) acted on first, -1 none
+export const FREE_HEAD = 24;       // zone lock: FREE_HEAD + order -> first pfn of the order's free list
+export const FREE_NR = FREE_HEAD + MAX_ORDER;  // zone lock: nr_free blocks per order
+export const ZONE_FREE_PAGES = FREE_NR + MAX_ORDER; // zone lock: free pages in the buddy
+export const SIM_BASE = 64;        // sim-mode scheduler words (sched.ts), 64 words
+export const SIM_WORDS = 64;
+export const VIOL_BASE = SIM_BASE + SIM_WORDS; // violation records
+export const VIOL_MAX = 16;
+export const VIOL_REC_WORDS = 8 + 64;          // 8 ints + 256 bytes of UTF-8 message
+export const HEADER_INTS = VIOL_BASE + VIOL_MAX * VIOL_REC_WORDS;
+
+// violation record fields
+export const VR_RACE = 0;     // race id index + 1, 0 = unknown
+export const VR_ORACLE = 1;   // oracle index (oracles.ts)
+export const VR_PFN = 2;
+export const VR_CPU = 3;      // participant id (host = ncpus)
+export const VR_STEP = 4;
+export const VR_MSGLEN = 5;
+export const VR_MSG = 8;
+
+// ---------------------------------------------------------------- participant areas (Int32 words)
+// One area per guest CPU and one for the host (id = ncpus). Owner writes; main reads.
+export const PA_INTS = 256;
+export const PA_STATE = 0;        // atomic store by owner: 0 idle, 1 running, 2 finished, 3 waiting (lock)
+export const PA_HEARTBEAT = 1;    // atomic store by owner: progress counter for the watchdog
+export const PA_LAST_STEP = 2;    // owner: code of the last step begun (steps.ts)
+export const PA_LAST_PFN = 3;     // owner: pfn the last step worked on
+export const PA_EPOCH = 4;        // atomic store by owner: quiescent-state epoch (discard grace periods)
+export const PA_IDLE = 5;         // atomic store by owner: 1 while idle
+// pcp: per-CPU pageset, owner only (a CPU touches only its own lists; no IPI drains).
+// List k (0 hot, 1 cold) at PCP_BASE + k * PCP_STRIDE: count, head, tail (doubly linked
+// through the pages' lru words).
+export const PCP_BASE = 8;
+export const PCP_STRIDE = 4;
+export const PCP_COUNT = 0;
+export const PCP_HEAD = 1;
+export const PCP_TAIL = 2;
+export const PA_COUNTERS_F64 = 64; // Float64 counters start at Int32 word 64 (byte 256): 96 counters
+export const PA_NCOUNTERS = (PA_INTS - PA_COUNTERS_F64) / 2;
+
+// ---------------------------------------------------------------- struct page (Int32 words)
+export const PAGE_WORDS = 16;
+export const PG_FLAGS = 0;     // atomic or/and for bits shared with other CPUs (see page_flags.ts)
+export const PG_COUNT = 1;     // atomic: _count, free == -1, page_count() == _count + 1
+export const PG_MAPCOUNT = 2;  // atomic: _mapcount, -1 == unmapped
+export const PG_MAPPING = 3;   // owner of the page (holder of a reference)
+export const PG_INDEX = 4;
+export const PG_LRU_NEXT = 5;  // list links: buddy/pcp (zone lock or pcp owner), LRU (lru lock)
+export const PG_LRU_PREV = 6;
+export const PG_PRIVATE = 7;   // buddy: order of the block (zone lock)
+export const PG_GEN = 8;       // allocation generation, bumped by prep_new_page (allocating CPU)
+export const PG_OWNER = 9;     // debug: participant that last allocated the page (allocating CPU)
+
+// ---------------------------------------------------------------- host state word (one per frame)
+// bits 0-3: the ESSA state byte (usage << 2 | content); CHANGE and REF as in the storage key;
+// HS_LOCK serialises host reclaim, page-in/zero-fill and guest accesses of the frame.
+export const HS_STATE_MASK = 0x0f;
+export const HS_USAGE_MASK = 0x0c;
+export const HS_CONTENT_MASK = 0x03;
+export const HS_CHANGE = 0x10;
+export const HS_REF = 0x20;
+export const HS_LOCK = 0x40;
+
+export interface MachineGeometry {
+  nframes: number;
+  ncpus: number;
+}
+
+/** Byte offsets of each region for a geometry. */
+export function geometry(nframes: number, ncpus: number) {
+  const header = 0;
+  const participants = HEADER_INTS * 4;
+  const memMap = participants + MAX_PARTICIPANTS * PA_INTS * 4;
+  const hostState = memMap + nframes * PAGE_WORDS * 4;
+  let frames = hostState + nframes * 4;
+  frames = (frames + 4095) & ~4095;
+  const swap = frames + nframes * PAGE_SIZE;
+  const total = swap + nframes * PAGE_SIZE;
+  return { header, participants, memMap, hostState, frames, swap, total, nframes, ncpus };
+}
+
+/** Typed views over the machine buffer. Every participant builds its own from the same SAB. */
+export class Views {
+  readonly hdr: Int32Array;
+  readonly pa: Int32Array;        // all participant areas, PA_INTS each
+  readonly paF64: Float64Array;   // same bytes, counters as float64
+  readonly page: Int32Array;      // mem_map
+  readonly hs: Int32Array;        // host state words
+  readonly frame: Int32Array;     // guest frames
+  readonly swap: Int32Array;      // host swap store, one slot per frame
+  readonly nframes: number;
+  readonly ncpus: number;
+  constructor(readonly sab: SharedArrayBuffer, nframes: number, ncpus: number) {
+    const g = geometry(nframes, ncpus);
+    if (sab.byteLength < g.total) throw new Error(`machine buffer too small: ${sab.byteLength} < ${g.total}`);
+    this.hdr = new Int32Array(sab, g.header, HEADER_INTS);
+    this.pa = new Int32Array(sab, g.participants, MAX_PARTICIPANTS * PA_INTS);
+    this.paF64 = new Float64Array(sab, g.participants, (MAX_PARTICIPANTS * PA_INTS) / 2);
+    this.page = new Int32Array(sab, g.memMap, nframes * PAGE_WORDS);
+    this.hs = new Int32Array(sab, g.hostState, nframes);
+    this.frame = new Int32Array(sab, g.frames, nframes * PAGE_INTS);
+    this.swap = new Int32Array(sab, g.swap, nframes * PAGE_INTS);
+    this.nframes = nframes;
+    this.ncpus = ncpus;
+  }
+}
+
+export function allocMachineBuffer(nframes: number, ncpus: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(geometry(nframes, ncpus).total);
+}
+
+/** Int32 index of participant p's word w. */
+export function paWord(p: number, w: number): number {
+  return p * PA_INTS + w;
+}
+
+/** Float64 index of participant p's counter c. */
+export function paCounter(p: number, c: number): number {
+  return (p * PA_INTS + PA_COUNTERS_F64) / 2 + c;
+}

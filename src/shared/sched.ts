@@ -1,0 +1,51 @@
+/**
+ * Scheduling points. Every place where another participant's interleaving matters
+ * (lock acquire/release, ESSA, refcount atomics, frame access, fault entry, epoch
+ * changes) calls `sp(kind)`. In threads mode that only counts a step; in sim mode
+ * (sim.ts installs itself through `setSimHook`) it may pass the baton to another
+ * participant and wait for it to come back.
+ *
+ * The cost when no switch happens is one branch and an increment.
+ */
+export const SP_LOCK = 1;
+export const SP_UNLOCK = 2;
+export const SP_ESSA = 3;
+export const SP_REFCOUNT = 4;
+export const SP_ACCESS = 5;
+export const SP_FAULT = 6;
+export const SP_EPOCH = 7;
+export const SP_STEP = 8;
+export const SP_SPIN = 9;   // spinning on a busy word: sim mode must switch
+export const SP_HOST = 10;
+export const SP_NAMES = ['', 'lock', 'unlock', 'essa', 'refcount', 'access', 'fault', 'epoch', 'step', 'spin', 'host'];
+
+/** Local step counter of this participant (threads mode) or mirror of the global one (sim). */
+export let STEPS = 0;
+let simHook: ((kind: number, arg: number) => number) | null = null;
+
+/** Install (or remove) the sim-mode scheduler. The hook returns the global step. */
+export function setSimHook(h: ((kind: number, arg: number) => number) | null): void {
+  simHook = h;
+  STEPS = 0;
+}
+
+export function simActive(): boolean {
+  return simHook !== null;
+}
+
+export function sp(kind: number, arg: number): void {
+  if (simHook === null) { STEPS++; return; }
+  STEPS = simHook(kind, arg);
+}
+
+const spinWord = new Int32Array(new SharedArrayBuffer(4));
+/**
+ * Called once per failed attempt on a busy word. Threads mode: spin briefly, then sleep
+ * a few microseconds (on 2 cores a pure spin can starve the holder). Sim mode: yield.
+ */
+export function spinWait(attempt: number): void {
+  if (simHook !== null) { STEPS = simHook(SP_SPIN, attempt); return; }
+  if (attempt < 64) return;
+  // Nobody notifies spinWord: this is a bounded sleep, not a handoff.
+  Atomics.wait(spinWord, 0, 0, attempt < 1024 ? 0.01 : 0.2);
+}

@@ -1,0 +1,5 @@
+import { defineConfig } from 'vitest/config';
+export default defineConfig({ test: {
+  include: ['test/**/*.test.ts'], pool: 'forks', maxWorkers: 2,
+  testTimeout: 60_000, hookTimeout: 30_000, teardownTimeout: 5_000,
+  reporters: ['default', './test/summary-reporter.ts'] } });
