@@ -34,6 +34,8 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
   const w = findWorkload(o.workload);
   if (!w) throw new UsageError(`unknown workload '${o.workload}'; accepted: ${WORKLOADS.map((x) => x.name).join(', ')}`);
   if (f.cpus !== undefined) o.cpus = parseIntFlag('--cpus', f.cpus, 1, 16);
+  if (w.defaults?.memBytes !== undefined) o.memBytes = w.defaults.memBytes;
+  if (w.defaults?.hinting !== undefined) o.hinting = w.defaults.hinting;
   if (f.mem !== undefined) o.memBytes = parseSize('--mem', f.mem);
   if (f.hostMem !== undefined) o.hostMemBytes = parseSize('--host-mem', f.hostMem);
   if (f.seconds !== undefined) o.seconds = parseNumberFlag('--seconds', f.seconds, 0.01, 86400);
@@ -43,7 +45,7 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
   if (o.mode === 'sim') throw new UsageError('--mode: sim is not built yet; accepted: threads');
   if (f.strategy !== undefined) o.strategy = parseChoice('--strategy', f.strategy, ['pct', 'random'] as const);
   if (f.depth !== undefined) o.depth = parseIntFlag('--depth', f.depth, 1, 64);
-  if (f.hinting !== undefined) o.hinting = parseChoice('--hinting', f.hinting, ['off', 'unused'] as const);
+  if (f.hinting !== undefined) o.hinting = parseChoice('--hinting', f.hinting, ['off', 'unused', 'full'] as const);
   if (f.batch === false) o.batch = false;
   if (f.unfix !== undefined) {
     const ids = f.unfix.split(',').map((s) => s.trim()).filter(Boolean);
@@ -74,13 +76,13 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
 function addRunFlags(c: Command): Command {
   return c
     .option('--cpus <n>', 'guest CPUs (worker threads), 1..16', String(DEFAULTS.cpus))
-    .option('--mem <size>', 'guest memory, 256K..512M (4 KiB frames)', '64M')
+    .option('--mem <size>', 'guest memory, 256K..512M (4 KiB frames; default 64M, or the workload\'s own)')
     .option('--host-mem <size>', 'host memory budget for the guest (default: half of --mem)')
     .option('--seconds <s>', `run for this long (default ${3} s unless --ops is given)`)
     .option('--ops <n>', 'run this many workload operations in total, split over the CPUs')
     .option('--seed <n>', 'seed for every random choice', String(DEFAULTS.seed))
     .option('--mode <mode>', 'threads (real parallel workers)', 'threads')
-    .option('--hinting <mode>', 'off (blind host baseline) | unused (free pages hinted unused)', DEFAULTS.hinting)
+    .option('--hinting <mode>', 'off (blind host baseline) | unused (free pages hinted unused) | full (plus volatile page cache); default unused, or the workload\'s own')
     .option('--no-batch', 'issue one ESSA per page instead of batched host calls at the pcp<->buddy boundary')
     .option('--unfix <ids>', 'comma-separated race ids whose fix is switched off (see `hintsim races`)')
     .option('--opt <key=value>', 'workload option (repeatable; see `hintsim workloads`)', collectOpt, {})

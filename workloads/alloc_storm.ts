@@ -19,7 +19,7 @@ import type { CpuTask, Workload } from './workload.js';
 const STAMP_MAGIC = 0x5a17_0000;
 export const STEP_ALLOC = 1, STEP_FREE = 2, STEP_VERIFY = 3;
 
-class AllocStormCpu implements CpuTask {
+export class AllocStormCpu implements CpuTask {
   private readonly rng: Prng;
   private readonly pfns: Int32Array;
   private readonly orders: Int8Array;

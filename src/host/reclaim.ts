@@ -52,7 +52,10 @@ export function reclaimFrame(pfn: number, honourRef: boolean): number {
     CNT[C.host_pageouts_avoided]++;
   }
   residentAdd(-1);
-  frameUnlock(pfn, (w & ~(HS_STATE_MASK | HS_CHANGE | HS_REF)) | next);
+  // The change bit is part of the storage key: a page-out preserves it with the content
+  // (a later ORC 4 on Sp must still see a dirty page); dropped content is clean.
+  const keep = action === HX_PAGE_OUT ? (w & HS_CHANGE) : 0;
+  frameUnlock(pfn, (w & ~(HS_STATE_MASK | HS_CHANGE | HS_REF)) | next | keep);
   if (!isValidState(next)) {
     report(V, O.invalid_state, pfn, ME, STEPS, `host reclaim made ${stateName(s)} into ${stateName(next)}`);
   }

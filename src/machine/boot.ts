@@ -12,7 +12,7 @@ import {
   BOOT_FRAMES, DEBUG_PFN, CTL_BATCH, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
   CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
   PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL,
-  PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter,
+  K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter,
 } from '../shared/layout.js';
 import { hostBudgetFrames, nframesOf, type RunOptions } from './config.js';
 import { unfixMask } from '../shared/races.js';
@@ -66,6 +66,7 @@ export function bootMachine(o: RunOptions): Views {
     __free_one_page(pfn, order);
     pfn += 1 << order;
   }
+  for (const w of [K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL]) v.k[w] = NIL;
   h[BOOT_FRAMES] = nframes;
   for (let p = 0; p < MAX_PARTICIPANTS; p++) v.paF64.fill(0, paCounter(p, 0), paCounter(p, 0) + PA_NCOUNTERS);
   return v;

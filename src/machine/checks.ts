@@ -6,19 +6,19 @@
 import { describePage } from '../shared/assert.js';
 import { ESSA_USTATE_MASK, ESSA_USTATE_UNUSED, stateName } from '../shared/hw.js';
 import {
-  CTL_HINTING, FREE_HEAD, FREE_NR, HS_STATE_MASK, MAX_ORDER, NIL, PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT,
+  CTL_HINTING, K_CACHE, K_DL_GATHER, K_DL_SIGNOFF, NVP, FREE_HEAD, FREE_NR, HS_STATE_MASK, MAX_ORDER, NIL, PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT,
   PCP_HEAD, PCP_STRIDE, PG_COUNT, PG_FLAGS, PG_LRU_NEXT, PG_MAPCOUNT, PG_PRIVATE, ZONE_FREE_PAGES, type Views,
 } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
 import { PG_buddy, PG_pcp } from '../shared/page_flags.js';
 
-export interface Accounting { buddy: number; pcp: number; owned: number; total: number }
+export interface Accounting { buddy: number; pcp: number; cached: number; discard_list: number; owned: number; total: number }
 
 export function endOfRunChecks(v: Views, owned: number[][], who: number): Accounting | null {
   const n = v.nframes;
   const mark = new Uint8Array(n);
   const hinting = v.hdr[CTL_HINTING] !== 0;
-  const acc: Accounting = { buddy: 0, pcp: 0, owned: 0, total: n };
+  const acc: Accounting = { buddy: 0, pcp: 0, cached: 0, discard_list: 0, owned: 0, total: n };
   const bad = (oracle: number, pfn: number, msg: string): null => {
     report(v, oracle, pfn, who, 0, `${msg}; ${describePage(v, pfn)}`);
     return null;
@@ -69,6 +69,23 @@ export function endOfRunChecks(v: Views, owned: number[][], who: number): Accoun
       if (len !== v.pa[base + PCP_COUNT]) return bad(O.buddy, 0, `cpu ${cpu} pcp count ${v.pa[base + PCP_COUNT]} but the list has ${len}`);
     }
   }
+  for (let s = 0; s < NVP; s++) {
+    const pfn = v.k[K_CACHE + s] - 1;
+    if (pfn < 0) continue;
+    if (mark[pfn]) return bad(O.buddy, pfn, 'page cache page is also free');
+    if (v.page[pfn * PAGE_WORDS + PG_COUNT] < 0) return bad(O.refcount, pfn, 'page cache page has no reference');
+    mark[pfn] = 4;
+    acc.cached++;
+  }
+  for (const head of [K_DL_GATHER, K_DL_SIGNOFF]) {
+    let len = 0;
+    for (let pfn = v.k[head]; pfn !== NIL; pfn = v.page[pfn * PAGE_WORDS + PG_LRU_NEXT]) {
+      if (++len > n) return bad(O.buddy, pfn, 'discard list loops');
+      if (mark[pfn]) return bad(O.buddy, pfn, 'page on the discard list is also free or cached');
+      mark[pfn] = 5;
+      acc.discard_list++;
+    }
+  }
   for (const list of owned) {
     for (const pfn of list) {
       if (mark[pfn]) return bad(O.buddy, pfn, 'frame both free and held by a task');
@@ -77,7 +94,7 @@ export function endOfRunChecks(v: Views, owned: number[][], who: number): Accoun
     }
   }
   for (let pfn = 0; pfn < n; pfn++) {
-    if (!mark[pfn]) return bad(O.leak, pfn, 'frame is neither free, on a pcp list, nor held by any task');
+    if (!mark[pfn]) return bad(O.leak, pfn, 'frame is neither free, on a pcp list, cached, on the discard list, nor held by any task');
   }
   return acc;
 }

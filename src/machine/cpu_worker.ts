@@ -9,6 +9,7 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { findWorkload } from '../../workloads/index.js';
 import type { CpuTask } from '../../workloads/workload.js';
 import { pageAllocInit } from '../guest/page_alloc.js';
+import { pageStatesInit } from '../guest/page_states.js';
 import { dumpPage, type PageDump } from '../shared/assert.js';
 import { ctxInit, CNT } from '../shared/ctx.js';
 import { C } from '../shared/counters.js';
@@ -20,6 +21,7 @@ const init = workerData as Init;
 const v = new Views(init.sab, init.nframes, init.ncpus);
 ctxInit(v, init.me);
 pageAllocInit();
+pageStatesInit();
 let task: CpuTask | null = null;
 const me = init.me;
 

@@ -36,9 +36,13 @@ export function formatRunHuman(r: RunResult, command: string): string {
   out.push(`  allocator    allocs ${n(c.allocs)}, frees ${n(c.frees)}, pcp refills ${n(c.pcp_refills)}, pcp drains ${n(c.pcp_drains)}, alloc failures ${n(c.alloc_failures)}`);
   out.push(`  hinting      ESSA calls ${n(c.essa_calls)}, batched host calls ${n(c.essa_batches)} carrying ${n(c.essa_batched_pages)} pages`);
   out.push(`  host         page-outs ${n(c.host_pageouts)} (${bytes(c.host_swap_bytes_written)} to swap), page-ins ${n(c.host_pageins)}, unused frees ${n(c.host_frees)}, discards ${n(c.host_discards)}, zero fills ${n(c.zero_fills)}, clock scans ${n(c.host_scans)}`);
-  out.push(`  faults       discard ${n(c.discard_faults)}, addressing exceptions ${n(c.addressing_exceptions)}`);
+  out.push(`  faults       discard ${n(c.discard_faults)}, addressing exceptions ${n(c.addressing_exceptions)}, page faults ${n(c.faults)}`);
+  if (r.hinting === 'full') {
+    out.push(`  volatility   make_volatile ${n(c.make_volatile_ok)} of ${n(c.make_volatile_attempts)} attempts; make_stable ${n(c.make_stable_calls)} (${n(c.make_stable_failed)} found the page discarded)`);
+    out.push(`  discard      pages discarded ${n(c.pages_discarded)}, get_page_if_present refused ${n(c.get_page_if_present_refused)}, discard list adds ${n(c.discard_list_adds)} (max ${n(c.discard_list_max)}), grace periods ${n(c.grace_periods)}`);
+  }
   out.push(`  state mix    ${Object.entries(r.state_mix).sort().map(([k, v]) => `${k} ${n(v)}`).join(', ')}`);
-  if (r.accounting) out.push(`  accounting   ${n(r.accounting.buddy)} free in the buddy + ${n(r.accounting.pcp)} on pcp lists + ${n(r.accounting.owned)} held = ${n(r.accounting.total)} frames`);
+  if (r.accounting) out.push(`  accounting   ${n(r.accounting.buddy)} free in the buddy + ${n(r.accounting.pcp)} on pcp lists + ${n(r.accounting.cached)} cached + ${n(r.accounting.discard_list)} on the discard list + ${n(r.accounting.owned)} held = ${n(r.accounting.total)} frames`);
   if (r.violations.length === 0) {
     out.push('  violations   none');
   } else {

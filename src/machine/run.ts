@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { findWorkload, WORKLOADS } from '../../workloads/index.js';
 import { resolveOptions } from '../../workloads/workload.js';
-import { COUNTER_NAMES, MAX_COUNTERS } from '../shared/counters.js';
+import { ALL_COUNTER_NAMES, COUNTER_NAMES, MAX_COUNTERS } from '../shared/counters.js';
 import {
   CTL_STATE, DEBUG_PFN, HOST_KICK, PA_HEARTBEAT, PA_LAST_PFN, PA_LAST_STEP, PA_STATE, paCounter, paWord, type Views,
 } from '../shared/layout.js';
@@ -55,7 +55,7 @@ export interface RunHooks {
 
 function sumCounters(v: Views, participants: number): Record<string, number> {
   const out: Record<string, number> = {};
-  COUNTER_NAMES.forEach((name, c) => {
+  ALL_COUNTER_NAMES.forEach((name, c) => {
     let s = 0;
     for (let p = 0; p < participants; p++) {
       const x = v.paF64[paCounter(p, c)];
@@ -84,6 +84,7 @@ export async function runMachine(o: RunOptions, hooks: RunHooks = {}): Promise<R
   const wopts = resolveOptions(w, o.workloadOptions);
   const seconds = o.ops === null ? (o.seconds ?? DEFAULT_SECONDS) : null;
   const v = bootMachine(o);
+  w.setup?.(v.k, wopts);
   const workers: Worker[] = [];
   const crashes: string[] = [];
   const timers: NodeJS.Timeout[] = [];

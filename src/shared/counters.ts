@@ -52,11 +52,24 @@ export const COUNTER_NAMES = [
   'munmaps',
   'vmscan_reclaimed',
   'host_pageouts_avoided', // resident frames the host took without I/O thanks to hinting
+  'idle_stretches',
+  'discard_refaults',
+  'file_reads_checked',
+  'file_writes',
+] as const;
+
+/** Why page_make_volatile said no (one counter each, make_volatile_refused_<reason>). */
+export const REFUSAL_REASONS = [
+  'busy', 'reserved', 'dirty', 'writeback', 'locked', 'anon', 'no_mapping', 'mlocked', 'not_uptodate',
+  'private', 'discarded', 'not_lru', 'refs',
 ] as const;
 
 export type CounterName = (typeof COUNTER_NAMES)[number];
 
 export const C = Object.fromEntries(COUNTER_NAMES.map((n, i) => [n, i])) as { readonly [K in CounterName]: number };
+/** Counter slot of refusal reason r (REFUSAL_REASONS index). */
+export const C_REFUSED_BASE = COUNTER_NAMES.length;
+export const ALL_COUNTER_NAMES: readonly string[] = [...COUNTER_NAMES, ...REFUSAL_REASONS.map((r) => `make_volatile_refused_${r}`)];
 
 /** Counters that are a maximum over participants rather than a sum. */
 export const MAX_COUNTERS: ReadonlySet<string> = new Set(['discard_list_max']);

@@ -180,7 +180,8 @@ function essaLocked(pfn: number, orc: number): number {
   const fx = r >> 8;
   if (fx !== FX_NONE) applyEffect(pfn, fx);
   let nw = (w & ~HS_STATE_MASK) | next;
-  if (fx === FX_PAGE_IN || fx === FX_ZERO_FILL) nw = (nw & ~HS_CHANGE) | HS_REF;
+  if (fx === FX_ZERO_FILL || fx === FX_DROP_SWAP) nw &= ~HS_CHANGE; // fresh or dropped content is clean
+  if (fx === FX_PAGE_IN || fx === FX_ZERO_FILL) nw |= HS_REF;
   frameUnlock(pfn, nw);
   if (!isValidState(next)) invalid(pfn, `ESSA ${ORC_NAMES[orc]} made ${stateName(old)} into ${stateName(next)}`);
   return old;
@@ -237,14 +238,14 @@ export function hwBegin(pfn: number, write: boolean): number {
       CNT[C.discard_faults]++;
       return ACC_DISCARD_FAULT;
     }
-    if (s === ST_Sz) { applyEffect(pfn, FX_ZERO_FILL); outcome = ACC_ZERO_FILL; }
-    else if (s === ST_Sp) { applyEffect(pfn, FX_PAGE_IN); outcome = ACC_PAGE_IN; }
+    if (s === ST_Sz) { applyEffect(pfn, FX_ZERO_FILL); outcome = ACC_ZERO_FILL; nw &= ~HS_CHANGE; }
+    else if (s === ST_Sp) { applyEffect(pfn, FX_PAGE_IN); outcome = ACC_PAGE_IN; } // change bit kept
     else {
       frameUnlock(pfn, w);
       invalid(pfn, `access to frame in invalid state ${stateName(s)}`);
       return ACC_ADDRESSING;
     }
-    nw = (nw & ~(HS_STATE_MASK | HS_CHANGE)) | ST_Sr;
+    nw = (nw & ~HS_STATE_MASK) | ST_Sr;
   }
   nw |= HS_REF | HS_LOCK;
   if (write) nw |= HS_CHANGE;
@@ -265,3 +266,14 @@ export function peekState(pfn: number): number {
 }
 
 export const PAGE_BYTES = PAGE_SIZE;
+
+/** page_test_dirty: the frame's change bit (storage key), read without side effects. */
+export function pageTestDirty(pfn: number): boolean {
+  return (Atomics.load(V.hs, pfn) & HS_CHANGE) !== 0;
+}
+
+/** page_clear_dirty: reset the change bit (SSKE), under the frame lock. */
+export function pageClearDirty(pfn: number): void {
+  const w = frameLock(pfn);
+  frameUnlock(pfn, w & ~HS_CHANGE);
+}

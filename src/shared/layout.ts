@@ -103,6 +103,39 @@ export const HS_CHANGE = 0x10;
 export const HS_REF = 0x20;
 export const HS_LOCK = 0x40;
 
+// ---------------------------------------------------------------- guest kernel area (Int32 words)
+// Page cache, page tables, LRU and discard lists of the guest kernel. Locks are spinlocks
+// (spinlock.ts); each word names the lock that protects it.
+export const NFILES = 8;
+export const FILE_PAGES = 128;                    // max pages per file
+export const NVP = NFILES * FILE_PAGES;           // ptes per task: file f, index i at f * FILE_PAGES + i
+export const K_CACHE = 0;                         // tree lock of the file: pfn + 1 of (file, index), 0 = none
+export const K_CUR_VER = K_CACHE + NVP;           // page lock: latest written version of (file, index)
+export const K_DISK_VER = K_CUR_VER + NVP;        // page lock: version on disk
+export const K_TREE_LOCK = K_DISK_VER + NVP;      // atomic: spinlock per file (mapping->tree_lock)
+export const K_FILE_SIZE = K_TREE_LOCK + NFILES;  // main: pages per file
+export const K_MLOCKED = K_FILE_SIZE + NFILES;    // atomic: mapping->mlocked (sticky)
+export const K_PTL = K_MLOCKED + NFILES;          // atomic: page-table lock per task
+export const K_VMA = K_PTL + MAX_CPUS;            // pte lock of the task: per (task, file) 4 words
+export const VMA_WORDS = 4;
+export const VMA_FLAGS = 0;                       // 1 mapped, 2 writable
+export const VMA_START = 1;                       // first file index mapped
+export const VMA_END = 2;                         // one past the last
+export const K_PTE = K_VMA + MAX_CPUS * NFILES * VMA_WORDS; // pte lock of the task: pfn + 1 | PTE_WRITE
+export const PTE_WRITE = 1 << 30;
+export const PTE_PFN_MASK = (1 << 30) - 1;
+export const K_LRU_LOCK = K_PTE + MAX_CPUS * NVP; // atomic: zone->lru_lock
+export const K_LRU_HEAD = K_LRU_LOCK + 1;         // lru lock: LRU list, most recent at head
+export const K_LRU_TAIL = K_LRU_HEAD + 1;
+export const K_LRU_COUNT = K_LRU_TAIL + 1;
+export const K_DL_LOCK = K_LRU_COUNT + 1;         // atomic: discard list lock
+export const K_DL_GATHER = K_DL_LOCK + 1;         // dl lock: gather list head (linked through lru words)
+export const K_DL_GATHER_N = K_DL_GATHER + 1;
+export const K_DL_SIGNOFF = K_DL_GATHER_N + 1;    // dl lock: sign-off list head
+export const K_DL_SIGNOFF_N = K_DL_SIGNOFF + 1;
+export const K_DL_MASK = K_DL_SIGNOFF_N + 1;      // atomic and: CPUs still to pass a quiescent point
+export const K_WORDS = K_DL_MASK + 8;
+
 export interface MachineGeometry {
   nframes: number;
   ncpus: number;
@@ -117,8 +150,9 @@ export function geometry(nframes: number, ncpus: number) {
   let frames = hostState + nframes * 4;
   frames = (frames + 4095) & ~4095;
   const swap = frames + nframes * PAGE_SIZE;
-  const total = swap + nframes * PAGE_SIZE;
-  return { header, participants, memMap, hostState, frames, swap, total, nframes, ncpus };
+  const kernel = swap + nframes * PAGE_SIZE;
+  const total = kernel + K_WORDS * 4;
+  return { header, participants, memMap, hostState, frames, swap, kernel, total, nframes, ncpus };
 }
 
 /** Typed views over the machine buffer. Every participant builds its own from the same SAB. */
@@ -130,6 +164,7 @@ export class Views {
   readonly hs: Int32Array;        // host state words
   readonly frame: Int32Array;     // guest frames
   readonly swap: Int32Array;      // host swap store, one slot per frame
+  readonly k: Int32Array;         // guest kernel area (K_*)
   readonly nframes: number;
   readonly ncpus: number;
   constructor(readonly sab: SharedArrayBuffer, nframes: number, ncpus: number) {
@@ -142,6 +177,7 @@ export class Views {
     this.hs = new Int32Array(sab, g.hostState, nframes);
     this.frame = new Int32Array(sab, g.frames, nframes * PAGE_INTS);
     this.swap = new Int32Array(sab, g.swap, nframes * PAGE_INTS);
+    this.k = new Int32Array(sab, g.kernel, K_WORDS);
     this.nframes = nframes;
     this.ncpus = ncpus;
   }

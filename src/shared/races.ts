@@ -1,7 +1,7 @@
 /**
  * The race catalogue: every fix of the series is on by default; `--unfix ID` turns one off.
  * Bit i of CTL_UNFIX is set when RACES[i] is unfixed. Only races whose toggle exists in
- * the model are listed (a listed id always changes behaviour).
+ * the model are listed: a listed id always changes what the guest does.
  */
 export interface RaceEntry {
   id: string;
@@ -15,7 +15,67 @@ export interface RaceEntry {
   workloadOptions?: Record<string, number>;
 }
 
-export const RACES: RaceEntry[] = [];
+export const RACES: RaceEntry[] = [
+  {
+    id: 'discard-get-page', name: 'free vs. discard: reference on a free page', catalogue: 'R1',
+    interleaving: ['host discards page P (Vz)', 'CPU A touches P through its pte: discard fault carrying only the pfn',
+      'CPU B truncates P: unmapped, removed from the cache, freed (count -1)', 'A takes a plain get_page on the free page'],
+    oracle: 'refcount', fix: 'get_page_if_present: take the reference only if _count >= 0', source: 'seed 001 (Dec 2005, get_page_if_present)',
+    workload: 'file-churn',
+  },
+  {
+    id: 'discard-grace', name: 'free vs. discard: freed page reused before the handler runs', catalogue: 'R2',
+    interleaving: ['host discards page P (Vz)', 'CPU A faults on P, not yet holding a reference',
+      'CPU B truncates and frees P straight to the buddy', 'CPU C allocates P and makes it stable',
+      'A: get_page_if_present succeeds on the reused page and discards it'],
+    oracle: 'bug_on', fix: 'discarded pages wait on the discard list until every CPU passed enabled code', source: 'seed 001 (page_hva_discarded_list), v2-v7',
+    workload: 'mixed',
+  },
+  {
+    id: 'grace-idle', name: 'idle CPUs block the discard-list grace period', catalogue: 'R4',
+    interleaving: ['CPU A goes idle for a long time', 'discarded pages are listed; the sign-off round waits for A',
+      'the discard list grows without bound while memory runs out'],
+    oracle: 'liveness', fix: 'idle CPUs count as having passed through enabled code (nohz CPUs excluded from the mask)', source: 'v5-v7 sign-off mask',
+    workload: 'file-churn', workloadOptions: { idle_pct: 30 },
+  },
+  {
+    id: 'dirty-in-transit', name: 'hardware dirty bit cleared before make_stable', catalogue: 'R19',
+    interleaving: ['CPU A wrote a P page through a writable pte (change bit set)', 'A msync: page_test_and_clear_dirty clears the change bit',
+      'host sees a clean P page and discards it (Pr -> Vz)', 'A sets PG_dirty too late: the write is lost'],
+    oracle: 'integrity', fix: 'page_test_dirty -> make_stable -> page_clear_dirty -> set_page_dirty', source: 'seed 001 (msync.c, rmap.c split)',
+    workload: 'file-churn',
+  },
+  {
+    id: 'msync-revolatile', name: 'make_volatile between make_stable and set_page_dirty', catalogue: 'R19',
+    interleaving: ['A msync: page_test_dirty, make_stable, page_clear_dirty', 'B: make_volatile finds no dirty flag and no extra reference: P again',
+      'host discards the clean P page', 'A sets PG_dirty: the data is already gone'],
+    oracle: 'integrity', fix: 'msync holds an extra reference across make_stable ... set_page_dirty', source: 'seed 001 (msync.c comment)',
+    workload: 'file-churn',
+  },
+  {
+    id: 'state-change-lock', name: 'make_volatile overtakes make_stable', catalogue: 'R6',
+    interleaving: ['B: make_volatile checks every condition (page clean, counts right)', 'A: make_stable (Sr), then sets the blocking condition and writes',
+      'B: issues ESSA set_volatile on a page that must be stable', 'host discards it: the write is lost'],
+    oracle: 'integrity', fix: 'PG_state_change bit: make_volatile trylocks around checks+ESSA, make_stable waits for it', source: 'v2 (Dec 2005)',
+    workload: 'file-churn',
+  },
+  {
+    id: 'writable-pvolatile', name: 'writable mapped page made volatile instead of potentially volatile', catalogue: 'R20',
+    interleaving: ['page P is mapped writable', 'make_volatile issues set_volatile (V) instead of set_pvolatile (P)',
+      'A writes P through its pte', 'host discards Vr without looking at the change bit: the write is lost'],
+    oracle: 'integrity', fix: 'PG_writable: writable mappings make pages P, read-only ones V', source: 'seed 000 (Mar 2008), v2 writable-pte patch',
+    workload: 'file-churn',
+  },
+  {
+    id: 'discard-vs-map', name: 'fault maps a page that is being discarded', catalogue: 'R12',
+    interleaving: ['A: minor fault finds P in the page cache (no stabilisation)', 'B: discard handler unmaps every pte of P and removes it from the cache',
+      'A installs its pte afterwards: a mapped page that is in no cache'],
+    oracle: 'bug_on', fix: 'recheck PageDiscarded under the pte lock before installing the pte', source: 'v2, v5-v7 minor-fault patch',
+    workload: 'file-churn',
+  },
+];
+
+export const RACE_BIT: Record<string, number> = Object.fromEntries(RACES.map((r, i) => [r.id, 1 << i]));
 
 export function raceIndex(id: string): number {
   return RACES.findIndex((r) => r.id === id);

@@ -1,0 +1,272 @@
+/**
+ * The page cache and the disk. A file page's content is a pure function of (file, index,
+ * version): a stamp in its first words and a check word at the end, so every read can be
+ * verified. K_CUR_VER holds the latest version written to memory, K_DISK_VER the one on
+ * disk (written back). Writes and truncation of a page are done by its owner CPU only
+ * (index % ncpus), so versions of one page are totally ordered.
+ */
+import { describePage } from '../shared/assert.js';
+import { C } from '../shared/counters.js';
+import { CNT, ME, V } from '../shared/ctx.js';
+import { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, essa, hwBegin, hwEnd, pageClearDirty } from '../shared/hw.js';
+import {
+  FILE_PAGES, K_CACHE, K_DISK_VER, K_LRU_COUNT, K_LRU_HEAD, K_LRU_LOCK, K_LRU_TAIL, K_TREE_LOCK, NIL, PAGE_INTS,
+  PAGE_WORDS, PG_INDEX, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPPING,
+} from '../shared/layout.js';
+import { O, report } from '../shared/oracles.js';
+import { PG_active, PG_discarded, PG_dirty, PG_lru, PG_uptodate, PG_writeback } from '../shared/page_flags.js';
+import { STEPS } from '../shared/sched.js';
+import { spinLock, spinUnlock } from '../shared/spinlock.js';
+import { alloc_pages, bug, get_page, put_page_testzero } from './page_alloc.js';
+const NONE = NIL;
+import {
+  clearPageFlag, free_page_final, lock_page, page_make_stable, page_make_volatile, pageFlags, setPageFlag,
+  testSetPageFlag, unlock_page, page_discard,
+} from './page_states.js';
+import { page_unmap_file } from './rmap.js';
+
+export const FILE_MAGIC = 0x0f11_0000;
+
+export function slotOf(file: number, index: number): number {
+  return file * FILE_PAGES + index;
+}
+
+/** The content stamp for (file, index, version). */
+export function stampCheck(file: number, index: number, ver: number): number {
+  return (FILE_MAGIC ^ Math.imul(file + 1, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b) ^ Math.imul(ver, 0xc2b2ae35)) | 0;
+}
+
+/** Kernel write of a stamp into a page the caller holds (locked or private). */
+export function kernelWriteStamp(pfn: number, file: number, index: number, ver: number): boolean {
+  const r = hwBegin(pfn, true);
+  if (r >= ACC_FAULT) { kernelFault(pfn, r, 'writing file data'); return false; }
+  const b = pfn * PAGE_INTS;
+  V.frame[b] = FILE_MAGIC | file;
+  V.frame[b + 1] = index;
+  V.frame[b + 2] = ver;
+  V.frame[b + PAGE_INTS - 1] = stampCheck(file, index, ver);
+  hwEnd(pfn);
+  return true;
+}
+
+/** Kernel read of a page's version (writeback). Returns -1 after reporting on a fault or bad stamp. */
+export function kernelReadVersion(pfn: number, file: number, index: number): number {
+  const r = hwBegin(pfn, false);
+  if (r >= ACC_FAULT) { kernelFault(pfn, r, 'reading file data for writeback'); return -1; }
+  const b = pfn * PAGE_INTS;
+  const ok = V.frame[b] === (FILE_MAGIC | file) && V.frame[b + 1] === index &&
+    V.frame[b + PAGE_INTS - 1] === stampCheck(file, index, V.frame[b + 2]);
+  const ver = V.frame[b + 2];
+  hwEnd(pfn);
+  if (!ok) {
+    report(V, O.integrity, pfn, ME, STEPS, `writeback: page of file ${file} index ${index} holds no valid data; ${describePage(V, pfn)}`);
+    return -1;
+  }
+  return ver;
+}
+
+function kernelFault(pfn: number, r: number, what: string): void {
+  if (r === ACC_ADDRESSING) report(V, O.use_after_free, pfn, ME, STEPS, `addressing exception in the kernel while ${what}; ${describePage(V, pfn)}`);
+  else report(V, O.bug_on, pfn, ME, STEPS, `discard fault in the kernel while ${what}: a page that must be stable was discarded; ${describePage(V, pfn)}`);
+}
+
+// ------------------------------------------------------------------ LRU
+export function lru_add(pfn: number): void {
+  spinLock(V.k, K_LRU_LOCK, ME);
+  const head = V.k[K_LRU_HEAD];
+  V.page[pfn * PAGE_WORDS + PG_LRU_NEXT] = head;
+  V.page[pfn * PAGE_WORDS + PG_LRU_PREV] = NIL;
+  if (head !== NIL) V.page[head * PAGE_WORDS + PG_LRU_PREV] = pfn; else V.k[K_LRU_TAIL] = pfn;
+  V.k[K_LRU_HEAD] = pfn;
+  V.k[K_LRU_COUNT]++;
+  setPageFlag(pfn, PG_lru);
+  spinUnlock(V.k, K_LRU_LOCK, ME, (m) => bug(pfn, m));
+}
+
+function __lru_unlink(pfn: number): void {
+  const b = pfn * PAGE_WORDS;
+  const next = V.page[b + PG_LRU_NEXT];
+  const prev = V.page[b + PG_LRU_PREV];
+  if (prev === NIL) V.k[K_LRU_HEAD] = next; else V.page[prev * PAGE_WORDS + PG_LRU_NEXT] = next;
+  if (next === NIL) V.k[K_LRU_TAIL] = prev; else V.page[next * PAGE_WORDS + PG_LRU_PREV] = prev;
+  V.page[b + PG_LRU_NEXT] = NIL;
+  V.page[b + PG_LRU_PREV] = NIL;
+  V.k[K_LRU_COUNT]--;
+}
+
+/** Take a page off the LRU if it is there (PG_lru is tested under the lru lock). */
+export function lru_del(pfn: number): void {
+  spinLock(V.k, K_LRU_LOCK, ME);
+  if ((pageFlags(pfn) & PG_lru) !== 0) {
+    clearPageFlag(pfn, PG_lru | PG_active);
+    __lru_unlink(pfn);
+  }
+  spinUnlock(V.k, K_LRU_LOCK, ME, (m) => bug(pfn, m));
+}
+
+/** Isolate up to n pages from the LRU tail into out[] (each with a reference). */
+export function isolate_lru_pages(n: number, out: Int32Array): number {
+  spinLock(V.k, K_LRU_LOCK, ME);
+  let got = 0;
+  let pfn = V.k[K_LRU_TAIL];
+  while (pfn !== NIL && got < n) {
+    const prev = V.page[pfn * PAGE_WORDS + PG_LRU_PREV];
+    if ((pageFlags(pfn) & PG_active) !== 0) {
+      clearPageFlag(pfn, PG_active); // second chance: rotate to the head
+      __lru_unlink(pfn);
+      const head = V.k[K_LRU_HEAD];
+      V.page[pfn * PAGE_WORDS + PG_LRU_NEXT] = head;
+      if (head !== NIL) V.page[head * PAGE_WORDS + PG_LRU_PREV] = pfn; else V.k[K_LRU_TAIL] = pfn;
+      V.k[K_LRU_HEAD] = pfn;
+      V.k[K_LRU_COUNT]++;
+    } else if (Atomics.load(V.page, pfn * PAGE_WORDS + 1) >= 0) {
+      get_page(pfn);
+      clearPageFlag(pfn, PG_lru);
+      __lru_unlink(pfn);
+      out[got++] = pfn;
+    }
+    pfn = prev;
+  }
+  spinUnlock(V.k, K_LRU_LOCK, ME, (m) => bug(0, m));
+  return got;
+}
+
+// ------------------------------------------------------------------ page cache
+function treeLock(file: number): void { spinLock(V.k, K_TREE_LOCK + file, ME); }
+function treeUnlock(file: number): void { spinUnlock(V.k, K_TREE_LOCK + file, ME, (m) => bug(0, m)); }
+
+/** find_get_page without stabilisation (minor faults: find_get_page_nodiscard). */
+export function find_get_page_nodiscard(file: number, index: number): number {
+  treeLock(file);
+  const p = V.k[K_CACHE + slotOf(file, index)] - 1;
+  if (p !== NONE) get_page(p); // the cache reference keeps it alive under the tree lock
+  treeUnlock(file);
+  return p;
+}
+
+/** find_get_page: a stable page or NIL; a discarded page found here is discarded and the lookup retried. */
+export function find_get_page(file: number, index: number): number {
+  for (let tries = 0; tries < 16; tries++) {
+    const p = find_get_page_nodiscard(file, index);
+    if (p === NONE) return NONE;
+    if (page_make_stable(p)) return p;
+    page_discard(p); // consumes our reference
+  }
+  bug(-1, `find_get_page: file ${file} index ${index} discarded 16 times in a row`);
+  return NONE;
+}
+
+/** add_to_page_cache: the page is new, locked, and holds our reference; the cache takes one more. */
+function add_to_page_cache(pfn: number, file: number, index: number): boolean {
+  treeLock(file);
+  const slot = K_CACHE + slotOf(file, index);
+  if (V.k[slot] !== 0) { treeUnlock(file); return false; }
+  get_page(pfn);
+  V.page[pfn * PAGE_WORDS + PG_MAPPING] = file + 1;
+  V.page[pfn * PAGE_WORDS + PG_INDEX] = index;
+  Atomics.store(V.k, slot, pfn + 1);
+  treeUnlock(file);
+  return true;
+}
+
+/**
+ * __remove_from_page_cache with the PG_discarded interlock: the page was looked up by
+ * the caller under its page lock (truncate, vmscan). Drops the cache reference.
+ * Returns false if the discard path owns the removal.
+ */
+export function remove_from_page_cache(pfn: number, expectCount: number): boolean {
+  if (testSetPageFlag(pfn, PG_discarded)) return false; // page_discard is removing it
+  if (!remove_from_page_cache_locked(pfn, expectCount)) { clearPageFlag(pfn, PG_discarded); return false; }
+  lru_del(pfn);
+  // Keep PG_discarded only if the host discarded the page: then it is parked when freed,
+  // since another CPU may be between its discard fault and get_page_if_present.
+  if (essa(pfn, ORC_GET_STATE) !== ST_Vz) clearPageFlag(pfn, PG_discarded);
+  return true;
+}
+
+/**
+ * Unlink from the tree and drop the cache reference (the "nocheck" delete). With
+ * expectCount >= 0 (vmscan's remove_mapping) the page is only removed if page_count is
+ * exactly that under the tree lock, so no lookup can take a reference meanwhile.
+ */
+export function remove_from_page_cache_locked(pfn: number, expectCount = -1): boolean {
+  const mapping = V.page[pfn * PAGE_WORDS + PG_MAPPING];
+  if (mapping === 0) { bug(pfn, 'remove_from_page_cache: page has no mapping'); return false; }
+  const file = mapping - 1;
+  const index = V.page[pfn * PAGE_WORDS + PG_INDEX];
+  treeLock(file);
+  if (expectCount >= 0 && Atomics.load(V.page, pfn * PAGE_WORDS + 1) + 1 !== expectCount) { treeUnlock(file); return false; }
+  const slot = K_CACHE + slotOf(file, index);
+  if (V.k[slot] === pfn + 1) Atomics.store(V.k, slot, 0);
+  else bug(pfn, `remove_from_page_cache: slot of file ${file} index ${index} holds pfn ${V.k[slot] - 1}`);
+  Atomics.store(V.page, pfn * PAGE_WORDS + PG_MAPPING, 0);
+  treeUnlock(file);
+  if (put_page_testzero(pfn)) { bug(pfn, 'remove_from_page_cache: the cache held the last reference'); free_page_final(pfn); }
+  return true;
+}
+
+/**
+ * Read a page into the cache (page_cache_read + wait): returns it with a reference, or
+ * NIL when memory is short even after reclaim.
+ */
+export function page_cache_read(file: number, index: number, reclaim: () => void): number {
+  for (let tries = 0; tries < 4; tries++) {
+    const found = find_get_page_nodiscard(file, index);
+    if (found !== NONE) return found;
+    let pfn = alloc_pages(0, false);
+    if (pfn === NONE) { reclaim(); pfn = alloc_pages(0, false); }
+    if (pfn === NONE) return NONE;
+    setPageFlag(pfn, 0x1 /* PG_locked */);
+    if (!add_to_page_cache(pfn, file, index)) {
+      clearPageFlag(pfn, 0x1);
+      if (put_page_testzero(pfn)) free_page_final(pfn);
+      continue; // raced with another reader: use theirs
+    }
+    CNT[C.page_cache_reads]++;
+    const ver = Atomics.load(V.k, K_DISK_VER + slotOf(file, index));
+    if (!kernelWriteStamp(pfn, file, index, ver)) return NONE;
+    setPageFlag(pfn, PG_uptodate);
+    pageClearDirty(pfn); // s390 SetPageUptodate: the read-in is not a modification
+    lru_add(pfn);
+    unlock_page(pfn, 2); // end of read I/O: cache + our reference
+    return pfn;
+  }
+  return NONE;
+}
+
+/**
+ * Write a dirty locked page back: clear_page_dirty_for_io, writeback, end_page_writeback
+ * (where the page may become volatile again). Caller holds the page lock and a reference.
+ */
+export function writeback_locked(pfn: number, file: number, index: number): void {
+  if ((pageFlags(pfn) & PG_dirty) === 0) return;
+  clearPageFlag(pfn, PG_dirty);
+  setPageFlag(pfn, PG_writeback);
+  const ver = kernelReadVersion(pfn, file, index);
+  if (ver >= 0) {
+    const slot = K_DISK_VER + slotOf(file, index);
+    if (ver > Atomics.load(V.k, slot)) Atomics.store(V.k, slot, ver);
+    CNT[C.writebacks]++;
+  }
+  clearPageFlag(pfn, PG_writeback);
+  page_make_volatile(pfn, 3); // end of writeback: cache + caller's reference, page locked -> refused while locked
+}
+
+/** Truncate one page (owner CPU): unmap it everywhere, drop it from the cache, new disk version. */
+export function truncate_page(file: number, index: number, newVer: number): void {
+  const pfn = find_get_page_nodiscard(file, index);
+  if (pfn !== NONE) {
+    lock_page(pfn);
+    if (V.page[pfn * PAGE_WORDS + PG_MAPPING] === file + 1 && V.k[K_CACHE + slotOf(file, index)] === pfn + 1) {
+      // Out of the cache first (a racing fault rechecks page->mapping under its pte
+      // lock and retries), then every pte.
+      if (remove_from_page_cache(pfn, -1)) page_unmap_file(pfn, file, index);
+      clearPageFlag(pfn, PG_dirty); // cancel_dirty_page: truncated data is dropped
+    }
+    clearPageFlag(pfn, 0x1 /* PG_locked */);
+    if (put_page_testzero(pfn)) free_page_final(pfn);
+  }
+  Atomics.store(V.k, K_DISK_VER + slotOf(file, index), newVer);
+  CNT[C.truncates]++;
+}
+

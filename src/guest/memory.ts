@@ -1,0 +1,189 @@
+/**
+ * Tasks, mappings and faults: each guest CPU runs one task whose vmas map files (shared,
+ * read-only or writable). ptes live in shared memory (K_PTE) under the task's pte lock;
+ * the discard path of another CPU clears them through rmap. A user access walks the pte
+ * and goes through the hardware access path; a discard fault is handled and the access
+ * retried, taking a normal fault that reads the page again.
+ */
+import { describePage } from '../shared/assert.js';
+import { C } from '../shared/counters.js';
+import { CNT, ME, V } from '../shared/ctx.js';
+import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT, hwBegin, hwEnd } from '../shared/hw.js';
+import { K_CUR_VER, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
+import { O, report } from '../shared/oracles.js';
+import { PG_discarded, PG_locked } from '../shared/page_flags.js';
+import { SP_FAULT, STEPS, sp } from '../shared/sched.js';
+import { bug, put_page_testzero } from './page_alloc.js';
+import {
+  FILE_MAGIC, find_get_page, page_cache_read, slotOf, stampCheck, writeback_locked,
+} from './filemap.js';
+import {
+  clearPageFlag, do_discard_fault, free_page_final, lock_page, page_check_writable, page_make_volatile, pageFlags, unfixed,
+} from './page_states.js';
+import { page_add_file_rmap, page_remove_rmap, ptlLock, ptlUnlock, pteIdx, transfer_dirty, vmaIdx } from './rmap.js';
+import { shrink_page_cache } from './vmscan.js';
+
+export const ACCESS_OK = 0;
+export const ACCESS_FAILED = 1;   // violation reported or no memory
+
+/** mmap a range of a file into this CPU's task. */
+export function do_mmap(file: number, start: number, end: number, writable: boolean): void {
+  const vi = vmaIdx(ME, file);
+  ptlLock(ME);
+  V.k[vi + VMA_START] = start;
+  V.k[vi + VMA_END] = end;
+  Atomics.store(V.k, vi + VMA_FLAGS, 1 | (writable ? 2 : 0));
+  ptlUnlock(ME);
+}
+
+export function vmaMapped(file: number): boolean {
+  return (Atomics.load(V.k, vmaIdx(ME, file) + VMA_FLAGS) & 1) !== 0;
+}
+
+export function vmaCovers(file: number, index: number, write: boolean): boolean {
+  const vi = vmaIdx(ME, file);
+  const f = V.k[vi + VMA_FLAGS];
+  return (f & 1) !== 0 && (!write || (f & 2) !== 0) && index >= V.k[vi + VMA_START] && index < V.k[vi + VMA_END];
+}
+
+/** page_cache_release of a pte's reference: try make_volatile first (offset 2), then put. */
+function page_cache_release(pfn: number): void {
+  page_make_volatile(pfn, 2);
+  if (put_page_testzero(pfn)) free_page_final(pfn);
+}
+
+/** munmap the whole vma of a file: zap every pte. */
+export function do_munmap(file: number): void {
+  const vi = vmaIdx(ME, file);
+  ptlLock(ME);
+  const start = V.k[vi + VMA_START];
+  const end = V.k[vi + VMA_END];
+  for (let i = start; i < end; i++) {
+    const pi = pteIdx(ME, file, i);
+    const pte = Atomics.load(V.k, pi);
+    if (pte === 0) continue;
+    const pfn = (pte & PTE_PFN_MASK) - 1;
+    Atomics.store(V.k, pi, 0);
+    page_remove_rmap(pfn);
+    page_cache_release(pfn);
+  }
+  Atomics.store(V.k, vi + VMA_FLAGS, 0);
+  ptlUnlock(ME);
+  CNT[C.munmaps]++;
+}
+
+/** A page fault on (file, index): map the cache page, reading it in if needed. */
+function handle_mm_fault(file: number, index: number, write: boolean): boolean {
+  sp(SP_FAULT, index);
+  CNT[C.faults]++;
+  const pfn = page_cache_read(file, index, shrink_page_cache);
+  if (pfn < 0) return false;
+  ptlLock(ME);
+  const pi = pteIdx(ME, file, index);
+  const cur = Atomics.load(V.k, pi);
+  if (!vmaCovers(file, index, write)) { ptlUnlock(ME); page_cache_release(pfn); return false; }
+  const gone = Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) !== file + 1; // truncated or reclaimed meanwhile
+  if (gone || (!unfixed('discard-vs-map') && (pageFlags(pfn) & PG_discarded) !== 0)) {
+    ptlUnlock(ME); // being removed or discarded: retry the fault, which finds the page gone
+    if (put_page_testzero(pfn)) free_page_final(pfn);
+    return true;
+  }
+  if (cur !== 0) {
+    if ((cur & PTE_PFN_MASK) === pfn + 1) {
+      if (write) { page_check_writable(pfn); Atomics.store(V.k, pi, cur | PTE_WRITE); }
+      ptlUnlock(ME);
+      if (put_page_testzero(pfn)) free_page_final(pfn);
+      return true;
+    }
+    // a stale pte to another page: replace it
+    const old = (cur & PTE_PFN_MASK) - 1;
+    Atomics.store(V.k, pi, 0);
+    page_remove_rmap(old);
+    page_cache_release(old);
+  }
+  page_add_file_rmap(pfn);
+  // After the mapcount went up: a concurrent last page_remove_rmap can no longer clear
+  // PG_writable underneath this writable pte.
+  if (write) page_check_writable(pfn);
+  Atomics.store(V.k, pi, (pfn + 1) | (write ? PTE_WRITE : 0)); // our reference becomes the pte's
+  ptlUnlock(ME);
+  return true;
+}
+
+const MAX_REFAULTS = 12;
+
+/**
+ * A user access through this task's mapping. Reads check the stamp; `minVer` is the
+ * version this CPU wrote last (read-your-writes). Writes store version `writeVer`.
+ * Returns the version read (or written), or -1.
+ */
+export function user_access(file: number, index: number, write: boolean, writeVer: number, minVer: number): number {
+  for (let attempt = 0; attempt < MAX_REFAULTS; attempt++) {
+    const pi = pteIdx(ME, file, index);
+    const pte = Atomics.load(V.k, pi);
+    if (pte === 0 || (write && (pte & PTE_WRITE) === 0)) {
+      if (!handle_mm_fault(file, index, write)) return -1;
+      continue;
+    }
+    const pfn = (pte & PTE_PFN_MASK) - 1;
+    const r = hwBegin(pfn, write);
+    if (r === ACC_DISCARD_FAULT) { do_discard_fault(pfn); CNT[C.discard_refaults]++; continue; }
+    if (r === ACC_ADDRESSING) {
+      report(V, O.use_after_free, pfn, ME, STEPS, `addressing exception: user access to file ${file} index ${index} hit an unused page; ${describePage(V, pfn)}`);
+      return -1;
+    }
+    if (r >= ACC_FAULT) return -1;
+    if (Atomics.load(V.k, pi) !== pte) { hwEnd(pfn); continue; } // unmapped meanwhile: walk again
+    const b = pfn * PAGE_INTS;
+    if (write) {
+      V.frame[b] = FILE_MAGIC | file;
+      V.frame[b + 1] = index;
+      V.frame[b + 2] = writeVer;
+      V.frame[b + PAGE_INTS - 1] = stampCheck(file, index, writeVer);
+      hwEnd(pfn);
+      return writeVer;
+    }
+    const ok = V.frame[b] === (FILE_MAGIC | file) && V.frame[b + 1] === index &&
+      V.frame[b + PAGE_INTS - 1] === stampCheck(file, index, V.frame[b + 2]);
+    const ver = V.frame[b + 2];
+    const found = `${(V.frame[b] >>> 0).toString(16)}/${V.frame[b + 1]}/${ver}`;
+    hwEnd(pfn);
+    CNT[C.file_reads_checked]++;
+    const cur = Atomics.load(V.k, K_CUR_VER + slotOf(file, index));
+    if (!ok || ver < minVer || ver > cur) {
+      report(V, O.integrity, pfn, ME, STEPS, `file ${file} index ${index}: read ${ok ? `version ${ver}` : `garbage ${found}`}, expected a version in ${minVer}..${cur}${ok && ver < minVer ? ' (a write was lost)' : ''}; ${describePage(V, pfn)}`);
+      return -1;
+    }
+    return ver;
+  }
+  report(V, O.bug_on, -1, ME, STEPS, `file ${file} index ${index}: ${MAX_REFAULTS} faults in a row on one access (a mapped page that is in no cache?)`);
+  return -1;
+}
+
+/** msync(MS_SYNC) of this task's whole vma of a file: dirty transfer, then writeback. */
+export function do_msync(file: number): void {
+  CNT[C.msyncs]++;
+  const vi = vmaIdx(ME, file);
+  ptlLock(ME);
+  const start = V.k[vi + VMA_START];
+  const end = V.k[vi + VMA_END];
+  for (let i = start; i < end; i++) {
+    const pte = Atomics.load(V.k, pteIdx(ME, file, i));
+    if (pte === 0) continue;
+    const pfn = (pte & PTE_PFN_MASK) - 1;
+    // The extra reference keeps make_volatile away between make_stable and set_page_dirty.
+    const extra = !unfixed('msync-revolatile');
+    if (extra) Atomics.add(V.page, pfn * PAGE_WORDS + PG_COUNT, 1); // get_page
+    transfer_dirty(pfn);
+    if (extra && put_page_testzero(pfn)) bug(pfn, 'msync: dropped the last reference');
+  }
+  ptlUnlock(ME);
+  for (let i = start; i < end; i++) {
+    const pfn = find_get_page(file, i);
+    if (pfn < 0) continue;
+    lock_page(pfn);
+    writeback_locked(pfn, file, i);
+    clearPageFlag(pfn, PG_locked); // unlock without make_volatile: the release below tries it
+    page_cache_release(pfn);
+  }
+}

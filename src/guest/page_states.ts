@@ -1,0 +1,312 @@
+/**
+ * Page states of the guest (mm/page-states.c of the series): page_make_volatile,
+ * page_make_stable, page_check_writable, the discard fault handler with
+ * get_page_if_present, page_discard, and the discard list with its grace period.
+ *
+ * Lock order:
+ *   page lock (PG_locked)
+ *     PG_state_change (bit lock; make_volatile trylocks, make_stable waits)
+ *     pte lock of a task (K_PTL)
+ *       mapping->tree_lock (K_TREE_LOCK)
+ *         lru lock (K_LRU_LOCK), discard list lock (K_DL_LOCK)
+ *           zone lock
+ *             frame lock (hw.ts)
+ */
+import { describePage } from '../shared/assert.js';
+import { C, C_REFUSED_BASE } from '../shared/counters.js';
+import { CNT, ME, V } from '../shared/ctx.js';
+import {
+  ORC_GET_STATE, ORC_SET_PVOLATILE, ORC_SET_STABLE, ORC_SET_STABLE_IF_RESIDENT, ORC_SET_VOLATILE, ST_Vz, essa,
+} from '../shared/hw.js';
+import {
+  CTL_HINTING, CTL_NCPUS, CTL_UNFIX, K_DL_GATHER, K_DL_GATHER_N, K_DL_LOCK, K_DL_MASK, K_DL_SIGNOFF, K_DL_SIGNOFF_N,
+  K_MLOCKED, NIL, PAGE_WORDS, PA_EPOCH, PA_IDLE, PG_COUNT, PG_FLAGS, PG_LRU_NEXT, PG_MAPCOUNT, PG_MAPPING, paWord,
+} from '../shared/layout.js';
+import { O, report } from '../shared/oracles.js';
+import {
+  PG_anon, PG_discard_list, PG_discarded, PG_dirty, PG_isolated, PG_locked, PG_lru, PG_mlocked, PG_private,
+  PG_reserved, PG_state_change, PG_swapcache, PG_uptodate, PG_writable, PG_writeback,
+} from '../shared/page_flags.js';
+import { RACE_BIT, raceIndex } from '../shared/races.js';
+import { SP_EPOCH, SP_FAULT, SP_REFCOUNT, STEPS, sp, spinWait } from '../shared/sched.js';
+import { spinLock, spinUnlock } from '../shared/spinlock.js';
+import { free_hot_cold_page, put_page_testzero, bug } from './page_alloc.js';
+import { lru_del, remove_from_page_cache_locked } from './filemap.js';
+import { page_unmap_all } from './rmap.js';
+
+let volatileOn = false;
+let unfix = 0;
+
+export function pageStatesInit(): void {
+  volatileOn = V.hdr[CTL_HINTING] === 2;
+  unfix = V.hdr[CTL_UNFIX];
+}
+
+export function unfixed(id: string): boolean {
+  return (unfix & RACE_BIT[id]) !== 0;
+}
+
+// ------------------------------------------------------------------ flag helpers
+export function pageFlags(pfn: number): number {
+  return Atomics.load(V.page, pfn * PAGE_WORDS + PG_FLAGS);
+}
+export function setPageFlag(pfn: number, f: number): void {
+  Atomics.or(V.page, pfn * PAGE_WORDS + PG_FLAGS, f); // RMW: other CPUs change other bits concurrently
+}
+export function clearPageFlag(pfn: number, f: number): void {
+  Atomics.and(V.page, pfn * PAGE_WORDS + PG_FLAGS, ~f);
+}
+/** Returns true if the bit was already set. */
+export function testSetPageFlag(pfn: number, f: number): boolean {
+  return (Atomics.or(V.page, pfn * PAGE_WORDS + PG_FLAGS, f) & f) !== 0;
+}
+
+export function lock_page(pfn: number): void {
+  let attempt = 0;
+  while (testSetPageFlag(pfn, PG_locked)) spinWait(attempt++); // acquire: or is a seq-cst RMW
+}
+export function trylock_page(pfn: number): boolean {
+  return !testSetPageFlag(pfn, PG_locked);
+}
+/** unlock_page: most pages become volatile here (end of read I/O). */
+export function unlock_page(pfn: number, offset: number): void {
+  clearPageFlag(pfn, PG_locked); // release
+  page_make_volatile(pfn, offset);
+}
+
+export function page_count(pfn: number): number {
+  return Atomics.load(V.page, pfn * PAGE_WORDS + PG_COUNT) + 1;
+}
+export function page_mapcount(pfn: number): number {
+  return Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT) + 1;
+}
+
+// ------------------------------------------------------------------ volatility
+const R_BUSY = 0, R_RESERVED = 1, R_DIRTY = 2, R_WRITEBACK = 3, R_LOCKED = 4, R_ANON = 5, R_NO_MAPPING = 6,
+  R_MLOCKED = 7, R_NOT_UPTODATE = 8, R_PRIVATE = 9, R_DISCARDED = 10, R_NOT_LRU = 11, R_REFS = 12;
+
+/** The conditions of hinting.md 2.2; returns -1 when the page may be made volatile. */
+function volatileRefusal(pfn: number, offset: number): number {
+  const f = pageFlags(pfn);
+  if (f & PG_reserved) return R_RESERVED;
+  if (f & PG_dirty) return R_DIRTY;
+  if (f & PG_writeback) return R_WRITEBACK;
+  if (f & PG_locked) return R_LOCKED;
+  if ((f & PG_anon) && !(f & PG_swapcache)) return R_ANON;
+  const mapping = Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING);
+  if (mapping === 0) return R_NO_MAPPING;
+  if ((f & PG_mlocked) || Atomics.load(V.k, K_MLOCKED + mapping - 1) !== 0) return R_MLOCKED;
+  if (!(f & PG_uptodate)) return R_NOT_UPTODATE;
+  if (f & PG_private) return R_PRIVATE;
+  if (f & PG_discarded) return R_DISCARDED;
+  if (!(f & PG_lru) || (f & PG_isolated)) return R_NOT_LRU;
+  if (page_count(pfn) !== page_mapcount(pfn) + offset) return R_REFS;
+  return -1;
+}
+
+/**
+ * page_make_volatile(page, offset): best effort. `offset` counts the known references
+ * besides the mappings: 1 for the page cache, 2 if the caller holds one too.
+ */
+export function page_make_volatile(pfn: number, offset: number): void {
+  if (!volatileOn) return;
+  CNT[C.make_volatile_attempts]++;
+  const lock = !unfixed('state-change-lock');
+  if (lock && testSetPageFlag(pfn, PG_state_change)) { CNT[C_REFUSED_BASE + R_BUSY]++; return; }
+  const why = volatileRefusal(pfn, offset);
+  if (why < 0) {
+    const writable = (pageFlags(pfn) & PG_writable) !== 0;
+    essa(pfn, writable ? ORC_SET_PVOLATILE : ORC_SET_VOLATILE);
+    CNT[C.make_volatile_ok]++;
+  } else {
+    CNT[C_REFUSED_BASE + why]++;
+  }
+  if (lock) clearPageFlag(pfn, PG_state_change);
+}
+
+/**
+ * page_make_stable: ORC 6 after waiting for a make_volatile in progress. Returns false
+ * if the host had discarded the page (the caller must discard it). The caller already
+ * holds a condition that blocks volatility (reference, page lock, dirty bit, writable).
+ */
+export function page_make_stable(pfn: number): boolean {
+  if (!volatileOn) return true;
+  CNT[C.make_stable_calls]++;
+  if (!unfixed('state-change-lock')) {
+    let attempt = 0;
+    while ((pageFlags(pfn) & PG_state_change) !== 0) spinWait(attempt++);
+  }
+  const old = essa(pfn, ORC_SET_STABLE_IF_RESIDENT);
+  if (old === ST_Vz) { CNT[C.make_stable_failed]++; return false; }
+  return true;
+}
+
+/**
+ * page_check_writable: before the first writable pte is installed the page becomes P
+ * (or S when the checks fail); PG_writable makes every later make_volatile pick P.
+ * Called under the pte lock after page_add_file_rmap; offset 1 (the cache reference).
+ */
+export function page_check_writable(pfn: number): void {
+  if (!volatileOn || unfixed('writable-pvolatile')) return;
+  let attempt = 0;
+  while (testSetPageFlag(pfn, PG_state_change)) spinWait(attempt++);
+  if (!testSetPageFlag(pfn, PG_writable)) {
+    if (volatileRefusal(pfn, 1) < 0) essa(pfn, ORC_SET_PVOLATILE); // called with the new pte's reference counted in mapcount
+    else essa(pfn, ORC_SET_STABLE_IF_RESIDENT); // cannot leave it V
+  }
+  clearPageFlag(pfn, PG_state_change);
+}
+
+/** page_discarded: ORC 0 and test for Vz. */
+export function page_discarded(pfn: number): boolean {
+  return essa(pfn, ORC_GET_STATE) === ST_Vz;
+}
+
+// ------------------------------------------------------------------ discard fault
+/** get_page_if_present (seed 001): a reference only if the page is not free (_count >= 0). */
+export function get_page_if_present(pfn: number): boolean {
+  sp(SP_REFCOUNT, pfn);
+  const idx = pfn * PAGE_WORDS + PG_COUNT;
+  for (;;) {
+    const old = Atomics.load(V.page, idx);
+    if (old < 0) return false;
+    if (Atomics.compareExchange(V.page, idx, old, old + 1) === old) return true; // CAS: no reference on a free page
+  }
+}
+
+/**
+ * The discard fault handler: program check 0x1a carrying only the pfn. Entered
+ * "disabled": no quiescent point until it holds its reference.
+ */
+export function do_discard_fault(pfn: number): void {
+  sp(SP_FAULT, pfn);
+  if (unfixed('discard-get-page')) {
+    const old = Atomics.add(V.page, pfn * PAGE_WORDS + PG_COUNT, 1); // plain get_page
+    if (old < 0) {
+      report(V, O.refcount, pfn, ME, STEPS, `discard fault: get_page took a reference on a free page (_count was ${old}); ${describePage(V, pfn)}`, raceIndex('discard-get-page') + 1);
+      return;
+    }
+  } else if (!get_page_if_present(pfn)) {
+    CNT[C.get_page_if_present_refused]++;
+    return;
+  }
+  page_discard(pfn);
+}
+
+/** page_discard: consumes the caller's reference. */
+export function page_discard(pfn: number): void {
+  lock_page(pfn);
+  if (!page_discarded(pfn)) {
+    // The frame is not Vz: it was freed and reused after the fault (free vs. discard).
+    report(V, O.bug_on, pfn, ME, STEPS, `page_discard: frame is not discarded by the host, it was reused after the discard fault; ${describePage(V, pfn)}`);
+    clearPageFlag(pfn, PG_locked);
+    return;
+  }
+  const f = pageFlags(pfn);
+  if (f & (PG_writeback | PG_dirty | PG_private)) bug(pfn, 'page_discard: discarded page is dirty, under writeback or private');
+  if (testSetPageFlag(pfn, PG_discarded)) { // someone else is removing it
+    clearPageFlag(pfn, PG_locked);
+    if (put_page_testzero(pfn)) free_page_final(pfn);
+    return;
+  }
+  CNT[C.pages_discarded]++;
+  page_unmap_all(pfn);
+  if (page_mapcount(pfn) !== 0) bug(pfn, 'page_discard: still mapped after unmapping every pte');
+  lru_del(pfn);
+  remove_from_page_cache_locked(pfn); // drops the cache reference
+  clearPageFlag(pfn, PG_locked);
+  if (put_page_testzero(pfn)) free_page_final(pfn);
+}
+
+/** The last reference is gone: discarded pages go to the discard list, others to the pcp list. */
+export function free_page_final(pfn: number): void {
+  CNT[C.frees]++;
+  clearPageFlag(pfn, PG_uptodate | PG_writable | PG_referenced_mask | PG_dirty);
+  if ((pageFlags(pfn) & PG_discarded) !== 0 && !unfixed('discard-grace')) {
+    discard_list_add(pfn);
+    return;
+  }
+  clearPageFlag(pfn, PG_discarded);
+  free_to_pcp(pfn);
+}
+
+/**
+ * pcp lists hold stable pages (boundary hinting): a page cache page that may be V/P/Vz is
+ * set stable before it joins them (ORC 1 is right: its content is garbage now; Vz -> Sz).
+ */
+function free_to_pcp(pfn: number): void {
+  if (volatileOn) essa(pfn, ORC_SET_STABLE);
+  free_hot_cold_page(pfn, true);
+}
+const PG_referenced_mask = 1 << 2;
+
+// ------------------------------------------------------------------ discard list
+function dlLock(): void { spinLock(V.k, K_DL_LOCK, ME); }
+function dlUnlock(): void { spinUnlock(V.k, K_DL_LOCK, ME, (m) => bug(0, m)); }
+
+function allCpusMask(): number {
+  const n = V.hdr[CTL_NCPUS];
+  let m = 0;
+  for (let c = 0; c < n; c++) {
+    const idle = Atomics.load(V.pa, paWord(c, PA_IDLE)) !== 0;
+    if (c !== ME && !(idle && !unfixed('grace-idle'))) m |= 1 << c;
+  }
+  return m;
+}
+
+/** Park a freed discarded page until every CPU has been once in enabled code. */
+export function discard_list_add(pfn: number): void {
+  dlLock();
+  setPageFlag(pfn, PG_discard_list);
+  V.page[pfn * PAGE_WORDS + PG_LRU_NEXT] = V.k[K_DL_GATHER];
+  V.k[K_DL_GATHER] = pfn;
+  V.k[K_DL_GATHER_N]++;
+  CNT[C.discard_list_adds]++;
+  const len = V.k[K_DL_GATHER_N] + V.k[K_DL_SIGNOFF_N];
+  if (len > CNT[C.discard_list_max]) CNT[C.discard_list_max] = len;
+  const limit = Math.max(64, V.nframes >> 2);
+  dlUnlock();
+  if (len > limit) {
+    report(V, O.liveness, pfn, ME, STEPS, `discard list holds ${len} pages (limit ${limit}): the grace period does not complete`);
+  }
+}
+
+/**
+ * A quiescent point of this CPU (it is in enabled code between steps; idle CPUs call it
+ * when they go idle). Clears the CPU's bit in the sign-off mask; the CPU that clears the
+ * last bit frees the sign-off list and starts the next round with the gather list.
+ */
+export function cpu_quiescent(epoch: number): void {
+  sp(SP_EPOCH, epoch);
+  Atomics.store(V.pa, paWord(ME, PA_EPOCH), epoch); // read by diagnostics
+  const bit = 1 << ME;
+  const m = Atomics.load(V.k, K_DL_MASK);
+  if ((m & bit) !== 0) Atomics.and(V.k, K_DL_MASK, ~bit); // seq-cst RMW: the round sees our sign-off
+  if (Atomics.load(V.k, K_DL_MASK) !== 0) return;
+  if (V.k[K_DL_SIGNOFF_N] === 0 && V.k[K_DL_GATHER_N] === 0) return; // plain peek; rechecked under the lock
+  dlLock();
+  if (Atomics.load(V.k, K_DL_MASK) !== 0) { dlUnlock(); return; }
+  let list = V.k[K_DL_SIGNOFF];
+  V.k[K_DL_SIGNOFF] = V.k[K_DL_GATHER];
+  V.k[K_DL_SIGNOFF_N] = V.k[K_DL_GATHER_N];
+  V.k[K_DL_GATHER] = NIL;
+  V.k[K_DL_GATHER_N] = 0;
+  if (V.k[K_DL_SIGNOFF_N] > 0) Atomics.store(V.k, K_DL_MASK, allCpusMask());
+  dlUnlock();
+  if (list !== NIL) CNT[C.grace_periods]++;
+  while (list !== NIL) {
+    const next = V.page[list * PAGE_WORDS + PG_LRU_NEXT];
+    V.page[list * PAGE_WORDS + PG_LRU_NEXT] = NIL;
+    clearPageFlag(list, PG_discard_list | PG_discarded); // before free: the allocator treats it as bad
+    CNT[C.discard_list_drained]++;
+    free_to_pcp(list);
+    list = next;
+  }
+}
+
+/** The CPU goes idle (enabled wait) or comes back. */
+export function cpu_set_idle(idle: boolean, epoch: number): void {
+  Atomics.store(V.pa, paWord(ME, PA_IDLE), idle ? 1 : 0);
+  if (idle && !unfixed('grace-idle')) cpu_quiescent(epoch);
+}
+

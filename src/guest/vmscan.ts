@@ -1,0 +1,41 @@
+/**
+ * Guest reclaim under guest memory pressure (shrink_inactive_list + shrink_page_list):
+ * isolate pages from the LRU tail, unmap them through rmap, write dirty ones back, and
+ * free clean ones from the page cache.
+ */
+import { C } from '../shared/counters.js';
+import { CNT, V } from '../shared/ctx.js';
+import { PAGE_WORDS, PG_INDEX, PG_MAPPING } from '../shared/layout.js';
+import { PG_lru } from '../shared/page_flags.js';
+import { put_page_testzero } from './page_alloc.js';
+import { isolate_lru_pages, lru_add, remove_from_page_cache, writeback_locked } from './filemap.js';
+import { clearPageFlag, free_page_final, pageFlags, trylock_page } from './page_states.js';
+import { page_unmap_all } from './rmap.js';
+
+const SWAP_CLUSTER_MAX = 32;
+const isolated = new Int32Array(SWAP_CLUSTER_MAX);
+
+export function shrink_page_cache(): void {
+  const n = isolate_lru_pages(SWAP_CLUSTER_MAX, isolated);
+  for (let k = 0; k < n; k++) {
+    const pfn = isolated[k];
+    const mapping = V.page[pfn * PAGE_WORDS + PG_MAPPING];
+    if (mapping === 0 || !trylock_page(pfn)) { putback(pfn); continue; }
+    page_unmap_all(pfn);
+    writeback_locked(pfn, mapping - 1, V.page[pfn * PAGE_WORDS + PG_INDEX]);
+    // Reclaimable: only the cache and our isolation reference are left.
+    if (V.page[pfn * PAGE_WORDS + PG_MAPPING] !== 0 && remove_from_page_cache(pfn, 2)) {
+      clearPageFlag(pfn, 1 /* PG_locked */);
+      CNT[C.vmscan_reclaimed]++;
+      if (put_page_testzero(pfn)) free_page_final(pfn);
+      continue;
+    }
+    clearPageFlag(pfn, 1 /* PG_locked */);
+    putback(pfn);
+  }
+}
+
+function putback(pfn: number): void {
+  if (V.page[pfn * PAGE_WORDS + PG_MAPPING] !== 0 && (pageFlags(pfn) & PG_lru) === 0) lru_add(pfn);
+  if (put_page_testzero(pfn)) free_page_final(pfn);
+}

@@ -1,0 +1,146 @@
+/**
+ * file-churn: CPUs mmap shared files (some writable), read, write, msync, munmap and
+ * truncate overlapping ranges while the host discards volatile pages. Every read is
+ * checked: the stamp must name the file and index, its version must not be newer than
+ * the latest write, and a CPU must read back at least what it wrote itself (writes and
+ * truncation of a page are done by its owner CPU, index % ncpus). Optional anonymous
+ * ballast (an embedded alloc-storm) keeps the host under pressure.
+ * `mixed` is the same with more anonymous work.
+ */
+import { C } from '../src/shared/counters.js';
+import { CNT, V } from '../src/shared/ctx.js';
+import { FILE_PAGES, K_CUR_VER, K_DISK_VER, K_FILE_SIZE, NFILES, PA_HEARTBEAT, VMA_FLAGS, paWord } from '../src/shared/layout.js';
+import { vmaIdx } from '../src/guest/rmap.js';
+import { Prng } from '../src/shared/prng.js';
+import { slotOf, truncate_page } from '../src/guest/filemap.js';
+import { do_mmap, do_msync, do_munmap, user_access, vmaMapped } from '../src/guest/memory.js';
+import { cpu_quiescent, cpu_set_idle } from '../src/guest/page_states.js';
+import { AllocStormCpu } from './alloc_storm.js';
+import type { CpuTask, Workload, WorkloadOption } from './workload.js';
+
+const S_READ = 1, S_WRITE = 2, S_MSYNC = 3, S_MUNMAP = 4, S_TRUNCATE = 5, S_MMAP = 6, S_IDLE = 7, S_ANON = 8;
+
+class FileChurnCpu implements CpuTask {
+  private readonly rng: Prng;
+  private readonly lastWritten = new Int32Array(NFILES * FILE_PAGES);
+  private readonly anon: AllocStormCpu | null;
+  private epoch = 0;
+  private readonly files: number;
+  private readonly pages: number;
+
+  constructor(private readonly cpu: number, private readonly ncpus: number, seed: number, private readonly o: Record<string, number>) {
+    this.rng = new Prng(seed, 100 + cpu);
+    this.files = o.files;
+    this.pages = o.file_pages;
+    this.anon = o.anon_pct > 0 ? new AllocStormCpu(cpu, ncpus, seed, { fill: o.anon_fill, fill_low: Math.floor(o.anon_fill / 4), wave: o.anon_wave, max_order: 3 }) : null;
+  }
+
+  /** An index of this file that this CPU owns (writes and truncates). */
+  private ownedIndex(): number {
+    const per = Math.max(1, Math.floor((this.pages - this.cpu - 1) / this.ncpus) + 1);
+    return this.cpu + this.ncpus * this.rng.below(per);
+  }
+
+  step(): number {
+    cpu_quiescent(++this.epoch); // between steps the CPU is in enabled code
+    const r = this.rng.below(100);
+    if (this.anon && r < this.o.anon_pct) { this.anon.step(); return S_ANON; }
+    CNT[C.ops]++;
+    const f = this.rng.below(this.files);
+    if (!vmaMapped(f)) { do_mmap(f, 0, this.pages, this.rng.chance(this.o.writable_pct / 100)); return S_MMAP; }
+    const q = this.rng.below(100);
+    if (q < this.o.idle_pct) { this.idle(); return S_IDLE; }
+    let t = q - this.o.idle_pct;
+    if (t < 55) {
+      const i = this.rng.below(this.pages);
+      const owner = i % this.ncpus === this.cpu;
+      user_access(f, i, false, 0, owner ? this.lastWritten[slotOf(f, i)] : 0);
+      return S_READ;
+    }
+    t -= 55;
+    if (t < 25) {
+      const i = this.ownedIndex();
+      if (i >= this.pages) return S_WRITE;
+      if (!this.writableVma(f)) { do_munmap(f); do_mmap(f, 0, this.pages, true); }
+      const ver = Atomics.add(V.k, K_CUR_VER + slotOf(f, i), 1) + 1; // the new version is published before the data
+      if (user_access(f, i, true, ver, 0) === ver) this.lastWritten[slotOf(f, i)] = ver;
+      CNT[C.file_writes]++;
+      return S_WRITE;
+    }
+    t -= 25;
+    if (t < 8) { do_msync(f); return S_MSYNC; }
+    t -= 8;
+    if (t < 7) { do_munmap(f); return S_MUNMAP; }
+    for (let k = 0; k < 2; k++) {
+      const i = this.ownedIndex();
+      if (i >= this.pages) continue;
+      const ver = Atomics.add(V.k, K_CUR_VER + slotOf(f, i), 1) + 1;
+      truncate_page(f, i, ver);
+      this.lastWritten[slotOf(f, i)] = ver;
+    }
+    return S_TRUNCATE;
+  }
+
+  private writableVma(f: number): boolean {
+    return (Atomics.load(V.k, vmaIdx(this.cpu, f) + VMA_FLAGS) & 2) !== 0; // bit 1: writable (do_mmap)
+  }
+
+  /** An idle stretch: the CPU sits in enabled wait (a quiescent state while it lasts). */
+  private idle(): void {
+    CNT[C.idle_stretches]++;
+    cpu_set_idle(true, ++this.epoch);
+    const hb = paWord(this.cpu, PA_HEARTBEAT);
+    for (let k = 0; k < this.o.idle_len; k++) Atomics.store(V.pa, hb, Atomics.load(V.pa, hb)); // bounded busy idle
+    cpu_set_idle(false, ++this.epoch);
+  }
+
+  finish(): void {
+    for (let f = 0; f < this.files; f++) if (vmaMapped(f)) do_munmap(f);
+    this.anon?.finish();
+  }
+
+  owned(): number[] {
+    return this.anon ? this.anon.owned() : [];
+  }
+}
+
+
+const COMMON: WorkloadOption[] = [
+  { name: 'files', default: 8, min: 1, max: NFILES, description: 'number of shared files' },
+  { name: 'file_pages', default: 128, min: 1, max: FILE_PAGES, description: 'pages per file' },
+  { name: 'writable_pct', default: 50, min: 0, max: 100, description: 'percent of mmaps that are writable' },
+  { name: 'idle_pct', default: 0, min: 0, max: 50, description: 'percent of steps that are idle stretches (grace-period sign-off)' },
+  { name: 'idle_len', default: 2000, min: 1, max: 1e7, description: 'length of an idle stretch (spins)' },
+  { name: 'anon_fill', default: 30, min: 1, max: 80, description: 'percent of memory the anonymous ballast holds at its peak' },
+  { name: 'anon_wave', default: 20000, min: 0, max: 1e9, description: 'ops per wave of the anonymous ballast' },
+];
+
+function setupFiles(k: Int32Array, o: Record<string, number>): void {
+  for (let f = 0; f < NFILES; f++) k[K_FILE_SIZE + f] = f < o.files ? o.file_pages : 0;
+  for (let s = 0; s < NFILES * FILE_PAGES; s++) { k[K_CUR_VER + s] = 1; k[K_DISK_VER + s] = 1; }
+}
+
+const STEP_NAMES = ['idle', 'read', 'write', 'msync', 'munmap', 'truncate', 'mmap', 'idle-stretch', 'anon'];
+const ORACLES = ['integrity', 'use_after_free', 'refcount', 'buddy', 'bug_on', 'invalid_state', 'leak', 'liveness'];
+
+export const fileChurn: Workload = {
+  name: 'file-churn',
+  description: 'CPUs mmap shared files, read, write, msync, munmap and truncate overlapping ranges while the host discards; every read is checked',
+  options: [...COMMON, { name: 'anon_pct', default: 20, min: 0, max: 90, description: 'percent of steps spent on anonymous ballast (alloc-storm)' }],
+  oracles: ORACLES,
+  stepNames: STEP_NAMES,
+  defaults: { memBytes: 8 << 20, hinting: 'full' },
+  setup: setupFiles,
+  createCpu: (cpu, ncpus, seed, opts) => new FileChurnCpu(cpu, ncpus, seed, opts),
+};
+
+export const mixed: Workload = {
+  name: 'mixed',
+  description: 'file-churn plus anonymous alloc-storm work on every CPU: page cache, discard faults and buddy traffic at once',
+  options: [...COMMON, { name: 'anon_pct', default: 50, min: 0, max: 90, description: 'percent of steps spent on anonymous work (alloc-storm)' }],
+  oracles: ORACLES,
+  stepNames: STEP_NAMES,
+  defaults: { memBytes: 16 << 20, hinting: 'full' },
+  setup: setupFiles,
+  createCpu: (cpu, ncpus, seed, opts) => new FileChurnCpu(cpu, ncpus, seed, opts),
+};
