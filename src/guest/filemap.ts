@@ -212,7 +212,13 @@ export function remove_from_page_cache_locked(pfn: number, expectCount = -1): bo
 export function page_cache_read(file: number, index: number, reclaim: () => void): number {
   for (let tries = 0; tries < 4; tries++) {
     const found = find_get_page_nodiscard(file, index);
-    if (found !== NONE) return found;
+    if (found !== NONE) {
+      // wait_on_page_locked: another CPU may still be reading it in (PG_locked, !PG_uptodate)
+      if ((pageFlags(found) & PG_uptodate) === 0) { lock_page(found); clearPageFlag(found, 0x1 /* PG_locked */); }
+      if ((pageFlags(found) & PG_uptodate) !== 0) return found;
+      if (put_page_testzero(found)) free_page_final(found);
+      continue;
+    }
     let pfn = alloc_pages(0, false);
     if (pfn === NONE) { reclaim(); pfn = alloc_pages(0, false); }
     if (pfn === NONE) return NONE;
@@ -254,6 +260,9 @@ export function writeback_locked(pfn: number, file: number, index: number): void
 
 /** Truncate one page (owner CPU): unmap it everywhere, drop it from the cache, new disk version. */
 export function truncate_page(file: number, index: number, newVer: number): void {
+  // The new disk content first (i_size): a read-in that starts after our lookup sees it,
+  // one that started before is found in the cache and removed below.
+  Atomics.store(V.k, K_DISK_VER + slotOf(file, index), newVer);
   const pfn = find_get_page_nodiscard(file, index);
   if (pfn !== NONE) {
     lock_page(pfn);
@@ -266,7 +275,6 @@ export function truncate_page(file: number, index: number, newVer: number): void
     clearPageFlag(pfn, 0x1 /* PG_locked */);
     if (put_page_testzero(pfn)) free_page_final(pfn);
   }
-  Atomics.store(V.k, K_DISK_VER + slotOf(file, index), newVer);
   CNT[C.truncates]++;
 }
 

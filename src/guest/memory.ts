@@ -12,7 +12,7 @@ import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT, hwBegin, hwEnd } from '..
 import { K_CUR_VER, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
 import { PG_discarded, PG_locked } from '../shared/page_flags.js';
-import { SP_FAULT, STEPS, sp } from '../shared/sched.js';
+import { SP_FAULT, STEPS, sp, spinWait } from '../shared/sched.js';
 import { bug, put_page_testzero } from './page_alloc.js';
 import {
   FILE_MAGIC, find_get_page, page_cache_read, slotOf, stampCheck, writeback_locked,
@@ -84,7 +84,9 @@ function handle_mm_fault(file: number, index: number, write: boolean): boolean {
   if (!vmaCovers(file, index, write)) { ptlUnlock(ME); page_cache_release(pfn); return false; }
   const gone = Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) !== file + 1; // truncated or reclaimed meanwhile
   if (gone || (!unfixed('discard-vs-map') && (pageFlags(pfn) & PG_discarded) !== 0)) {
-    ptlUnlock(ME); // being removed or discarded: retry the fault, which finds the page gone
+    ptlUnlock(ME); // being removed or discarded: wait for that to finish, then retry
+    lock_page(pfn);
+    clearPageFlag(pfn, PG_locked);
     if (put_page_testzero(pfn)) free_page_final(pfn);
     return true;
   }
@@ -110,7 +112,7 @@ function handle_mm_fault(file: number, index: number, write: boolean): boolean {
   return true;
 }
 
-const MAX_REFAULTS = 12;
+const MAX_REFAULTS = 64;
 
 /**
  * A user access through this task's mapping. Reads check the stamp; `minVer` is the
@@ -119,6 +121,7 @@ const MAX_REFAULTS = 12;
  */
 export function user_access(file: number, index: number, write: boolean, writeVer: number, minVer: number): number {
   for (let attempt = 0; attempt < MAX_REFAULTS; attempt++) {
+    if (attempt >= 8) spinWait(attempt); // another CPU is mid-discard or mid-removal: let it run
     const pi = pteIdx(ME, file, index);
     const pte = Atomics.load(V.k, pi);
     if (pte === 0 || (write && (pte & PTE_WRITE) === 0)) {
