@@ -15,7 +15,7 @@ import {
 } from '../shared/layout.js';
 import { O, readViolations, report, violationCount, type Violation } from '../shared/oracles.js';
 import { mix32 } from '../shared/prng.js';
-import { raceName } from '../shared/races.js';
+import { RACES, raceName } from '../shared/races.js';
 import { bootMachine } from './boot.js';
 import { endOfRunChecks, stateMix, type Accounting } from './checks.js';
 import { DEFAULT_SECONDS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
@@ -70,6 +70,18 @@ function liveOps(v: Views): number {
   let s = 0;
   for (let p = 0; p < v.ncpus; p++) s += v.paF64[paCounter(p, 0)];
   return s;
+}
+
+/**
+ * A violation whose oracle is the catalogued oracle of a race unfixed in this run is
+ * attributed to that race (when the reporting site did not name one itself).
+ */
+function attributeRaces(vs: Violation[], unfix: string[]): Violation[] {
+  return vs.map((x) => {
+    if (x.race) return x;
+    const hit = unfix.map((id) => RACES.find((r) => r.id === id)).find((r) => r && r.oracle === x.oracle);
+    return hit ? { ...x, race: hit.id } : x;
+  });
 }
 
 /** Deterministic split of a total op budget over the CPUs. */
@@ -180,7 +192,7 @@ export async function runMachine(o: RunOptions, hooks: RunHooks = {}): Promise<R
       mem: formatSize(o.memBytes), host_mem: formatSize(hostBudgetFrames(o) * 4096),
       hinting: o.hinting, batch: o.batch, unfix: o.unfix,
       ops, seconds: Number(elapsed.toFixed(3)), ops_per_sec: Math.round(ops / Math.max(elapsed, 1e-6)),
-      violations: readViolations(v, raceName), counters, per_cpu: perCpu, state_mix: mix, accounting,
+      violations: attributeRaces(readViolations(v, raceName), o.unfix), counters, per_cpu: perCpu, state_mix: mix, accounting,
       trace_hash: (h >>> 0).toString(16).padStart(8, '0'),
       ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
     };

@@ -41,8 +41,8 @@ export const RACES: RaceEntry[] = [
   {
     id: 'dirty-in-transit', name: 'hardware dirty bit cleared before make_stable', catalogue: 'R19',
     interleaving: ['CPU A wrote a P page through a writable pte (change bit set)', 'A msync: page_test_and_clear_dirty clears the change bit',
-      'host sees a clean P page and discards it (Pr -> Vz)', 'A sets PG_dirty too late: the write is lost'],
-    oracle: 'integrity', fix: 'page_test_dirty -> make_stable -> page_clear_dirty -> set_page_dirty', source: 'seed 001 (msync.c, rmap.c split)',
+      'host sees a clean P page and discards it (Pr -> Vz)', 'A sets PG_dirty too late: the discard handler finds a dirty discarded page (BUG), the write is lost'],
+    oracle: 'bug_on', fix: 'page_test_dirty -> make_stable -> page_clear_dirty -> set_page_dirty', source: 'seed 001 (msync.c, rmap.c split)',
     workload: 'file-churn',
   },
   {
