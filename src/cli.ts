@@ -116,7 +116,10 @@ function main(argv: string[]): Promise<number> {
       'memory, a host that reclaims, discards and pages out, and oracles that name the invariant that broke.')
     .exitOverride()
     .showHelpAfterError(false)
-    .configureOutput({ outputError: (str, write) => write(str.split('\n')[0] + '\n') });
+    .configureOutput({
+      // One line, named like our own errors, pointing at the list of what is accepted.
+      outputError: (str, write) => write(`hintsim: ${str.split('\n')[0].replace(/^error: /, '')}; see 'hintsim --help' and 'hintsim <command> --help' for what is accepted\n`),
+    });
 
   addRunFlags(program.command('run [workload]')
     .description(`run a workload (default ${DEFAULTS.workload}) and report counters and violations`))

@@ -127,8 +127,8 @@ export class AllocStormCpu implements CpuTask {
 
   step(): number {
     CNT[C.ops]++;
-    if (this.wave > 0) { // triangle wave between fill_low and fill, phase-shifted per CPU
-      const ph = ((this.steps++ + (this.cpu * this.wave) / 2) % this.wave) / this.wave;
+    if (this.wave > 0) { // triangle wave between fill_low and fill
+      const ph = (this.steps++ % this.wave) / this.wave; // CPUs in phase: total memory held rises and falls
       this.targetPages = this.lowPages + Math.floor((this.highPages - this.lowPages) * (1 - Math.abs(2 * ph - 1)));
     }
     if (this.nblocks === 0 || (this.ownedPages < this.targetPages && this.rng.chance(0.6))) {
@@ -155,7 +155,7 @@ export class AllocStormCpu implements CpuTask {
 
   finish(): void {
     let keep = 0;
-    if ((this.debug & DBG_LEAK) !== 0 && this.nblocks > 0) { keep = 1; plant(V, this.pfns[0]); } // planted bug: forget block 0
+    if ((this.debug & DBG_LEAK) !== 0 && this.cpu === 0 && this.nblocks > 0) { keep = 1; plant(V, this.pfns[0]); } // planted bug: forget block 0
     while (this.nblocks > keep) {
       const before = this.nblocks;
       this.freeBlock(this.nblocks - 1);
