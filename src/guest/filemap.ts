@@ -36,15 +36,20 @@ export function stampCheck(file: number, index: number, ver: number): number {
   return (FILE_MAGIC ^ Math.imul(file + 1, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b) ^ Math.imul(ver, 0xc2b2ae35)) | 0;
 }
 
-/** Kernel write of a stamp into a page the caller holds (locked or private). */
-export function kernelWriteStamp(pfn: number, file: number, index: number, ver: number): boolean {
-  const r = hwBegin(pfn, true);
-  if (r >= ACC_FAULT) { kernelFault(pfn, r, 'writing file data'); return false; }
+/** Store the content of (file, index, ver) into a frame; the caller is inside hwBegin/hwEnd. */
+export function storeFileStamp(pfn: number, file: number, index: number, ver: number): void {
   const b = pfn * PAGE_INTS;
   V.frame[b] = FILE_MAGIC | file;
   V.frame[b + 1] = index;
   V.frame[b + 2] = ver;
   V.frame[b + PAGE_INTS - 1] = stampCheck(file, index, ver);
+}
+
+/** Kernel write of a stamp into a page the caller holds (locked or private). */
+export function kernelWriteStamp(pfn: number, file: number, index: number, ver: number): boolean {
+  const r = hwBegin(pfn, true);
+  if (r >= ACC_FAULT) { kernelFault(pfn, r, 'writing file data'); return false; }
+  storeFileStamp(pfn, file, index, ver);
   hwEnd(pfn);
   return true;
 }

@@ -15,7 +15,7 @@ import { PG_discarded, PG_locked } from '../shared/page_flags.js';
 import { SP_FAULT, STEPS, sp, spinWait } from '../shared/sched.js';
 import { bug, put_page_testzero } from './page_alloc.js';
 import {
-  FILE_MAGIC, find_get_page, page_cache_read, slotOf, stampCheck, writeback_locked,
+  FILE_MAGIC, find_get_page, page_cache_read, slotOf, stampCheck, storeFileStamp, writeback_locked,
 } from './filemap.js';
 import {
   clearPageFlag, do_discard_fault, free_page_final, lock_page, page_check_writable, page_make_volatile, pageFlags, unfixed,
@@ -139,10 +139,7 @@ export function user_access(file: number, index: number, write: boolean, writeVe
     if (Atomics.load(V.k, pi) !== pte) { hwEnd(pfn); continue; } // unmapped meanwhile: walk again
     const b = pfn * PAGE_INTS;
     if (write) {
-      V.frame[b] = FILE_MAGIC | file;
-      V.frame[b + 1] = index;
-      V.frame[b + 2] = writeVer;
-      V.frame[b + PAGE_INTS - 1] = stampCheck(file, index, writeVer);
+      storeFileStamp(pfn, file, index, writeVer);
       hwEnd(pfn);
       return writeVer;
     }
