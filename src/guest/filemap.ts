@@ -10,7 +10,7 @@ import { C } from '../shared/counters.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, essa, hwBegin, hwEnd, pageClearDirty } from '../shared/hw.js';
 import {
-  FILE_PAGES, K_CACHE, K_DISK_VER, K_LRU_COUNT, K_LRU_HEAD, K_LRU_LOCK, K_LRU_TAIL, K_TREE_LOCK, NIL, PAGE_INTS,
+  FILE_PAGES, K_CACHE, K_TRUNC_COUNT, K_DISK_VER, K_LRU_COUNT, K_LRU_HEAD, K_LRU_LOCK, K_LRU_TAIL, K_TREE_LOCK, NIL, PAGE_INTS,
   PAGE_WORDS, PG_INDEX, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPPING,
 } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
@@ -272,9 +272,12 @@ export function truncate_page(file: number, index: number, newVer: number): void
   if (pfn !== NONE) {
     lock_page(pfn);
     if (V.page[pfn * PAGE_WORDS + PG_MAPPING] === file + 1 && V.k[K_CACHE + slotOf(file, index)] === pfn + 1) {
-      // Out of the cache first (a racing fault rechecks page->mapping under its pte
-      // lock and retries), then every pte.
-      if (remove_from_page_cache(pfn, -1)) page_unmap_file(pfn, file, index);
+      // truncate_count is a sequence count: odd while a truncation is in progress. A fault
+      // retries if it started during one or if the count moved before its pte went in.
+      Atomics.add(V.k, K_TRUNC_COUNT + file, 1);
+      page_unmap_file(pfn, file, index);
+      remove_from_page_cache(pfn, -1);
+      Atomics.add(V.k, K_TRUNC_COUNT + file, 1);
       clearPageFlag(pfn, PG_dirty); // cancel_dirty_page: truncated data is dropped
     }
     clearPageFlag(pfn, 0x1 /* PG_locked */);

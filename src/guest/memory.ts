@@ -9,7 +9,7 @@ import { describePage } from '../shared/assert.js';
 import { C } from '../shared/counters.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT, hwBegin, hwEnd } from '../shared/hw.js';
-import { K_CUR_VER, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
+import { K_CUR_VER, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
 import { PG_discarded, PG_locked } from '../shared/page_flags.js';
 import { SP_FAULT, STEPS, sp, spinWait } from '../shared/sched.js';
@@ -76,13 +76,20 @@ export function do_munmap(file: number): void {
 function handle_mm_fault(file: number, index: number, write: boolean): boolean {
   sp(SP_FAULT, index);
   CNT[C.faults]++;
+  // mapping->truncate_count before the lookup; odd while a truncation runs: wait for it
+  let seq = Atomics.load(V.k, K_TRUNC_COUNT + file);
+  for (let attempt = 0; (seq & 1) !== 0; attempt++) {
+    spinWait(attempt);
+    seq = Atomics.load(V.k, K_TRUNC_COUNT + file);
+  }
   const pfn = page_cache_read(file, index, shrink_page_cache);
   if (pfn < 0) return false;
   ptlLock(ME);
   const pi = pteIdx(ME, file, index);
   const cur = Atomics.load(V.k, pi);
   if (!vmaCovers(file, index, write)) { ptlUnlock(ME); page_cache_release(pfn); return false; }
-  const gone = Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) !== file + 1; // truncated or reclaimed meanwhile
+  const gone = Atomics.load(V.k, K_TRUNC_COUNT + file) !== seq || // truncated meanwhile
+    Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) !== file + 1;
   if (gone || (!unfixed('discard-vs-map') && (pageFlags(pfn) & PG_discarded) !== 0)) {
     ptlUnlock(ME); // being removed or discarded: wait for that to finish, then retry
     lock_page(pfn);
@@ -112,7 +119,7 @@ function handle_mm_fault(file: number, index: number, write: boolean): boolean {
   return true;
 }
 
-const MAX_REFAULTS = 64;
+const MAX_REFAULTS = 256;
 
 /**
  * A user access through this task's mapping. Reads check the stamp; `minVer` is the
@@ -121,7 +128,7 @@ const MAX_REFAULTS = 64;
  */
 export function user_access(file: number, index: number, write: boolean, writeVer: number, minVer: number): number {
   for (let attempt = 0; attempt < MAX_REFAULTS; attempt++) {
-    if (attempt >= 8) spinWait(attempt); // another CPU is mid-discard or mid-removal: let it run
+    if (attempt >= 8) spinWait(attempt * 8); // another CPU is mid-discard or mid-removal: let it run
     const pi = pteIdx(ME, file, index);
     const pte = Atomics.load(V.k, pi);
     if (pte === 0 || (write && (pte & PTE_WRITE) === 0)) {
@@ -130,8 +137,15 @@ export function user_access(file: number, index: number, write: boolean, writeVe
     }
     const pfn = (pte & PTE_PFN_MASK) - 1;
     const r = hwBegin(pfn, write);
-    if (r === ACC_DISCARD_FAULT) { do_discard_fault(pfn); CNT[C.discard_refaults]++; continue; }
+    if (r === ACC_DISCARD_FAULT) {
+      // The hardware raises the discard fault only through a valid translation: if the
+      // pte went away meanwhile, the access walks the new one instead.
+      if (Atomics.load(V.k, pi) === pte) do_discard_fault(pfn);
+      CNT[C.discard_refaults]++;
+      continue;
+    }
     if (r === ACC_ADDRESSING) {
+      if (Atomics.load(V.k, pi) !== pte) continue; // the translation changed meanwhile: walk it again
       report(V, O.use_after_free, pfn, ME, STEPS, `addressing exception: user access to file ${file} index ${index} hit an unused page; ${describePage(V, pfn)}`);
       return -1;
     }

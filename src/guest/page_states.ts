@@ -204,7 +204,8 @@ export function page_discard(pfn: number): void {
   }
   const f = pageFlags(pfn);
   if (f & (PG_writeback | PG_dirty | PG_private)) bug(pfn, 'page_discard: discarded page is dirty, under writeback or private');
-  if (testSetPageFlag(pfn, PG_discarded)) { // someone else is removing it
+  if (testSetPageFlag(pfn, PG_discarded) || Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) === 0) {
+    // someone else removed it, or is removing it, from the page cache
     clearPageFlag(pfn, PG_locked);
     if (put_page_testzero(pfn)) free_page_final(pfn);
     return;

@@ -134,7 +134,8 @@ export const K_DL_GATHER_N = K_DL_GATHER + 1;
 export const K_DL_SIGNOFF = K_DL_GATHER_N + 1;    // dl lock: sign-off list head
 export const K_DL_SIGNOFF_N = K_DL_SIGNOFF + 1;
 export const K_DL_MASK = K_DL_SIGNOFF_N + 1;      // atomic and: CPUs still to pass a quiescent point
-export const K_WORDS = K_DL_MASK + 8;
+export const K_TRUNC_COUNT = K_DL_MASK + 1;     // atomic add: mapping->truncate_count per file (faults retry when it moved)
+export const K_WORDS = K_TRUNC_COUNT + NFILES + 8;
 
 export interface MachineGeometry {
   nframes: number;
