@@ -42,7 +42,6 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
   if (f.ops !== undefined) o.ops = parseIntFlag('--ops', f.ops, 1, 1e12);
   if (f.seed !== undefined) o.seed = parseIntFlag('--seed', f.seed, 0, 0x7fffffff);
   if (f.mode !== undefined) o.mode = parseChoice('--mode', f.mode, ['threads', 'sim'] as const);
-  if (o.mode === 'sim') throw new UsageError('--mode: sim is not built yet; accepted: threads');
   if (f.strategy !== undefined) o.strategy = parseChoice('--strategy', f.strategy, ['pct', 'random'] as const);
   if (f.depth !== undefined) o.depth = parseIntFlag('--depth', f.depth, 1, 64);
   if (f.hinting !== undefined) o.hinting = parseChoice('--hinting', f.hinting, ['off', 'unused', 'full'] as const);
@@ -81,7 +80,9 @@ function addRunFlags(c: Command): Command {
     .option('--seconds <s>', `run for this long (default ${3} s unless --ops is given)`)
     .option('--ops <n>', 'run this many workload operations in total, split over the CPUs')
     .option('--seed <n>', 'seed for every random choice', String(DEFAULTS.seed))
-    .option('--mode <mode>', 'threads (real parallel workers)', 'threads')
+    .option('--mode <mode>', 'threads (real parallel workers) | sim (deterministic: one participant at a time, seeded schedule)', 'threads')
+    .option('--strategy <s>', 'sim scheduling strategy: pct (priority-change points) | random', 'pct')
+    .option('--depth <d>', 'pct depth: d-1 priority-change points', '3')
     .option('--hinting <mode>', 'off (blind host baseline) | unused (free pages hinted unused) | full (plus volatile page cache); default unused, or the workload\'s own')
     .option('--no-batch', 'issue one ESSA per page instead of batched host calls at the pcp<->buddy boundary')
     .option('--unfix <ids>', 'comma-separated race ids whose fix is switched off (see `hintsim races`)')

@@ -265,7 +265,7 @@ export function discard_list_add(pfn: number): void {
   CNT[C.discard_list_adds]++;
   const len = V.k[K_DL_GATHER_N] + V.k[K_DL_SIGNOFF_N];
   if (len > CNT[C.discard_list_max]) CNT[C.discard_list_max] = len;
-  const limit = Math.max(64, V.nframes >> 2);
+  const limit = Math.max(64, V.nframes >> 1); // a stalled vCPU delays grace periods legitimately; half of memory is not
   dlUnlock();
   if (len > limit) {
     report(V, O.liveness, pfn, ME, STEPS, `discard list holds ${len} pages (limit ${limit}): the grace period does not complete`);

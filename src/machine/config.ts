@@ -29,7 +29,13 @@ export interface RunOptions {
   pcpBatch: number | null;
   watchdogMs: number;
   workloadOptions: Record<string, number>;
+  /** Sim mode: follow these decisions instead of the strategy (replay, shrinking). */
+  schedule: SimSchedule | null;
+  /** Sim mode: return the decisions taken in the result. */
+  recordSchedule: boolean;
 }
+
+export interface SimSchedule { first: number; decisions: number[] /* step, participant, ... */ }
 
 export const DEFAULTS: RunOptions = {
   workload: 'alloc-storm',
@@ -50,7 +56,11 @@ export const DEFAULTS: RunOptions = {
   pcpBatch: null,
   watchdogMs: 5000,
   workloadOptions: {},
+  schedule: null,
+  recordSchedule: false,
 };
+
+export const DEFAULT_SIM_OPS = 20_000;
 
 export const DEFAULT_SECONDS = 3;
 export const MIN_MEM = 64 * PAGE_SIZE;   // 256 KiB
@@ -100,6 +110,7 @@ export function validate(o: RunOptions): void {
     throw new UsageError(`--host-mem: must be between 64K and --mem (${o.memBytes >> 10}K)`);
   }
   if (o.seconds !== null && o.ops !== null) throw new UsageError('--seconds and --ops: give one of them, not both');
+  if (o.mode === 'sim' && o.seconds !== null) throw new UsageError('--seconds: sim mode is measured in operations, not wall time; use --ops N');
 }
 
 export function nframesOf(o: RunOptions): number {

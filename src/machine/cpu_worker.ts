@@ -15,6 +15,8 @@ import { ctxInit, CNT } from '../shared/ctx.js';
 import { C } from '../shared/counters.js';
 import { CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, Views, paWord } from '../shared/layout.js';
 import { violationCount } from '../shared/oracles.js';
+import { simExit, simInstall, waitBaton } from '../shared/sim.js';
+import { CTL_MODE } from '../shared/layout.js';
 
 interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number }
 const init = workerData as Init;
@@ -22,6 +24,8 @@ const v = new Views(init.sab, init.nframes, init.ncpus);
 ctxInit(v, init.me);
 pageAllocInit();
 pageStatesInit();
+const sim = v.hdr[CTL_MODE] === 1;
+if (sim) simInstall();
 let task: CpuTask | null = null;
 const me = init.me;
 
@@ -40,7 +44,8 @@ const api = {
     const pa = v.pa;
     const hb = paWord(me, PA_HEARTBEAT);
     const last = paWord(me, PA_LAST_STEP);
-    Atomics.store(pa, paWord(me, PA_STATE), 1);
+    if (sim) waitBaton(); // main marked every participant runnable and named the first
+    else Atomics.store(pa, paWord(me, PA_STATE), 1);
     let n = 0;
     // CTL_STATE is read with Atomics.load each step: the stop request (main or a
     // violation report) becomes visible within one step.
@@ -49,7 +54,7 @@ const api = {
       n++;
       Atomics.store(pa, hb, n); // watchdog reads it with Atomics.load
     }
-    Atomics.store(pa, paWord(me, PA_STATE), 2);
+    if (sim) simExit(); else Atomics.store(pa, paWord(me, PA_STATE), 2);
     return { ops: CNT[C.ops], steps: n };
   },
   /** Verify and release what the task owns (only after a clean run). */

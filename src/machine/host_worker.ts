@@ -8,12 +8,22 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { reclaimPass } from '../host/reclaim.js';
 import { ctxInit } from '../shared/ctx.js';
-import { CTL_HOST_BUDGET, CTL_STATE, HOST_KICK, HOST_RESIDENT, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../shared/layout.js';
+import { CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../shared/layout.js';
+import { SP_SPIN, sp } from '../shared/sched.js';
+import { simExit, simInstall, waitBaton } from '../shared/sim.js';
 
 interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number }
 const init = workerData as Init;
 const v = new Views(init.sab, init.nframes, init.ncpus);
 ctxInit(v, init.me);
+const sim = v.hdr[CTL_MODE] === 1;
+if (sim) simInstall();
+
+/** Sim mode: the host takes part only while some guest CPU still runs. */
+function cpusRunning(): boolean {
+  for (let c = 0; c < v.hdr[CTL_NCPUS]; c++) if (Atomics.load(v.pa, paWord(c, PA_STATE)) === 1) return true;
+  return false;
+}
 
 const done = (): boolean => Atomics.load(v.hdr, CTL_STATE) >= 3;
 
@@ -21,9 +31,24 @@ const api = {
   run(): number {
     const pa = v.pa;
     const hb = paWord(init.me, PA_HEARTBEAT);
-    Atomics.store(pa, paWord(init.me, PA_STATE), 1);
     let beats = 0;
     const budget = v.hdr[CTL_HOST_BUDGET];
+    if (sim) {
+      waitBaton();
+      while (!done() && cpusRunning()) {
+        if (Atomics.load(v.hdr, HOST_RESIDENT) > budget) reclaimPass(done);
+        else {
+          // Nothing to do: wait (not runnable) until a guest pushes residency past the budget.
+          Atomics.store(pa, paWord(init.me, PA_STATE), 3);
+          sp(SP_SPIN, 0);
+          Atomics.store(pa, paWord(init.me, PA_STATE), 1);
+        }
+        Atomics.store(pa, hb, ++beats);
+      }
+      simExit();
+      return beats;
+    }
+    Atomics.store(pa, paWord(init.me, PA_STATE), 1);
     while (!done()) {
       if (Atomics.load(v.hdr, HOST_RESIDENT) > budget) {
         reclaimPass(done);

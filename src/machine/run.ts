@@ -11,14 +11,16 @@ import { findWorkload, WORKLOADS } from '../../workloads/index.js';
 import { resolveOptions } from '../../workloads/workload.js';
 import { ALL_COUNTER_NAMES, COUNTER_NAMES, MAX_COUNTERS } from '../shared/counters.js';
 import {
-  CTL_STATE, DEBUG_PFN, HOST_KICK, PA_HEARTBEAT, PA_LAST_PFN, PA_LAST_STEP, PA_STATE, paCounter, paWord, type Views,
+  CTL_STATE, DEBUG_PFN, HOST_KICK, SIM_BATON, SIM_CHANGE, SIM_CHANGE_K, SIM_EXCL, SIM_FIRST, SIM_HASH, SIM_NCHANGE,
+  SIM_NPART, SIM_PRIO, SIM_REPLAY_N, SIM_REPLAY_POS, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, SIM_SWITCH_PCT, PA_HEARTBEAT, PA_LAST_PFN, PA_LAST_STEP, PA_STATE, paCounter, paWord, type Views,
 } from '../shared/layout.js';
 import { O, readViolations, report, violationCount, type Violation } from '../shared/oracles.js';
-import { mix32 } from '../shared/prng.js';
+import { Prng, mix32 } from '../shared/prng.js';
+import { STRAT_PCT, STRAT_RANDOM, STRAT_REPLAY } from '../shared/sim.js';
 import { RACES, raceName } from '../shared/races.js';
 import { bootMachine } from './boot.js';
 import { endOfRunChecks, stateMix, type Accounting } from './checks.js';
-import { DEFAULT_SECONDS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
+import { DEFAULT_SECONDS, DEFAULT_SIM_OPS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
 import type { CpuApi } from './cpu_worker.js';
 import type { HostApi } from './host_worker.js';
 import { workerExecArgv, workerUrl } from './worker_url.js';
@@ -42,8 +44,59 @@ export interface RunResult {
   state_mix: Record<string, number>;
   accounting: Accounting | null;
   trace_hash: string;
+  /** Sim mode: the schedule (steps, switches; the decisions when asked for). */
+  schedule?: ScheduleResult;
   /** With --debug-fault: the first pfn the planted bug acted on (-1 none). */
   planted_pfn?: number;
+}
+
+export interface ScheduleResult { steps: number; switches: number; first: number; decisions?: number[]; complete: boolean }
+
+/** Seed the sim scheduler words and name the first participant to run. */
+function simSetup(v: Views, o: RunOptions): void {
+  const h = v.hdr;
+  const n = o.cpus + 1;
+  const rng = new Prng(o.seed, 0x5111);
+  h[SIM_NPART] = n;
+  for (let i = 0; i < 4; i++) h[SIM_RNG + i] = rng.next() | 1;
+  h[SIM_SWITCH_PCT] = 4096; // random strategy: 1 in 16 scheduling points switches
+  h[SIM_STEP] = 0; h[SIM_HASH] = 0x811c9dc5 | 0; h[SIM_SWITCHES] = 0; h[SIM_EXCL] = 0; h[SIM_SPINS] = 0;
+  for (let p = 0; p < n; p++) Atomics.store(v.pa, paWord(p, PA_STATE), 1); // all runnable before anyone runs
+  let first: number;
+  if (o.schedule) {
+    h[SIM_STRATEGY] = STRAT_REPLAY;
+    const d = o.schedule.decisions;
+    const m = Math.min(d.length >> 1, v.slogIn.length >> 1);
+    for (let i = 0; i < 2 * m; i++) v.slogIn[i] = d[i];
+    h[SIM_REPLAY_N] = m; h[SIM_REPLAY_POS] = 0;
+    first = o.schedule.first;
+  } else if (o.strategy === 'pct') {
+    h[SIM_STRATEGY] = STRAT_PCT;
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) { const j = rng.below(i + 1); [order[i], order[j]] = [order[j], order[i]]; }
+    order.forEach((p, rank) => { h[SIM_PRIO + p] = 16 + rank; });
+    const k = Math.max(16, (o.ops ?? DEFAULT_SIM_OPS) * 24); // estimated scheduling points of the run
+    const nc = Math.min(16, Math.max(0, o.depth - 1));
+    const pts = Array.from({ length: nc }, () => 1 + rng.below(k)).sort((a, b) => a - b);
+    pts.forEach((s, i) => { h[SIM_CHANGE + i] = s; });
+    h[SIM_NCHANGE] = nc; h[SIM_CHANGE_K] = 0;
+    first = order[n - 1];
+  } else {
+    h[SIM_STRATEGY] = STRAT_RANDOM;
+    first = rng.below(n);
+  }
+  h[SIM_FIRST] = first;
+  Atomics.store(h, SIM_BATON, first);
+}
+
+function simResult(v: Views, o: RunOptions): ScheduleResult {
+  const h = v.hdr;
+  const switches = h[SIM_SWITCHES];
+  const kept = Math.min(switches, v.slog.length >> 1);
+  return {
+    steps: h[SIM_STEP], switches, first: h[SIM_FIRST], complete: kept === switches,
+    ...(o.recordSchedule ? { decisions: Array.from(v.slog.subarray(0, 2 * kept)) } : {}),
+  };
 }
 
 export interface Progress { elapsedMs: number; totalMs: number | null; ops: number; totalOps: number | null; violations: number }
@@ -89,11 +142,14 @@ export function opsShare(total: number, cpus: number, cpu: number): number {
   return Math.floor(total / cpus) + (cpu < total % cpus ? 1 : 0);
 }
 
-export async function runMachine(o: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
+export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
+  let o = opts;
   validate(o);
   const w = findWorkload(o.workload);
   if (!w) throw new UsageError(`unknown workload '${o.workload}'; accepted: ${WORKLOADS.map((x) => x.name).join(', ')}`);
   const wopts = resolveOptions(w, o.workloadOptions);
+  const sim = o.mode === 'sim';
+  if (sim && o.ops === null) o = { ...o, ops: DEFAULT_SIM_OPS };
   const seconds = o.ops === null ? (o.seconds ?? DEFAULT_SECONDS) : null;
   const v = bootMachine(o);
   w.setup?.(v.k, wopts);
@@ -121,7 +177,9 @@ export async function runMachine(o: RunOptions, hooks: RunHooks = {}): Promise<R
     await Promise.race([Promise.all(cpus.map((c) => c.configure(o.workload, o.seed, wopts))), liveness]);
     if (crashes.length) throw new Error(`worker failed to start: ${crashes.join('; ')}`);
 
+    if (sim) simSetup(v, o);
     Atomics.store(v.hdr, CTL_STATE, 1); // run: CPUs poll it with Atomics.load
+    if (sim) Atomics.notify(v.hdr, SIM_BATON);
     const t0 = performance.now();
     const hostDone = host.run();
     const runs = cpus.map((c, i) => c.run(o.ops === null ? Number.MAX_SAFE_INTEGER : opsShare(o.ops, o.cpus, i)));
@@ -135,7 +193,8 @@ export async function runMachine(o: RunOptions, hooks: RunHooks = {}): Promise<R
       const now = performance.now();
       for (let p = 0; p <= o.cpus; p++) {
         if (Atomics.load(v.pa, paWord(p, PA_STATE)) !== 1) { since[p] = now; continue; }
-        const hb = Atomics.load(v.pa, paWord(p, PA_HEARTBEAT));
+        if (sim && Atomics.load(v.hdr, SIM_BATON) !== p) { since[p] = now; continue; } // waiting for its turn
+        const hb = sim ? Atomics.load(v.hdr, SIM_STEP) : Atomics.load(v.pa, paWord(p, PA_HEARTBEAT));
         if (hb !== beats[p]) { beats[p] = hb; since[p] = now; continue; }
         if (now - since[p] > o.watchdogMs) {
           const lines = [];
@@ -162,8 +221,14 @@ export async function runMachine(o: RunOptions, hooks: RunHooks = {}): Promise<R
     const elapsed = (performance.now() - t0) / 1000;
     Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2);
     let owned: number[][] = [];
+    if (sim && !hung) {
+      await Promise.race([hostDone, liveness.then(() => { hung = true; })]);
+      Atomics.store(v.hdr, SIM_EXCL, 1); // finish phase: one CPU at a time, no switching
+    }
     if (!hung) {
-      const fin = Promise.all(cpus.map((c) => c.finish()));
+      const fin = sim
+        ? cpus.reduce<Promise<number[][]>>(async (acc, c) => [...(await acc), await c.finish()], Promise.resolve([]))
+        : Promise.all(cpus.map((c) => c.finish()));
       await Promise.race([fin.then((x) => { owned = x; }), liveness.then(() => { hung = true; })]);
     }
     Atomics.store(v.hdr, CTL_STATE, 3); // done: the host loop exits
@@ -193,7 +258,8 @@ export async function runMachine(o: RunOptions, hooks: RunHooks = {}): Promise<R
       hinting: o.hinting, batch: o.batch, unfix: o.unfix,
       ops, seconds: Number(elapsed.toFixed(3)), ops_per_sec: Math.round(ops / Math.max(elapsed, 1e-6)),
       violations: attributeRaces(readViolations(v, raceName), o.unfix), counters, per_cpu: perCpu, state_mix: mix, accounting,
-      trace_hash: (h >>> 0).toString(16).padStart(8, '0'),
+      trace_hash: ((sim ? v.hdr[SIM_HASH] : h) >>> 0).toString(16).padStart(8, '0'),
+      ...(sim ? { schedule: simResult(v, o) } : {}),
       ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
     };
   } finally {

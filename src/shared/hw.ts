@@ -17,11 +17,11 @@
 import { C } from './counters.js';
 import { CNT, ME, V } from './ctx.js';
 import {
-  CTL_HOST_BUDGET, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_CONTENT_MASK, HS_LOCK, HS_REF,
+  CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_CONTENT_MASK, HS_LOCK, HS_REF,
   HS_STATE_MASK, PAGE_INTS, PAGE_SIZE,
 } from './layout.js';
 import { O, report } from './oracles.js';
-import { SP_ACCESS, SP_ESSA, STEPS, sp, spinWait } from './sched.js';
+import { SP_ACCESS, SP_ESSA, STEPS, simActive, sp, spinWait } from './sched.js';
 
 export const ORC_GET_STATE = 0;
 export const ORC_SET_STABLE = 1;
@@ -133,7 +133,11 @@ export function residentAdd(delta: number): void {
   const r = Atomics.add(V.hdr, HOST_RESIDENT, delta) + delta;
   if (delta > 0) {
     if (budgetCache === 0) budgetCache = V.hdr[CTL_HOST_BUDGET];
-    if (r > budgetCache && Atomics.load(V.hdr, HOST_KICK) === 0) {
+    if (r > budgetCache && simActive()) {
+      // Sim mode: an idle host (PA_STATE 3) becomes runnable again; the baton holder does it.
+      const w = paWord(V.hdr[CTL_NCPUS], PA_STATE);
+      if (Atomics.load(V.pa, w) === 3) Atomics.store(V.pa, w, 1);
+    } else if (r > budgetCache && Atomics.load(V.hdr, HOST_KICK) === 0) {
       // Kick the host: it waits on HOST_KICK; store then notify (the host re-checks resident).
       Atomics.store(V.hdr, HOST_KICK, 1);
       Atomics.notify(V.hdr, HOST_KICK, 1);

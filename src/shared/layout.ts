@@ -44,8 +44,25 @@ export const DEBUG_PFN = 20;       // atomic store: pfn a planted bug (debug.ts)
 export const FREE_HEAD = 24;       // zone lock: FREE_HEAD + order -> first pfn of the order's free list
 export const FREE_NR = FREE_HEAD + MAX_ORDER;  // zone lock: nr_free blocks per order
 export const ZONE_FREE_PAGES = FREE_NR + MAX_ORDER; // zone lock: free pages in the buddy
-export const SIM_BASE = 64;        // sim-mode scheduler words (sched.ts), 64 words
+export const SIM_BASE = 64;        // sim-mode scheduler words (sim.ts), 64 words; the baton holder writes them
 export const SIM_WORDS = 64;
+export const SIM_BATON = SIM_BASE;        // atomic: participant allowed to run (-1 nobody); store + notify hands over
+export const SIM_STEP = SIM_BASE + 1;     // baton holder: global step (scheduling points so far)
+export const SIM_HASH = SIM_BASE + 2;     // baton holder: trace hash over (step, participant, point kind, arg)
+export const SIM_RNG = SIM_BASE + 3;      // baton holder: 4 words of xorshift128 state
+export const SIM_EXCL = SIM_BASE + 7;     // main: 1 = one participant at a time without switching (finish phase)
+export const SIM_STRATEGY = SIM_BASE + 8; // main: 0 random, 1 pct, 2 replay
+export const SIM_NPART = SIM_BASE + 9;    // main: participants (cpus + host)
+export const SIM_SWITCHES = SIM_BASE + 10; // baton holder: decisions taken (also the log length)
+export const SIM_CHANGE_K = SIM_BASE + 11; // baton holder: next pct change point index
+export const SIM_NCHANGE = SIM_BASE + 12;  // main: pct change points
+export const SIM_SPINS = SIM_BASE + 13;    // baton holder: consecutive forced switches for spinning
+export const SIM_REPLAY_POS = SIM_BASE + 14; // baton holder: next decision to follow (replay)
+export const SIM_REPLAY_N = SIM_BASE + 15;   // main: decisions to follow (replay)
+export const SIM_SWITCH_PCT = SIM_BASE + 16; // main: random strategy: switch probability in 1/65536
+export const SIM_FIRST = SIM_BASE + 17;      // main: the participant that ran first
+export const SIM_CHANGE = SIM_BASE + 20;     // main: up to 16 pct change points (steps)
+export const SIM_PRIO = SIM_BASE + 36;       // baton holder: pct priority per participant (17 words)
 export const VIOL_BASE = SIM_BASE + SIM_WORDS; // violation records
 export const VIOL_MAX = 16;
 export const VIOL_REC_WORDS = 8 + 64;          // 8 ints + 256 bytes of UTF-8 message
@@ -137,6 +154,10 @@ export const K_DL_MASK = K_DL_SIGNOFF_N + 1;      // atomic and: CPUs still to p
 export const K_TRUNC_COUNT = K_DL_MASK + 1;     // atomic add: mapping->truncate_count per file (faults retry when it moved)
 export const K_WORDS = K_TRUNC_COUNT + NFILES + 8;
 
+/** Sim schedule log: decisions (step, participant) taken in this run, or to follow in a replay. */
+export const SIMLOG_MAX = 1 << 16;
+export const SIMLOG_WORDS = 2 * SIMLOG_MAX;          // [2i] step, [2i+1] participant switched to
+
 export interface MachineGeometry {
   nframes: number;
   ncpus: number;
@@ -152,8 +173,9 @@ export function geometry(nframes: number, ncpus: number) {
   frames = (frames + 4095) & ~4095;
   const swap = frames + nframes * PAGE_SIZE;
   const kernel = swap + nframes * PAGE_SIZE;
-  const total = kernel + K_WORDS * 4;
-  return { header, participants, memMap, hostState, frames, swap, kernel, total, nframes, ncpus };
+  const simLog = kernel + K_WORDS * 4;
+  const total = simLog + SIMLOG_WORDS * 4;
+  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, total, nframes, ncpus };
 }
 
 /** Typed views over the machine buffer. Every participant builds its own from the same SAB. */
@@ -166,6 +188,8 @@ export class Views {
   readonly frame: Int32Array;     // guest frames
   readonly swap: Int32Array;      // host swap store, one slot per frame
   readonly k: Int32Array;         // guest kernel area (K_*)
+  readonly slog: Int32Array;      // sim schedule log (replay input, decisions output)
+  readonly slogIn: Int32Array;    // decisions to follow in a replay (main writes before the run)
   readonly nframes: number;
   readonly ncpus: number;
   constructor(readonly sab: SharedArrayBuffer, nframes: number, ncpus: number) {
@@ -179,6 +203,8 @@ export class Views {
     this.frame = new Int32Array(sab, g.frames, nframes * PAGE_INTS);
     this.swap = new Int32Array(sab, g.swap, nframes * PAGE_INTS);
     this.k = new Int32Array(sab, g.kernel, K_WORDS);
+    this.slog = new Int32Array(sab, g.simLog, SIMLOG_WORDS / 2);
+    this.slogIn = new Int32Array(sab, g.simLog + SIMLOG_WORDS * 2, SIMLOG_WORDS / 2);
     this.nframes = nframes;
     this.ncpus = ncpus;
   }
