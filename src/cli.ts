@@ -14,6 +14,9 @@ import { RACES } from './shared/races.js';
 import { computeStates, statesDot } from './machine/states.js';
 import { formatRunHuman, progressReporter, replayCommand } from './machine/report_text.js';
 import { runBench, formatBench } from './machine/bench.js';
+import { DEFAULT_JOBS, hunt, findRace } from './machine/hunt.js';
+import { fromReplayOptions, readReplayFile } from './machine/replay_file.js';
+import { writeFileSync } from 'node:fs';
 
 function collectOpt(value: string, prev: Record<string, string>): Record<string, string> {
   const m = /^([a-z_]+)=(.+)$/.exec(value);
@@ -136,12 +139,75 @@ function main(argv: string[]): Promise<number> {
       }
     });
 
-  program.command('races').description('list the race catalogue (fix toggles for --unfix)')
+  program.command('races').description('list the race catalogue (fix toggles for --unfix, targets for hunt)')
     .option('--json', 'machine-readable')
     .action((f: { json?: boolean }) => {
       if (f.json) { process.stdout.write(JSON.stringify(RACES, null, 2) + '\n'); return; }
-      if (RACES.length === 0) { process.stdout.write('no race toggles are modelled yet\n'); return; }
-      for (const r of RACES) process.stdout.write(`${r.id}  ${r.name}\n`);
+      for (const r of RACES) {
+        process.stdout.write(`${r.id}  (${r.catalogue}) ${r.name}\n`);
+        r.interleaving.forEach((s, i) => process.stdout.write(`    ${i + 1}. ${s}\n`));
+        process.stdout.write(`    oracle: ${r.oracle}   fix: ${r.fix}\n    source: ${r.source}   hunted on: ${r.workload}\n\n`);
+      }
+    });
+
+  program.command('hunt <id>').description('search seeds with one fix off until its race\'s oracle fires; write a replay file')
+    .option('--seeds <n>', 'seeds to try (in this shard)', '400')
+    .option('--seconds <s>', 'give up after this long', '120')
+    .option('--jobs <j>', 'parallel runs (piscina threads)', String(DEFAULT_JOBS()))
+    .option('--shard <k/n>', 'run the k-th of n slices of the seed space (seeds k, k+n, k+2n, ...)', '1/1')
+    .option('--mode <mode>', 'sim (deterministic, replayable, shrinkable) | threads', 'sim')
+    .option('--strategy <s>', 'sim strategy: random | pct', 'random')
+    .option('--depth <d>', 'pct depth', '3')
+    .option('--cpus <n>', 'guest CPUs', '2')
+    .option('--no-shrink', 'keep the schedule as found')
+    .option('--fixed', 'control: hunt with the fix on (should find nothing)')
+    .option('--out <file>', 'replay file to write (default <id>.replay.json)')
+    .option('--json', 'machine-readable')
+    .action(async (id: string, f: Record<string, string | boolean | undefined>) => {
+      findRace(id);
+      const m = /^(\d+)\/(\d+)$/.exec(String(f.shard));
+      if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard: '${String(f.shard)}' is not K/N with 1 <= K <= N (e.g. 2/8)`);
+      const mode = parseChoice('--mode', String(f.mode), ['sim', 'threads'] as const);
+      const h = {
+        id, seeds: parseIntFlag('--seeds', String(f.seeds), 1, 1e9), seconds: parseNumberFlag('--seconds', String(f.seconds), 0.1, 86400),
+        jobs: parseIntFlag('--jobs', String(f.jobs), 1, 64), shard: [Number(m[1]), Number(m[2])] as [number, number], mode,
+        strategy: parseChoice('--strategy', String(f.strategy), ['pct', 'random'] as const), depth: parseIntFlag('--depth', String(f.depth), 1, 16),
+        cpus: parseIntFlag('--cpus', String(f.cpus), 1, 16), shrink: f.shrink !== false && mode === 'sim', shrinkSeconds: 20, fixed: !!f.fixed,
+        progress: !f.json && process.stderr.isTTY ? (d: number, t: number) => process.stderr.write(`\rhunt ${id}: ${d}/${t} seeds`) : undefined,
+      };
+      const out = String(f.out ?? `${id}.replay.json`);
+      const r = await hunt(h);
+      if (h.progress) process.stderr.write('\n');
+      if (r.found && r.replay) writeFileSync(out, JSON.stringify(r.replay, null, 2) + '\n');
+      if (f.json) {
+        process.stdout.write(JSON.stringify({ ...r, replay_file: r.found ? out : null, replay: undefined, schedule: r.replay?.shrink ?? null }, null, 2) + '\n');
+      } else if (r.found && r.violation) {
+        const v = r.violation;
+        process.stdout.write(`hunt ${id}: found with seed ${r.seed} after ${r.seeds_tried} seeds in ${r.seconds.toFixed(2)} s (${mode} mode)\n`);
+        process.stdout.write(`  [${v.oracle}] pfn ${v.pfn}, participant ${v.cpu}, step ${v.step}: ${v.message}\n`);
+        if (r.replay?.shrink) process.stdout.write(`  shrunk: ${r.replay.shrink.steps_before} -> ${r.replay.shrink.steps_after} steps, ${r.replay.shrink.decisions_before} -> ${r.replay.shrink.decisions_after} schedule decisions\n`);
+        process.stdout.write(`  replay file: ${out}\n  replay with: hintsim replay ${out}\n`);
+      } else {
+        process.stdout.write(`hunt ${id}: not found in ${r.seeds_tried} seeds, ${r.seconds.toFixed(2)} s (${mode} mode)${h.fixed ? ' with the fix on' : ''}\n`);
+      }
+      code = r.found ? 0 : 1;
+    });
+
+  program.command('replay <file>').description('re-run a replay file written by hunt and check it gives the same violation')
+    .option('--json', 'print the run result as JSON')
+    .action(async (file: string, f: { json?: boolean }) => {
+      const rf = readReplayFile(file);
+      const o = fromReplayOptions(rf.options, rf.seed, rf.schedule);
+      const r = await runMachine(o);
+      const v = r.violations.find((x) => x.oracle === rf.expected.oracle);
+      const same = !!v && (rf.schedule === null || (v.step === rf.expected.step && v.pfn === rf.expected.pfn));
+      if (f.json) process.stdout.write(JSON.stringify({ ...r, replay: { file, reproduced: same, expected: rf.expected } }, null, 2) + '\n');
+      else {
+        process.stdout.write(formatRunHuman(r, `hintsim replay ${file}`));
+        process.stdout.write(same ? `replay: reproduced the ${rf.expected.oracle} violation${rf.schedule ? ` at step ${rf.expected.step}, pfn ${rf.expected.pfn}` : ''}\n`
+          : `replay: did NOT reproduce the expected ${rf.expected.oracle} violation (step ${rf.expected.step}, pfn ${rf.expected.pfn})\n`);
+      }
+      code = r.violations.length > 0 ? 1 : 0;
     });
 
   program.command('states').description('the ESSA state machine, computed by executing the host model on scratch frames')

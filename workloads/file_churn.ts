@@ -9,7 +9,10 @@
  */
 import { C } from '../src/shared/counters.js';
 import { CNT, V } from '../src/shared/ctx.js';
-import { FILE_PAGES, K_CUR_VER, K_DISK_VER, K_FILE_SIZE, NFILES, PA_HEARTBEAT, VMA_FLAGS, paWord } from '../src/shared/layout.js';
+import { FILE_PAGES, K_CUR_VER, K_DISK_VER, K_FILE_SIZE, NFILES, VMA_FLAGS } from '../src/shared/layout.js';
+import { SP_STEP, simActive, sp } from '../src/shared/sched.js';
+
+const idleWord = new Int32Array(new SharedArrayBuffer(4)); // nobody notifies it: a bounded sleep
 import { vmaIdx } from '../src/guest/rmap.js';
 import { Prng } from '../src/shared/prng.js';
 import { slotOf, truncate_page } from '../src/guest/filemap.js';
@@ -89,8 +92,9 @@ class FileChurnCpu implements CpuTask {
   private idle(): void {
     CNT[C.idle_stretches]++;
     cpu_set_idle(true, ++this.epoch);
-    const hb = paWord(this.cpu, PA_HEARTBEAT);
-    for (let k = 0; k < this.o.idle_len; k++) Atomics.store(V.pa, hb, Atomics.load(V.pa, hb)); // bounded busy idle
+    // Sim mode: idle_len scheduling points in which the others run; threads: a sleep of idle_len us.
+    if (simActive()) for (let k = 0; k < this.o.idle_len; k++) sp(SP_STEP, k);
+    else Atomics.wait(idleWord, 0, 0, this.o.idle_len / 1000);
     cpu_set_idle(false, ++this.epoch);
   }
 
@@ -110,7 +114,7 @@ const COMMON: WorkloadOption[] = [
   { name: 'file_pages', default: 128, min: 1, max: FILE_PAGES, description: 'pages per file' },
   { name: 'writable_pct', default: 50, min: 0, max: 100, description: 'percent of mmaps that are writable' },
   { name: 'idle_pct', default: 0, min: 0, max: 50, description: 'percent of steps that are idle stretches (grace-period sign-off)' },
-  { name: 'idle_len', default: 2000, min: 1, max: 1e7, description: 'length of an idle stretch (spins)' },
+  { name: 'idle_len', default: 2000, min: 1, max: 1e7, description: 'length of an idle stretch: scheduling points (sim) or microseconds (threads)' },
   { name: 'anon_fill', default: 30, min: 1, max: 80, description: 'percent of memory the anonymous ballast holds at its peak' },
   { name: 'anon_wave', default: 20000, min: 0, max: 1e9, description: 'ops per wave of the anonymous ballast' },
 ];

@@ -162,7 +162,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     const spawn = (name: string, me: number): Worker => {
       const wk = new Worker(workerUrl(name), {
         workerData: { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me },
-        execArgv: workerExecArgv,
+        execArgv: workerExecArgv(),
       });
       wk.on('error', (e: Error) => {
         crashes.push(`${name} ${me}: ${e.message}`);

@@ -15,7 +15,28 @@ export const fromSource = self.endsWith('.ts');
 const cache = new Map<string, URL>();
 
 export function workerUrl(name: string): URL {
+  const hit = cache.get(name);
+  if (hit) return hit;
   if (!fromSource) return new URL(`./${name}.js`, self);
+  return bundleOnDemand(name);
+}
+
+/**
+ * A bundled worker (a piscina hunt task) cannot find its siblings relative to its own
+ * bundle: its parent hands it the resolved entries (workerUrls()) to adopt.
+ */
+export function adoptWorkerUrls(urls: Record<string, string>, execArgv: string[] | undefined): void {
+  for (const [k, u] of Object.entries(urls)) cache.set(k, new URL(u));
+  execArgvOverride = execArgv;
+  overridden = true;
+}
+
+/** The resolved entries of every worker a run needs, for adoptWorkerUrls in a child. */
+export function workerUrls(): Record<string, string> {
+  return Object.fromEntries(['cpu_worker', 'host_worker'].map((n) => [n, workerUrl(n).href]));
+}
+
+function bundleOnDemand(name: string): URL {
   const hit = cache.get(name);
   if (hit) return hit;
   const entry = fileURLToPath(new URL(`./${name}.ts`, self));
@@ -42,4 +63,9 @@ export function workerUrl(name: string): URL {
 }
 
 /** Bundled workers get explicit execArgv so they do not inherit tsx or vitest flags. */
-export const workerExecArgv: string[] | undefined = fromSource ? ['--enable-source-maps'] : undefined;
+let execArgvOverride: string[] | undefined;
+let overridden = false;
+export function workerExecArgv(): string[] | undefined {
+  if (overridden) return execArgvOverride;
+  return fromSource ? ['--enable-source-maps'] : undefined;
+}

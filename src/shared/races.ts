@@ -11,9 +11,16 @@ export interface RaceEntry {
   oracle: string;
   fix: string;
   source: string;
+  /** The run a hunt uses to make the race reachable. */
   workload: string;
   workloadOptions?: Record<string, number>;
+  mem?: string;
+  host_mem?: string;
+  ops?: number;
 }
+
+/** The default hunting ground for the page-cache races: small, shared, under host pressure. */
+const HUNT = { workload: 'mixed', mem: '4M', host_mem: '256K', ops: 5000, workloadOptions: { files: 2, file_pages: 64 } };
 
 export const RACES: RaceEntry[] = [
   {
@@ -21,7 +28,7 @@ export const RACES: RaceEntry[] = [
     interleaving: ['host discards page P (Vz)', 'CPU A touches P through its pte: discard fault carrying only the pfn',
       'CPU B truncates P: unmapped, removed from the cache, freed (count -1)', 'A takes a plain get_page on the free page'],
     oracle: 'refcount', fix: 'get_page_if_present: take the reference only if _count >= 0', source: 'seed 001 (Dec 2005, get_page_if_present)',
-    workload: 'file-churn',
+    ...HUNT,
   },
   {
     id: 'discard-grace', name: 'free vs. discard: freed page reused before the handler runs', catalogue: 'R2',
@@ -29,49 +36,49 @@ export const RACES: RaceEntry[] = [
       'CPU B truncates and frees P straight to the buddy', 'CPU C allocates P and makes it stable',
       'A: get_page_if_present succeeds on the reused page and discards it'],
     oracle: 'bug_on', fix: 'discarded pages wait on the discard list until every CPU passed enabled code', source: 'seed 001 (page_hva_discarded_list), v2-v7',
-    workload: 'mixed',
+    ...HUNT,
   },
   {
     id: 'grace-idle', name: 'idle CPUs block the discard-list grace period', catalogue: 'R4',
     interleaving: ['CPU A goes idle for a long time', 'discarded pages are listed; the sign-off round waits for A',
       'the discard list grows without bound while memory runs out'],
     oracle: 'liveness', fix: 'idle CPUs count as having passed through enabled code (nohz CPUs excluded from the mask)', source: 'v5-v7 sign-off mask',
-    workload: 'file-churn', workloadOptions: { idle_pct: 30 },
+    ...HUNT, workloadOptions: { ...HUNT.workloadOptions, idle_pct: 5, idle_len: 5000 },
   },
   {
     id: 'dirty-in-transit', name: 'hardware dirty bit cleared before make_stable', catalogue: 'R19',
     interleaving: ['CPU A wrote a P page through a writable pte (change bit set)', 'A msync: page_test_and_clear_dirty clears the change bit',
       'host sees a clean P page and discards it (Pr -> Vz)', 'A sets PG_dirty too late: the discard handler finds a dirty discarded page (BUG), the write is lost'],
     oracle: 'bug_on', fix: 'page_test_dirty -> make_stable -> page_clear_dirty -> set_page_dirty', source: 'seed 001 (msync.c, rmap.c split)',
-    workload: 'file-churn',
+    ...HUNT,
   },
   {
     id: 'msync-revolatile', name: 'make_volatile between make_stable and set_page_dirty', catalogue: 'R19',
     interleaving: ['A msync: page_test_dirty, make_stable, page_clear_dirty', 'B: make_volatile finds no dirty flag and no extra reference: P again',
       'host discards the clean P page', 'A sets PG_dirty: the data is already gone'],
     oracle: 'integrity', fix: 'msync holds an extra reference across make_stable ... set_page_dirty', source: 'seed 001 (msync.c comment)',
-    workload: 'file-churn',
+    ...HUNT,
   },
   {
     id: 'state-change-lock', name: 'make_volatile overtakes make_stable', catalogue: 'R6',
     interleaving: ['B: make_volatile checks every condition (page clean, counts right)', 'A: make_stable (Sr), then sets the blocking condition and writes',
-      'B: issues ESSA set_volatile on a page that must be stable', 'host discards it: the write is lost'],
-    oracle: 'integrity', fix: 'PG_state_change bit: make_volatile trylocks around checks+ESSA, make_stable waits for it', source: 'v2 (Dec 2005)',
-    workload: 'file-churn',
+      'B: issues ESSA set_volatile on a page that must be stable', 'host discards it: the discard handler finds a dirty page (BUG), the write is lost'],
+    oracle: 'bug_on', fix: 'PG_state_change bit: make_volatile trylocks around checks+ESSA, make_stable waits for it', source: 'v2 (Dec 2005)',
+    ...HUNT,
   },
   {
     id: 'writable-pvolatile', name: 'writable mapped page made volatile instead of potentially volatile', catalogue: 'R20',
     interleaving: ['page P is mapped writable', 'make_volatile issues set_volatile (V) instead of set_pvolatile (P)',
       'A writes P through its pte', 'host discards Vr without looking at the change bit: the write is lost'],
     oracle: 'integrity', fix: 'PG_writable: writable mappings make pages P, read-only ones V', source: 'seed 000 (Mar 2008), v2 writable-pte patch',
-    workload: 'file-churn',
+    ...HUNT,
   },
   {
     id: 'discard-vs-map', name: 'fault maps a page that is being discarded', catalogue: 'R12',
     interleaving: ['A: minor fault finds P in the page cache (no stabilisation)', 'B: discard handler unmaps every pte of P and removes it from the cache',
       'A installs its pte afterwards: a mapped page that is in no cache'],
     oracle: 'bug_on', fix: 'recheck PageDiscarded under the pte lock before installing the pte', source: 'v2, v5-v7 minor-fault patch',
-    workload: 'file-churn',
+    ...HUNT,
   },
 ];
 

@@ -1,0 +1,22 @@
+/**
+ * A piscina task for `hintsim hunt`: run a batch of seeds and report, per seed, the
+ * violations (and the schedule summary). Each run starts its own CPU and host workers.
+ */
+import type { RunOptions } from './config.js';
+import { runMachine } from './run.js';
+import { adoptWorkerUrls } from './worker_url.js';
+import type { Violation } from '../shared/oracles.js';
+
+export interface HuntTask { urls: Record<string, string>; execArgv: string[] | undefined; runs: RunOptions[]; oracle: string }
+export interface HuntTaskResult { seed: number; violations: Violation[]; steps: number; ops: number; seconds: number }
+
+export default async function huntTask(t: HuntTask): Promise<HuntTaskResult[]> {
+  adoptWorkerUrls(t.urls, t.execArgv);
+  const out: HuntTaskResult[] = [];
+  for (const o of t.runs) {
+    const r = await runMachine(o);
+    out.push({ seed: o.seed, violations: r.violations, steps: r.schedule?.steps ?? 0, ops: r.ops, seconds: r.seconds });
+    if (r.violations.some((v) => v.oracle === t.oracle)) break; // found: the rest of the batch is moot
+  }
+  return out;
+}

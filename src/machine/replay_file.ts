@@ -1,0 +1,83 @@
+/**
+ * Replay files: everything needed to re-run a violating schedule exactly, with a checksum
+ * so a tampered or truncated file is refused rather than half-replayed.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { findWorkload } from '../../workloads/index.js';
+import { RACES } from '../shared/races.js';
+import { ORACLES } from '../shared/oracles.js';
+import { DEFAULTS, UsageError, formatSize, parseSize, type RunOptions, type SimSchedule } from './config.js';
+
+export const REPLAY_FORMAT = 'hintsim-replay';
+export const REPLAY_VERSION = 1;
+
+export interface ReplayOptions {
+  workload: string; cpus: number; mem: string; host_mem: string | null; ops: number | null; seconds: number | null;
+  mode: 'threads' | 'sim'; strategy: 'pct' | 'random'; depth: number; hinting: 'off' | 'unused' | 'full';
+  batch: boolean; unfix: string[]; workload_options: Record<string, number>;
+}
+
+export interface Expected { oracle: string; pfn: number; cpu: number; step: number; message: string }
+
+export interface ReplayFile {
+  format: string;
+  version: number;
+  race: string | null;
+  seed: number;
+  options: ReplayOptions;
+  schedule: SimSchedule | null;
+  expected: Expected;
+  shrink: { steps_before: number; steps_after: number; decisions_before: number; decisions_after: number } | null;
+  checksum: string;
+}
+
+export function toReplayOptions(o: RunOptions): ReplayOptions {
+  return {
+    workload: o.workload, cpus: o.cpus, mem: formatSize(o.memBytes), host_mem: o.hostMemBytes === null ? null : formatSize(o.hostMemBytes),
+    ops: o.ops, seconds: o.seconds, mode: o.mode, strategy: o.strategy, depth: o.depth, hinting: o.hinting, batch: o.batch,
+    unfix: [...o.unfix], workload_options: { ...o.workloadOptions },
+  };
+}
+
+export function fromReplayOptions(r: ReplayOptions, seed: number, schedule: SimSchedule | null): RunOptions {
+  return {
+    ...DEFAULTS, workload: r.workload, cpus: r.cpus, memBytes: parseSize('mem', r.mem),
+    hostMemBytes: r.host_mem === null ? null : parseSize('host_mem', r.host_mem), ops: r.ops, seconds: r.seconds, seed,
+    mode: r.mode, strategy: r.strategy, depth: r.depth, hinting: r.hinting, batch: r.batch, unfix: [...r.unfix],
+    workloadOptions: { ...r.workload_options }, schedule, recordSchedule: false,
+  };
+}
+
+function checksumOf(f: Omit<ReplayFile, 'checksum'>): string {
+  return createHash('sha256').update(JSON.stringify(f)).digest('hex');
+}
+
+export function makeReplayFile(body: Omit<ReplayFile, 'checksum' | 'format' | 'version'>): ReplayFile {
+  const f = { format: REPLAY_FORMAT, version: REPLAY_VERSION, ...body };
+  return { ...f, checksum: checksumOf(f) };
+}
+
+/** Read and check a replay file; every problem is a one-line UsageError. */
+export function readReplayFile(path: string): ReplayFile {
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch (e) {
+    throw new UsageError(`replay: cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let f: ReplayFile;
+  try { f = JSON.parse(text) as ReplayFile; } catch {
+    throw new UsageError(`replay: '${path}' is not JSON; expected a replay file written by 'hintsim hunt --out'`);
+  }
+  const bad = (what: string): never => { throw new UsageError(`replay: '${path}' ${what}`); };
+  if (typeof f !== 'object' || f === null || f.format !== REPLAY_FORMAT) bad(`is not a hintsim replay file (format must be '${REPLAY_FORMAT}')`);
+  if (f.version !== REPLAY_VERSION) bad(`has version ${String(f.version)}; this hintsim reads version ${REPLAY_VERSION}`);
+  const { checksum, ...rest } = f;
+  if (typeof checksum !== 'string' || checksumOf(rest) !== checksum) bad('fails its checksum: it was edited or truncated');
+  if (!Number.isInteger(f.seed)) bad('has no integer seed');
+  const o = f.options;
+  if (!o || typeof o !== 'object' || !findWorkload(o.workload)) bad(`names an unknown workload '${String(o?.workload)}'`);
+  for (const id of o.unfix ?? []) if (!RACES.some((r) => r.id === id)) bad(`unfixes an unknown race '${id}'`);
+  if (!f.expected || !(ORACLES as readonly string[]).includes(f.expected.oracle)) bad('has no expected violation with a known oracle');
+  if (f.schedule !== null && (!Array.isArray(f.schedule?.decisions) || f.schedule.decisions.length % 2 !== 0)) bad('has a malformed schedule');
+  return f;
+}
