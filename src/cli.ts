@@ -144,7 +144,7 @@ function main(argv: string[]): Promise<number> {
     .action((f: { json?: boolean }) => {
       if (f.json) { process.stdout.write(JSON.stringify(RACES, null, 2) + '\n'); return; }
       for (const r of RACES) {
-        process.stdout.write(`${r.id}  (${r.catalogue}) ${r.name}\n`);
+        process.stdout.write(`${r.id}  (${r.catalogue}) ${r.name}${r.reproduced ? '' : '   [not reproduced by a hunt yet]'}\n`);
         r.interleaving.forEach((s, i) => process.stdout.write(`    ${i + 1}. ${s}\n`));
         process.stdout.write(`    oracle: ${r.oracle}   fix: ${r.fix}\n    source: ${r.source}   hunted on: ${r.workload}\n\n`);
       }
@@ -160,6 +160,7 @@ function main(argv: string[]): Promise<number> {
     .option('--depth <d>', 'pct depth', '3')
     .option('--cpus <n>', 'guest CPUs', '2')
     .option('--no-shrink', 'keep the schedule as found')
+    .option('--shrink-seconds <s>', 'time budget for shrinking', '10')
     .option('--fixed', 'control: hunt with the fix on (should find nothing)')
     .option('--out <file>', 'replay file to write (default <id>.replay.json)')
     .option('--json', 'machine-readable')
@@ -172,7 +173,7 @@ function main(argv: string[]): Promise<number> {
         id, seeds: parseIntFlag('--seeds', String(f.seeds), 1, 1e9), seconds: parseNumberFlag('--seconds', String(f.seconds), 0.1, 86400),
         jobs: parseIntFlag('--jobs', String(f.jobs), 1, 64), shard: [Number(m[1]), Number(m[2])] as [number, number], mode,
         strategy: parseChoice('--strategy', String(f.strategy), ['pct', 'random'] as const), depth: parseIntFlag('--depth', String(f.depth), 1, 16),
-        cpus: parseIntFlag('--cpus', String(f.cpus), 1, 16), shrink: f.shrink !== false && mode === 'sim', shrinkSeconds: 20, fixed: !!f.fixed,
+        cpus: parseIntFlag('--cpus', String(f.cpus), 1, 16), shrink: f.shrink !== false && mode === 'sim', shrinkSeconds: parseNumberFlag('--shrink-seconds', String(f.shrinkSeconds), 0.1, 3600), fixed: !!f.fixed,
         progress: !f.json && process.stderr.isTTY ? (d: number, t: number) => process.stderr.write(`\rhunt ${id}: ${d}/${t} seeds`) : undefined,
       };
       const out = String(f.out ?? `${id}.replay.json`);

@@ -17,6 +17,8 @@ export interface RaceEntry {
   mem?: string;
   host_mem?: string;
   ops?: number;
+  /** false while no hunt has reproduced it yet (the toggle exists, the window has not been hit). */
+  reproduced: boolean;
 }
 
 /** The default hunting ground for the page-cache races: small, shared, under host pressure. */
@@ -28,6 +30,7 @@ export const RACES: RaceEntry[] = [
     interleaving: ['host discards page P (Vz)', 'CPU A touches P through its pte: discard fault carrying only the pfn',
       'CPU B truncates P: unmapped, removed from the cache, freed (count -1)', 'A takes a plain get_page on the free page'],
     oracle: 'refcount', fix: 'get_page_if_present: take the reference only if _count >= 0', source: 'seed 001 (Dec 2005, get_page_if_present)',
+    reproduced: true,
     ...HUNT,
   },
   {
@@ -36,6 +39,7 @@ export const RACES: RaceEntry[] = [
       'CPU B truncates and frees P straight to the buddy', 'CPU C allocates P and makes it stable',
       'A: get_page_if_present succeeds on the reused page and discards it'],
     oracle: 'bug_on', fix: 'discarded pages wait on the discard list until every CPU passed enabled code', source: 'seed 001 (page_hva_discarded_list), v2-v7',
+    reproduced: true,
     ...HUNT,
   },
   {
@@ -43,6 +47,7 @@ export const RACES: RaceEntry[] = [
     interleaving: ['CPU A goes idle for a long time', 'discarded pages are listed; the sign-off round waits for A',
       'the discard list grows without bound while memory runs out'],
     oracle: 'liveness', fix: 'idle CPUs count as having passed through enabled code (nohz CPUs excluded from the mask)', source: 'v5-v7 sign-off mask',
+    reproduced: false,
     ...HUNT, workloadOptions: { ...HUNT.workloadOptions, idle_pct: 5, idle_len: 5000 },
   },
   {
@@ -50,6 +55,7 @@ export const RACES: RaceEntry[] = [
     interleaving: ['CPU A wrote a P page through a writable pte (change bit set)', 'A msync: page_test_and_clear_dirty clears the change bit',
       'host sees a clean P page and discards it (Pr -> Vz)', 'A sets PG_dirty too late: the discard handler finds a dirty discarded page (BUG), the write is lost'],
     oracle: 'bug_on', fix: 'page_test_dirty -> make_stable -> page_clear_dirty -> set_page_dirty', source: 'seed 001 (msync.c, rmap.c split)',
+    reproduced: true,
     ...HUNT,
   },
   {
@@ -57,6 +63,7 @@ export const RACES: RaceEntry[] = [
     interleaving: ['A msync: page_test_dirty, make_stable, page_clear_dirty', 'B: make_volatile finds no dirty flag and no extra reference: P again',
       'host discards the clean P page', 'A sets PG_dirty: the data is already gone'],
     oracle: 'integrity', fix: 'msync holds an extra reference across make_stable ... set_page_dirty', source: 'seed 001 (msync.c comment)',
+    reproduced: false,
     ...HUNT,
   },
   {
@@ -64,6 +71,7 @@ export const RACES: RaceEntry[] = [
     interleaving: ['B: make_volatile checks every condition (page clean, counts right)', 'A: make_stable (Sr), then sets the blocking condition and writes',
       'B: issues ESSA set_volatile on a page that must be stable', 'host discards it: the discard handler finds a dirty page (BUG), the write is lost'],
     oracle: 'bug_on', fix: 'PG_state_change bit: make_volatile trylocks around checks+ESSA, make_stable waits for it', source: 'v2 (Dec 2005)',
+    reproduced: true,
     ...HUNT,
   },
   {
@@ -71,6 +79,7 @@ export const RACES: RaceEntry[] = [
     interleaving: ['page P is mapped writable', 'make_volatile issues set_volatile (V) instead of set_pvolatile (P)',
       'A writes P through its pte', 'host discards Vr without looking at the change bit: the write is lost'],
     oracle: 'integrity', fix: 'PG_writable: writable mappings make pages P, read-only ones V', source: 'seed 000 (Mar 2008), v2 writable-pte patch',
+    reproduced: true,
     ...HUNT,
   },
   {
@@ -78,6 +87,7 @@ export const RACES: RaceEntry[] = [
     interleaving: ['A: minor fault finds P in the page cache (no stabilisation)', 'B: discard handler unmaps every pte of P and removes it from the cache',
       'A installs its pte afterwards: a mapped page that is in no cache'],
     oracle: 'bug_on', fix: 'recheck PageDiscarded under the pte lock before installing the pte', source: 'v2, v5-v7 minor-fault patch',
+    reproduced: true,
     ...HUNT,
   },
 ];

@@ -1,0 +1,36 @@
+/**
+ * The race catalogue: every race a hunt has reproduced is found again by a bounded sim
+ * hunt with its fix off, with its catalogued oracle; the same hunting ground with every
+ * fix on stays clean.
+ */
+import { describe, expect, it } from 'vitest';
+import { hunt } from '../src/machine/hunt.js';
+import { RACES } from '../src/shared/races.js';
+
+const base = { seeds: 120, seconds: 100, jobs: 2, shard: [1, 1] as [number, number], mode: 'sim' as const, strategy: 'random' as const, depth: 3, cpus: 2, shrink: false, shrinkSeconds: 0 };
+
+describe('race catalogue', () => {
+  it('lists at least the free-vs-discard pair and marks what is reproduced', () => {
+    const ids = RACES.map((r) => r.id);
+    expect(ids).toContain('discard-get-page');
+    expect(ids).toContain('discard-grace');
+    for (const r of RACES) expect(r.interleaving.length).toBeGreaterThan(1);
+  });
+
+  for (const r of RACES.filter((x) => x.reproduced)) {
+    it(`hunt ${r.id}: the ${r.oracle} oracle fires with the fix off`, async () => {
+      const h = await hunt({ ...base, id: r.id, fixed: false });
+      expect(h.found).toBe(true);
+      expect(h.violation?.oracle).toBe(r.oracle);
+      expect(h.replay?.schedule?.decisions.length).toBeGreaterThan(0);
+    }, 200_000);
+  }
+
+  it('the hunting grounds stay clean with every fix on', async () => {
+    for (const id of ['discard-grace', 'grace-idle']) {
+      const h = await hunt({ ...base, id, fixed: true, seeds: 8 });
+      expect(h.seeds_tried).toBe(8);
+      expect(h.found).toBe(false);
+    }
+  }, 200_000);
+});
