@@ -17,6 +17,7 @@ import { runBench, formatBench } from './machine/bench.js';
 import { DEFAULT_JOBS, hunt, findRace } from './machine/hunt.js';
 import { fromReplayOptions, readReplayFile } from './machine/replay_file.js';
 import { writeFileSync } from 'node:fs';
+import { demo } from './machine/demo.js';
 
 function collectOpt(value: string, prev: Record<string, string>): Record<string, string> {
   const m = /^([a-z_]+)=(.+)$/.exec(value);
@@ -193,6 +194,9 @@ function main(argv: string[]): Promise<number> {
       }
       code = r.found ? 0 : 1;
     });
+
+  program.command('demo').description('what npm start runs: reproduce free-vs-discard, replay it, and show the fix')
+    .action(async () => { code = await demo((s) => process.stdout.write(s)); });
 
   program.command('replay <file>').description('re-run a replay file written by hunt and check it gives the same violation')
     .option('--json', 'print the run result as JSON')
