@@ -142,8 +142,14 @@ function main(argv: string[]): Promise<number> {
 
   program.command('races').description('list the race catalogue (fix toggles for --unfix, targets for hunt)')
     .option('--json', 'machine-readable')
-    .action((f: { json?: boolean }) => {
+    .option('--markdown', 'a Markdown table (the README\'s)')
+    .action((f: { json?: boolean; markdown?: boolean }) => {
       if (f.json) { process.stdout.write(JSON.stringify(RACES, null, 2) + '\n'); return; }
+      if (f.markdown) {
+        process.stdout.write('| id | race | oracle | fix | source | reproduced |\n|---|---|---|---|---|---|\n');
+        for (const r of RACES) process.stdout.write(`| \`${r.id}\` | ${r.catalogue}: ${r.name} | ${r.oracle} | ${r.fix} | ${r.source} | ${r.reproduced ? 'yes' : 'not yet'} |\n`);
+        return;
+      }
       for (const r of RACES) {
         process.stdout.write(`${r.id}  (${r.catalogue}) ${r.name}${r.reproduced ? '' : '   [not reproduced by a hunt yet]'}\n`);
         r.interleaving.forEach((s, i) => process.stdout.write(`    ${i + 1}. ${s}\n`));
