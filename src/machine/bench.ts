@@ -8,9 +8,16 @@ import { PAGE_WORDS, PG_COUNT } from '../shared/layout.js';
 import { bootMachine } from './boot.js';
 import { DEFAULTS, type RunOptions } from './config.js';
 import { runMachine, type RunResult } from './run.js';
+import { hunt } from './hunt.js';
+import { RACES } from '../shared/races.js';
 
 export interface BenchEntry { name: string; value: number; unit: string; baseline: number; ratio: number; goal: string; note: string }
-export interface BenchReport { node: string; cpus_available: number; entries: BenchEntry[] }
+export interface RaceBench {
+  id: string; oracle: string;
+  sim: { median_seconds: number | null; found: number; hunts: number; shrunk_decisions: number | null; shrunk_steps: number | null };
+  threads: { seconds: number | null; found: boolean; budget_seconds: number };
+}
+export interface BenchReport { node: string; cpus_available: number; entries: BenchEntry[]; races: RaceBench[] }
 
 function timeLoop(ms: number, body: (n: number) => void): number {
   const chunk = 10_000;
@@ -80,13 +87,62 @@ export async function runBench(opts: { quick: boolean; log: (m: string) => void 
     ratio: per(u) / Math.max(per(b), 1e-9), goal: 'ratio >= 8 (8x fewer host calls)',
     note: 'same seed and op count; baseline issues one ESSA per page',
   });
-  return { node: process.version, cpus_available: (await import('node:os')).availableParallelism(), entries };
+  opts.log('bench: mixed workload, hinting full vs off ...');
+  const mixedOpts: Partial<RunOptions> = { workload: 'mixed', memBytes: 16 << 20, hinting: 'full' };
+  const mFull = await storm(2, secs, mixedOpts);
+  const mOff = await storm(2, secs, { ...mixedOpts, hinting: 'off' });
+  entries.push({
+    name: 'mixed_ops_per_sec_per_cpu', value: mFull.ops_per_sec / 2, unit: 'ops/s/cpu', baseline: one.ops_per_sec,
+    ratio: mFull.ops_per_sec / 2 / one.ops_per_sec, goal: 'value >= 1M ops/s per CPU', note: 'baseline: alloc-storm on 1 CPU in the same run',
+  });
+  entries.push({
+    name: 'hinting_full_vs_off_throughput_mixed', value: mFull.ops_per_sec, unit: 'ops/s', baseline: mOff.ops_per_sec,
+    ratio: mFull.ops_per_sec / mOff.ops_per_sec, goal: 'ratio >= 0.85 (overhead <= 15%)',
+    note: `host page-outs: full ${mFull.counters.host_pageouts} vs off ${mOff.counters.host_pageouts}`,
+  });
+
+  opts.log('bench: sim mode vs threads mode on one CPU ...');
+  const simOps = opts.quick ? 20_000 : 100_000;
+  const tr = await runMachine({ ...DEFAULTS, cpus: 1, ops: simOps, workload: 'mixed', memBytes: 4 << 20, hinting: 'full' });
+  const sr = await runMachine({ ...DEFAULTS, cpus: 1, ops: simOps, workload: 'mixed', memBytes: 4 << 20, hinting: 'full', mode: 'sim' });
+  entries.push({
+    name: 'sim_vs_threads_one_cpu', value: sr.ops_per_sec, unit: 'ops/s', baseline: tr.ops_per_sec,
+    ratio: sr.ops_per_sec / tr.ops_per_sec, goal: 'ratio >= 0.5 (sim within 2x of threads)', note: 'mixed, 1 CPU + host, same op count',
+  });
+
+  const races: RaceBench[] = [];
+  const hunts = opts.quick ? 1 : 3;
+  for (const r of RACES.filter((x) => x.reproduced)) {
+    opts.log(`bench: time to find ${r.id} ...`);
+    const times: number[] = [];
+    let shrunk: { d: number; s: number } | null = null;
+    for (let k = 1; k <= hunts; k++) {
+      const h = await hunt({ id: r.id, seeds: 400, seconds: 60, jobs: 2, shard: [k, hunts], mode: 'sim', strategy: 'random', depth: 3, cpus: 2, shrink: k === 1, shrinkSeconds: 10, fixed: false });
+      if (h.found) times.push(h.seconds);
+      if (k === 1 && h.replay?.shrink) shrunk = { d: h.replay.shrink.decisions_after, s: h.replay.shrink.steps_after };
+    }
+    times.sort((a, b) => a - b);
+    const budget = opts.quick ? 10 : 30;
+    const th = await hunt({ id: r.id, seeds: 1000, seconds: budget, jobs: 2, shard: [1, 1], mode: 'threads', strategy: 'random', depth: 3, cpus: 2, shrink: false, shrinkSeconds: 0, fixed: false });
+    races.push({
+      id: r.id, oracle: r.oracle,
+      sim: { median_seconds: times.length ? Number(times[times.length >> 1].toFixed(2)) : null, found: times.length, hunts, shrunk_decisions: shrunk?.d ?? null, shrunk_steps: shrunk?.s ?? null },
+      threads: { seconds: th.found ? Number(th.seconds.toFixed(2)) : null, found: th.found, budget_seconds: budget },
+    });
+  }
+  return { node: process.version, cpus_available: (await import('node:os')).availableParallelism(), entries, races };
 }
 
 export function formatBench(b: BenchReport): string {
   const lines = [`hintsim bench (node ${b.node}, ${b.cpus_available} cores)`];
   for (const e of b.entries) {
     lines.push(`  ${e.name.padEnd(36)} ${e.value.toLocaleString('en-US', { maximumFractionDigits: 3 })} ${e.unit}  vs baseline ${e.baseline.toLocaleString('en-US', { maximumFractionDigits: 3 })}  ratio ${e.ratio.toFixed(2)}  (goal: ${e.goal})`);
+  }
+  if (b.races.length) {
+    lines.push('  time to find (sim: median of the hunts that found it; threads: one hunt)');
+    for (const r of b.races) {
+      lines.push(`    ${r.id.padEnd(20)} sim ${r.sim.median_seconds ?? '-'} s (${r.sim.found}/${r.sim.hunts} found, shrunk to ${r.sim.shrunk_decisions ?? '-'} decisions)   threads ${r.threads.found ? `${r.threads.seconds} s` : `not found in ${r.threads.budget_seconds} s`}`);
+    }
   }
   return lines.join('\n') + '\n';
 }
