@@ -9,23 +9,29 @@
  */
 import { C } from '../src/shared/counters.js';
 import { CNT, V } from '../src/shared/ctx.js';
-import { FILE_PAGES, K_CUR_VER, K_DISK_VER, K_FILE_SIZE, NFILES, VMA_FLAGS } from '../src/shared/layout.js';
+import { ANON_PAGES, FILE_PAGES, K_CUR_VER, K_DISK_VER, K_FILE_SIZE, NFILES, VMA_FLAGS } from '../src/shared/layout.js';
 import { SP_STEP, simActive, sp } from '../src/shared/sched.js';
 
 const idleWord = new Int32Array(new SharedArrayBuffer(4)); // nobody notifies it: a bounded sleep
 import { vmaIdx } from '../src/guest/rmap.js';
 import { Prng } from '../src/shared/prng.js';
 import { slotOf, truncate_page } from '../src/guest/filemap.js';
-import { do_mmap, do_msync, do_munmap, user_access, vmaMapped } from '../src/guest/memory.js';
+import { PRIVATE_VER, anon_access, anon_unmap_all, do_mmap, do_msync, do_munmap, user_access, vmaMapped, vmaPrivate } from '../src/guest/memory.js';
+import { O, report } from '../src/shared/oracles.js';
+import { STEPS } from '../src/shared/sched.js';
 import { cpu_quiescent, cpu_set_idle } from '../src/guest/page_states.js';
 import { AllocStormCpu } from './alloc_storm.js';
 import type { CpuTask, Workload, WorkloadOption } from './workload.js';
 
-const S_READ = 1, S_WRITE = 2, S_MSYNC = 3, S_MUNMAP = 4, S_TRUNCATE = 5, S_MMAP = 6, S_IDLE = 7, S_ANON = 8;
+const S_READ = 1, S_WRITE = 2, S_MSYNC = 3, S_MUNMAP = 4, S_TRUNCATE = 5, S_MMAP = 6, S_IDLE = 7, S_ANON = 8, S_ANON_MEM = 9;
 
 class FileChurnCpu implements CpuTask {
   private readonly rng: Prng;
   private readonly lastWritten = new Int32Array(NFILES * FILE_PAGES);
+  private readonly privVer = new Int32Array(NFILES * FILE_PAGES);   // version of this task's private copy, 0 none
+  private readonly anonStamp = new Int32Array(ANON_PAGES);          // what each anonymous page must read back
+  private privSeq = 0;
+  private anonSeq = 0;
   private readonly anon: AllocStormCpu | null;
   private epoch = 0;
   private readonly files: number;
@@ -50,21 +56,34 @@ class FileChurnCpu implements CpuTask {
     if (this.anon && r < this.o.anon_pct) { this.anon.step(); return S_ANON; }
     CNT[C.ops]++;
     const f = this.rng.below(this.files);
-    if (!vmaMapped(f)) { do_mmap(f, 0, this.pages, this.rng.chance(this.o.writable_pct / 100)); return S_MMAP; }
+    if (!vmaMapped(f)) {
+      const priv = this.rng.chance(this.o.private_pct / 100);
+      do_mmap(f, 0, this.pages, priv || this.rng.chance(this.o.writable_pct / 100), priv);
+      return S_MMAP;
+    }
     const q = this.rng.below(100);
+    if (q < this.o.anon_mem_pct) return this.anonStep();
     if (q < this.o.idle_pct) { this.idle(); return S_IDLE; }
-    let t = q - this.o.idle_pct;
+    let t = q - this.o.idle_pct - this.o.anon_mem_pct;
+    const priv = vmaPrivate(f);
     if (t < 55) {
       const i = this.rng.below(this.pages);
       const owner = i % this.ncpus === this.cpu;
-      user_access(f, i, false, 0, owner ? this.lastWritten[slotOf(f, i)] : 0);
+      const pv = priv ? this.privVer[slotOf(f, i)] : 0;
+      user_access(f, i, false, 0, pv !== 0 ? pv : owner ? this.lastWritten[slotOf(f, i)] : 0);
       return S_READ;
     }
     t -= 55;
+    if (t < 25 && priv) { // a write to a private mapping: copy on write, seen by this task only
+      const i = this.rng.below(this.pages);
+      const ver = PRIVATE_VER | (++this.privSeq & 0x3fff_ffff);
+      if (user_access(f, i, true, ver, 0) === ver) this.privVer[slotOf(f, i)] = ver;
+      return S_WRITE;
+    }
     if (t < 25) {
       const i = this.ownedIndex();
       if (i >= this.pages) return S_WRITE;
-      if (!this.writableVma(f)) { do_munmap(f); do_mmap(f, 0, this.pages, true); }
+      if (!this.writableVma(f)) { this.munmap(f); do_mmap(f, 0, this.pages, true); }
       const ver = Atomics.add(V.k, K_CUR_VER + slotOf(f, i), 1) + 1; // the new version is published before the data
       if (user_access(f, i, true, ver, 0) === ver) this.lastWritten[slotOf(f, i)] = ver;
       CNT[C.file_writes]++;
@@ -73,7 +92,7 @@ class FileChurnCpu implements CpuTask {
     t -= 25;
     if (t < 8) { do_msync(f); return S_MSYNC; }
     t -= 8;
-    if (t < 7) { do_munmap(f); return S_MUNMAP; }
+    if (t < 7) { this.munmap(f); return S_MUNMAP; }
     for (let k = 0; k < 2; k++) {
       const i = this.ownedIndex();
       if (i >= this.pages) continue;
@@ -98,8 +117,31 @@ class FileChurnCpu implements CpuTask {
     cpu_set_idle(false, ++this.epoch);
   }
 
+  private munmap(f: number): void {
+    do_munmap(f);
+    this.privVer.fill(0, slotOf(f, 0), slotOf(f, FILE_PAGES));
+  }
+
+  /** Anonymous memory: write a fresh stamp or check the last one; now and then unmap it all. */
+  private anonStep(): number {
+    CNT[C.ops]++;
+    if (this.rng.chance(0.02)) { anon_unmap_all(); this.anonStamp.fill(0); return S_ANON_MEM; }
+    const p = this.rng.below(ANON_PAGES);
+    if (this.rng.chance(0.5)) {
+      const s = ++this.anonSeq & 0x3fff_ffff;
+      if (anon_access(p, true, s) === s) this.anonStamp[p] = s;
+      return S_ANON_MEM;
+    }
+    const got = anon_access(p, false, 0);
+    if (got >= 0 && got !== this.anonStamp[p]) {
+      report(V, O.integrity, -1, this.cpu, STEPS, `anonymous page ${p} of cpu ${this.cpu}: read stamp ${got}, wrote ${this.anonStamp[p]}`);
+    }
+    return S_ANON_MEM;
+  }
+
   finish(): void {
-    for (let f = 0; f < this.files; f++) if (vmaMapped(f)) do_munmap(f);
+    for (let f = 0; f < this.files; f++) if (vmaMapped(f)) this.munmap(f);
+    anon_unmap_all();
     this.anon?.finish();
   }
 
@@ -113,6 +155,8 @@ const COMMON: WorkloadOption[] = [
   { name: 'files', default: 8, min: 1, max: NFILES, description: 'number of shared files' },
   { name: 'file_pages', default: 128, min: 1, max: FILE_PAGES, description: 'pages per file' },
   { name: 'writable_pct', default: 50, min: 0, max: 100, description: 'percent of mmaps that are writable' },
+  { name: 'private_pct', default: 15, min: 0, max: 100, description: 'percent of mmaps that are private (copy on write)' },
+  { name: 'anon_mem_pct', default: 8, min: 0, max: 50, description: 'percent of steps touching the task\'s anonymous mapping' },
   { name: 'idle_pct', default: 0, min: 0, max: 50, description: 'percent of steps that are idle stretches (grace-period sign-off)' },
   { name: 'idle_len', default: 2000, min: 1, max: 1e7, description: 'length of an idle stretch: scheduling points (sim) or microseconds (threads)' },
   { name: 'anon_fill', default: 30, min: 1, max: 80, description: 'percent of memory the anonymous ballast holds at its peak' },
@@ -124,7 +168,7 @@ function setupFiles(k: Int32Array, o: Record<string, number>): void {
   for (let s = 0; s < NFILES * FILE_PAGES; s++) { k[K_CUR_VER + s] = 1; k[K_DISK_VER + s] = 1; }
 }
 
-const STEP_NAMES = ['idle', 'read', 'write', 'msync', 'munmap', 'truncate', 'mmap', 'idle-stretch', 'anon'];
+const STEP_NAMES = ['idle', 'read', 'write', 'msync', 'munmap', 'truncate', 'mmap', 'idle-stretch', 'anon-ballast', 'anon-memory'];
 const ORACLES = ['integrity', 'use_after_free', 'refcount', 'buddy', 'bug_on', 'invalid_state', 'leak', 'liveness'];
 
 export const fileChurn: Workload = {

@@ -9,16 +9,16 @@ import { describePage } from '../shared/assert.js';
 import { C } from '../shared/counters.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT, hwBegin, hwEnd } from '../shared/hw.js';
-import { K_CUR_VER, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
+import { ANON_PAGES, K_APTE, K_CUR_VER, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
-import { PG_discarded, PG_locked } from '../shared/page_flags.js';
+import { PG_anon, PG_discarded, PG_locked } from '../shared/page_flags.js';
 import { SP_FAULT, STEPS, sp, spinWait } from '../shared/sched.js';
-import { bug, put_page_testzero } from './page_alloc.js';
+import { alloc_pages, bug, put_page_testzero } from './page_alloc.js';
 import {
   FILE_MAGIC, find_get_page, page_cache_read, slotOf, stampCheck, storeFileStamp, writeback_locked,
 } from './filemap.js';
 import {
-  clearPageFlag, do_discard_fault, free_page_final, lock_page, page_check_writable, page_make_volatile, pageFlags, unfixed,
+  clearPageFlag, do_discard_fault, free_page_final, page_discard, page_make_stable, setPageFlag, lock_page, page_check_writable, page_make_volatile, pageFlags, unfixed,
 } from './page_states.js';
 import { page_add_file_rmap, page_remove_rmap, ptlLock, ptlUnlock, pteIdx, transfer_dirty, vmaIdx } from './rmap.js';
 import { shrink_page_cache } from './vmscan.js';
@@ -27,12 +27,12 @@ export const ACCESS_OK = 0;
 export const ACCESS_FAILED = 1;   // violation reported or no memory
 
 /** mmap a range of a file into this CPU's task. */
-export function do_mmap(file: number, start: number, end: number, writable: boolean): void {
+export function do_mmap(file: number, start: number, end: number, writable: boolean, priv = false): void {
   const vi = vmaIdx(ME, file);
   ptlLock(ME);
   V.k[vi + VMA_START] = start;
   V.k[vi + VMA_END] = end;
-  Atomics.store(V.k, vi + VMA_FLAGS, 1 | (writable ? 2 : 0));
+  Atomics.store(V.k, vi + VMA_FLAGS, 1 | (writable ? 2 : 0) | (priv ? 4 : 0));
   ptlUnlock(ME);
 }
 
@@ -132,7 +132,8 @@ export function user_access(file: number, index: number, write: boolean, writeVe
     const pi = pteIdx(ME, file, index);
     const pte = Atomics.load(V.k, pi);
     if (pte === 0 || (write && (pte & PTE_WRITE) === 0)) {
-      if (!handle_mm_fault(file, index, write)) return -1;
+      if (write && vmaPrivate(file)) { if (!do_cow_fault(file, index)) return -1; continue; }
+      if (!handle_mm_fault(file, index, write && !vmaPrivate(file))) return -1;
       continue;
     }
     const pfn = (pte & PTE_PFN_MASK) - 1;
@@ -160,6 +161,15 @@ export function user_access(file: number, index: number, write: boolean, writeVe
     const ok = V.frame[b] === (FILE_MAGIC | file) && V.frame[b + 1] === index &&
       V.frame[b + PAGE_INTS - 1] === stampCheck(file, index, V.frame[b + 2]);
     const ver = V.frame[b + 2];
+    if ((ver & PRIVATE_VER) !== 0 || minVer >= PRIVATE_VER) { // a private copy: exactly what this task wrote
+      hwEnd(pfn);
+      CNT[C.file_reads_checked]++;
+      if (!ok || ver !== minVer) {
+        report(V, O.integrity, pfn, ME, STEPS, `private copy of file ${file} index ${index}: read ${ok ? `version ${ver & ~PRIVATE_VER}${ver & PRIVATE_VER ? ' (private)' : ' (the file page)'}` : 'garbage'}, expected private version ${minVer & ~PRIVATE_VER}; ${describePage(V, pfn)}`);
+        return -1;
+      }
+      return ver;
+    }
     const found = `${(V.frame[b] >>> 0).toString(16)}/${V.frame[b + 1]}/${ver}`;
     hwEnd(pfn);
     CNT[C.file_reads_checked]++;
@@ -199,5 +209,117 @@ export function do_msync(file: number): void {
     writeback_locked(pfn, file, i);
     clearPageFlag(pfn, PG_locked); // unlock without make_volatile: the release below tries it
     page_cache_release(pfn);
+  }
+}
+
+// ------------------------------------------------------------------ private mappings and anonymous memory
+
+export const PRIVATE_VER = 0x4000_0000; // versions of private (COW) copies carry this bit
+
+export function vmaPrivate(file: number): boolean {
+  return (Atomics.load(V.k, vmaIdx(ME, file) + VMA_FLAGS) & 4) !== 0;
+}
+
+/** Copy a page's first stamp words and check word (a kernel copy, each side under its frame lock). */
+function copy_page(dst: number, src: number): boolean {
+  const r = hwBegin(src, false);
+  if (r >= ACC_FAULT) { report(V, O.bug_on, src, ME, STEPS, `copy_page: source not accessible (${r}); ${describePage(V, src)}`); return false; }
+  const s = src * PAGE_INTS;
+  const a = V.frame[s], b1 = V.frame[s + 1], c = V.frame[s + 2], d = V.frame[s + PAGE_INTS - 1];
+  hwEnd(src);
+  const w = hwBegin(dst, true);
+  if (w >= ACC_FAULT) { report(V, O.use_after_free, dst, ME, STEPS, `copy_page: new page not accessible (${w}); ${describePage(V, dst)}`); return false; }
+  const t = dst * PAGE_INTS;
+  V.frame[t] = a; V.frame[t + 1] = b1; V.frame[t + 2] = c; V.frame[t + PAGE_INTS - 1] = d;
+  hwEnd(dst);
+  return true;
+}
+
+/** A fresh anonymous page (do_anonymous_page / the COW copy target), with our reference. */
+function alloc_anon_page(index: number): number {
+  let pfn = alloc_pages(0, false);
+  if (pfn < 0) { shrink_page_cache(); pfn = alloc_pages(0, false); }
+  if (pfn < 0) return -1;
+  setPageFlag(pfn, PG_anon);
+  V.page[pfn * PAGE_WORDS + PG_INDEX] = index;
+  return pfn;
+}
+
+/**
+ * Write fault in a private file mapping: copy on write. The source is the page cache
+ * page, made stable first (the early COW of do_no_page); the copy is an anonymous page
+ * mapped writable in this task only.
+ */
+function do_cow_fault(file: number, index: number): boolean {
+  CNT[C.cow_faults]++;
+  let src = -1;
+  for (let tries = 0; tries < 16 && src < 0; tries++) {
+    const p = page_cache_read(file, index, shrink_page_cache);
+    if (p < 0) return false;
+    if (page_make_stable(p)) src = p; else page_discard(p);
+  }
+  if (src < 0) return false;
+  const pfn = alloc_anon_page(index);
+  if (pfn < 0) { page_cache_release(src); return false; }
+  const ok = copy_page(pfn, src);
+  page_cache_release(src);
+  if (!ok) return false;
+  ptlLock(ME);
+  const pi = pteIdx(ME, file, index);
+  const cur = Atomics.load(V.k, pi);
+  if (cur !== 0) {
+    const old = (cur & PTE_PFN_MASK) - 1;
+    Atomics.store(V.k, pi, 0);
+    page_remove_rmap(old);
+    page_cache_release(old);
+  }
+  Atomics.add(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT, 1); // page_add_anon_rmap
+  Atomics.store(V.k, pi, (pfn + 1) | PTE_WRITE);
+  ptlUnlock(ME);
+  return true;
+}
+
+export { do_cow_fault };
+
+/** Anonymous memory of this task: `vpage` in 0..ANON_PAGES. Returns the stamp read or written, or -1. */
+export function anon_access(vpage: number, write: boolean, stamp: number): number {
+  const pi = K_APTE + ME * ANON_PAGES + vpage;
+  let pte = Atomics.load(V.k, pi); // only this task maps its anonymous pages
+  if (pte === 0) {
+    if (!write) return 0; // never touched: reads as zero without a page (the zero page)
+    CNT[C.faults]++;
+    const pfn = alloc_anon_page(vpage);
+    if (pfn < 0) return -1;
+    Atomics.add(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT, 1);
+    pte = (pfn + 1) | PTE_WRITE;
+    Atomics.store(V.k, pi, pte);
+  }
+  const pfn = (pte & PTE_PFN_MASK) - 1;
+  const r = hwBegin(pfn, write);
+  if (r >= ACC_FAULT) {
+    report(V, r === ACC_ADDRESSING ? O.use_after_free : O.bug_on, pfn, ME, STEPS, `anonymous page ${vpage} of cpu ${ME}: ${r === ACC_ADDRESSING ? 'addressing exception' : 'discard fault'}; ${describePage(V, pfn)}`);
+    return -1;
+  }
+  const b = pfn * PAGE_INTS;
+  let out = stamp;
+  if (write) { V.frame[b] = ANON_MAGIC | ME; V.frame[b + 1] = vpage; V.frame[b + 2] = stamp; }
+  else {
+    out = V.frame[b] === (ANON_MAGIC | ME) && V.frame[b + 1] === vpage ? V.frame[b + 2] : -2;
+  }
+  hwEnd(pfn);
+  return out;
+}
+const ANON_MAGIC = 0xa0a0_0000;
+
+/** munmap of the whole anonymous region: every page goes back. */
+export function anon_unmap_all(): void {
+  for (let v = 0; v < ANON_PAGES; v++) {
+    const pi = K_APTE + ME * ANON_PAGES + v;
+    const pte = Atomics.load(V.k, pi);
+    if (pte === 0) continue;
+    const pfn = (pte & PTE_PFN_MASK) - 1;
+    Atomics.store(V.k, pi, 0);
+    Atomics.sub(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT, 1);
+    if (put_page_testzero(pfn)) free_page_final(pfn);
   }
 }

@@ -222,7 +222,7 @@ export function page_discard(pfn: number): void {
 /** The last reference is gone: discarded pages go to the discard list, others to the pcp list. */
 export function free_page_final(pfn: number): void {
   CNT[C.frees]++;
-  clearPageFlag(pfn, PG_uptodate | PG_writable | PG_referenced_mask | PG_dirty);
+  clearPageFlag(pfn, PG_uptodate | PG_writable | PG_referenced_mask | PG_dirty | PG_anon);
   if ((pageFlags(pfn) & PG_discarded) !== 0 && !unfixed('discard-grace')) {
     discard_list_add(pfn);
     return;

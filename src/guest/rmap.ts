@@ -10,7 +10,7 @@ import {
   CTL_NCPUS, FILE_PAGES, K_PTE, K_PTL, K_VMA, NFILES, NVP, PAGE_WORDS, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_PFN_MASK,
   VMA_END, VMA_FLAGS, VMA_START, VMA_WORDS,
 } from '../shared/layout.js';
-import { PG_dirty, PG_state_change, PG_writable } from '../shared/page_flags.js';
+import { PG_anon, PG_dirty, PG_state_change, PG_writable } from '../shared/page_flags.js';
 import { SP_STEP, sp } from '../shared/sched.js';
 import { spinLock, spinUnlock } from '../shared/spinlock.js';
 import { bug, put_page_testzero } from './page_alloc.js';
@@ -58,6 +58,7 @@ export function page_remove_rmap(pfn: number): void {
   const old = Atomics.sub(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT, 1);
   if (old < 0) { bug(pfn, 'page_remove_rmap: _mapcount underflow'); return; }
   if (old === 0) {
+    if ((Atomics.load(V.page, pfn * PAGE_WORDS) & PG_anon) !== 0) return; // anonymous: nothing to write back
     transfer_dirty(pfn);
     // Clear PG_writable only while still unmapped, under the state-change bit (trylock).
     if (!testSetPageFlag(pfn, PG_state_change)) {

@@ -135,7 +135,7 @@ export const K_MLOCKED = K_FILE_SIZE + NFILES;    // atomic: mapping->mlocked (s
 export const K_PTL = K_MLOCKED + NFILES;          // atomic: page-table lock per task
 export const K_VMA = K_PTL + MAX_CPUS;            // pte lock of the task: per (task, file) 4 words
 export const VMA_WORDS = 4;
-export const VMA_FLAGS = 0;                       // 1 mapped, 2 writable
+export const VMA_FLAGS = 0;                       // 1 mapped, 2 writable, 4 private (copy on write)
 export const VMA_START = 1;                       // first file index mapped
 export const VMA_END = 2;                         // one past the last
 export const K_PTE = K_VMA + MAX_CPUS * NFILES * VMA_WORDS; // pte lock of the task: pfn + 1 | PTE_WRITE
@@ -152,7 +152,9 @@ export const K_DL_SIGNOFF = K_DL_GATHER_N + 1;    // dl lock: sign-off list head
 export const K_DL_SIGNOFF_N = K_DL_SIGNOFF + 1;
 export const K_DL_MASK = K_DL_SIGNOFF_N + 1;      // atomic and: CPUs still to pass a quiescent point
 export const K_TRUNC_COUNT = K_DL_MASK + 1;     // atomic add: mapping->truncate_count per file (faults retry when it moved)
-export const K_WORDS = K_TRUNC_COUNT + NFILES + 8;
+export const ANON_PAGES = 64;                     // anonymous pages per task
+export const K_APTE = K_TRUNC_COUNT + NFILES;     // pte lock of the task: anonymous ptes (pfn + 1 | PTE_WRITE)
+export const K_WORDS = K_APTE + MAX_CPUS * ANON_PAGES + 8;
 
 /** Sim schedule log: decisions (step, participant) taken in this run, or to follow in a replay. */
 export const SIMLOG_MAX = 1 << 16;
