@@ -57,3 +57,28 @@ describe('hinting full on file-churn', () => {
     expect(v?.message).toMatch(/discarded page is dirty/);
   });
 });
+
+describe('file-churn in sim mode (deterministic, so it can be asserted clean)', () => {
+  it('private mappings copy on write, anonymous memory, discards and the discard list all run clean with every fix on', async () => {
+    for (const seed of [1, 2]) {
+      const r = await runMachine({ ...base, mode: 'sim', strategy: 'random', ops: 20_000, seed, memBytes: 4 << 20, hostMemBytes: 256 << 10 });
+      expect(r.violations).toEqual([]);
+      const c = r.counters;
+      expect(c.cow_faults).toBeGreaterThan(0);
+      expect(c.discard_faults).toBeGreaterThan(0);
+      expect(c.pages_discarded).toBeGreaterThan(0);
+      expect(c.discard_list_adds).toBeGreaterThan(0);
+      expect(c.grace_periods).toBeGreaterThan(0);
+      const a = r.accounting!;
+      expect(a.buddy + a.pcp + a.cached + a.discard_list + a.owned).toBe(a.total);
+    }
+  });
+
+  it('threads mode samples the state mix over time, with volatile pages in it', async () => {
+    const r = await runMachine({ ...base, seed: 3, seconds: 1.5 });
+    expect(r.state_mix_samples!.length).toBeGreaterThanOrEqual(4);
+    const last = r.state_mix_samples![r.state_mix_samples!.length - 1].mix;
+    expect(Object.values(last).reduce((x, y) => x + y, 0)).toBe(2048);
+    expect(r.state_mix_samples!.some((s) => (s.mix.Vr ?? 0) + (s.mix.Pr ?? 0) + (s.mix.Vz ?? 0) > 0)).toBe(true);
+  });
+});

@@ -124,7 +124,6 @@ class FileChurnCpu implements CpuTask {
 
   /** Anonymous memory: write a fresh stamp or check the last one; now and then unmap it all. */
   private anonStep(): number {
-    CNT[C.ops]++;
     if (this.rng.chance(0.02)) { anon_unmap_all(); this.anonStamp.fill(0); return S_ANON_MEM; }
     const p = this.rng.below(ANON_PAGES);
     if (this.rng.chance(0.5)) {

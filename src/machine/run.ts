@@ -42,6 +42,8 @@ export interface RunResult {
   counters: Record<string, number>;
   per_cpu: { cpu: number; ops: number; essa_calls: number; essa_batches: number }[];
   state_mix: Record<string, number>;
+  /** Threads mode: the state mix sampled every 250 ms (ms since start, then counts by state). */
+  state_mix_samples?: { ms: number; mix: Record<string, number> }[];
   accounting: Accounting | null;
   trace_hash: string;
   /** Sim mode: the schedule (steps, switches; the decisions when asked for). */
@@ -209,6 +211,8 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
         }
       }
     }, Math.min(250, Math.max(20, o.watchdogMs / 4))));
+    const samples: { ms: number; mix: Record<string, number> }[] = [];
+    if (!sim) timers.push(setInterval(() => { if (samples.length < 2400) samples.push({ ms: Math.round(performance.now() - t0), mix: stateMix(v) }); }, 250));
     if (hooks.onProgress) {
       const every = hooks.progressEveryMs ?? 200;
       timers.push(setInterval(() => hooks.onProgress!({
@@ -257,7 +261,8 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
       mem: formatSize(o.memBytes), host_mem: formatSize(hostBudgetFrames(o) * 4096),
       hinting: o.hinting, batch: o.batch, unfix: o.unfix,
       ops, seconds: Number(elapsed.toFixed(3)), ops_per_sec: Math.round(ops / Math.max(elapsed, 1e-6)),
-      violations: attributeRaces(readViolations(v, raceName), o.unfix), counters, per_cpu: perCpu, state_mix: mix, accounting,
+      violations: attributeRaces(readViolations(v, raceName), o.unfix), counters, per_cpu: perCpu, state_mix: mix,
+      ...(sim ? {} : { state_mix_samples: samples }), accounting,
       trace_hash: ((sim ? v.hdr[SIM_HASH] : h) >>> 0).toString(16).padStart(8, '0'),
       ...(sim ? { schedule: simResult(v, o) } : {}),
       ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
