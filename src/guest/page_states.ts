@@ -259,9 +259,14 @@ function allCpusMask(): number {
 export function discard_list_add(pfn: number): void {
   dlLock();
   setPageFlag(pfn, PG_discard_list);
-  V.page[pfn * PAGE_WORDS + PG_LRU_NEXT] = V.k[K_DL_GATHER];
-  V.k[K_DL_GATHER] = pfn;
-  V.k[K_DL_GATHER_N]++;
+  // The page's grace period starts now: it waits in the gather list for the *next* round.
+  // Unfixed (grace-early): it joins the round already in progress, whose CPUs may have
+  // signed off before the page was listed.
+  const early = unfixed('grace-early') && Atomics.load(V.k, K_DL_MASK) !== 0;
+  const head = early ? K_DL_SIGNOFF : K_DL_GATHER;
+  V.page[pfn * PAGE_WORDS + PG_LRU_NEXT] = V.k[head];
+  V.k[head] = pfn;
+  V.k[head + 1]++; // K_DL_GATHER_N / K_DL_SIGNOFF_N follow their heads
   CNT[C.discard_list_adds]++;
   const len = V.k[K_DL_GATHER_N] + V.k[K_DL_SIGNOFF_N];
   if (len > CNT[C.discard_list_max]) CNT[C.discard_list_max] = len;

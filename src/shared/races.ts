@@ -43,6 +43,14 @@ export const RACES: RaceEntry[] = [
     ...HUNT,
   },
   {
+    id: 'grace-early', name: 'grace period counted from before the page was listed', catalogue: 'R3',
+    interleaving: ['a sign-off round is in progress; CPU B has already signed off', 'CPU A takes a discard fault on P and pauses before get_page_if_present',
+      'P is freed and joins the round in progress', 'the round completes without A passing enabled code: P is reused', 'A takes a reference on the reused page and discards it'],
+    oracle: 'bug_on', fix: 'freed discarded pages wait in the gather list for the next full round', source: 'v5-v7 gather/sign-off lists',
+    reproduced: false,
+    ...HUNT,
+  },
+  {
     id: 'grace-idle', name: 'idle CPUs block the discard-list grace period', catalogue: 'R4',
     interleaving: ['CPU A goes idle for a long time', 'discarded pages are listed; the sign-off round waits for A',
       'the discard list grows without bound while memory runs out'],
