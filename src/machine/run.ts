@@ -12,7 +12,7 @@ import { resolveOptions } from '../../workloads/workload.js';
 import { ALL_COUNTER_NAMES, COUNTER_NAMES, MAX_COUNTERS } from '../shared/counters.js';
 import {
   CTL_STATE, DEBUG_PFN, HOST_KICK, SIM_BATON, SIM_CHANGE, SIM_CHANGE_K, SIM_EXCL, SIM_FIRST, SIM_HASH, SIM_NCHANGE,
-  SIM_NPART, SIM_PRIO, SIM_REPLAY_N, SIM_REPLAY_POS, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, SIM_SWITCH_PCT, PA_HEARTBEAT, PA_LAST_PFN, PA_LAST_STEP, PA_STATE, paCounter, paWord, type Views,
+  SIM_NPART, SIM_PRIO, SIM_REPLAY_N, SIM_REPLAY_POS, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, SIM_SWITCH_PCT, SIM_NEXT, SIM_DIRTY, PA_HEARTBEAT, PA_LAST_PFN, PA_LAST_STEP, PA_STATE, paCounter, paWord, type Views,
 } from '../shared/layout.js';
 import { O, readViolations, report, violationCount, type Violation } from '../shared/oracles.js';
 import { Prng, mix32 } from '../shared/prng.js';
@@ -63,6 +63,7 @@ function simSetup(v: Views, o: RunOptions): void {
   for (let i = 0; i < 4; i++) h[SIM_RNG + i] = rng.next() | 1;
   h[SIM_SWITCH_PCT] = 4096; // random strategy: 1 in 16 scheduling points switches
   h[SIM_STEP] = 0; h[SIM_HASH] = 0x811c9dc5 | 0; h[SIM_SWITCHES] = 0; h[SIM_EXCL] = 0; h[SIM_SPINS] = 0;
+  h[SIM_NEXT] = 1; h[SIM_DIRTY] = 1; // consult the strategy at the first point
   for (let p = 0; p < n; p++) Atomics.store(v.pa, paWord(p, PA_STATE), 1); // all runnable before anyone runs
   let first: number;
   if (o.schedule) {

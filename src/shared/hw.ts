@@ -17,7 +17,7 @@
 import { C } from './counters.js';
 import { CNT, ME, V } from './ctx.js';
 import {
-  CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_CONTENT_MASK, HS_LOCK, HS_REF,
+  CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, SIM_DIRTY, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_CONTENT_MASK, HS_LOCK, HS_REF,
   HS_STATE_MASK, PAGE_INTS, PAGE_SIZE,
 } from './layout.js';
 import { O, report } from './oracles.js';
@@ -136,7 +136,7 @@ export function residentAdd(delta: number): void {
     if (r > budgetCache && simActive()) {
       // Sim mode: an idle host (PA_STATE 3) becomes runnable again; the baton holder does it.
       const w = paWord(V.hdr[CTL_NCPUS], PA_STATE);
-      if (Atomics.load(V.pa, w) === 3) Atomics.store(V.pa, w, 1);
+      if (Atomics.load(V.pa, w) === 3) { Atomics.store(V.pa, w, 1); V.hdr[SIM_DIRTY] = 1; }
     } else if (r > budgetCache && Atomics.load(V.hdr, HOST_KICK) === 0) {
       // Kick the host: it waits on HOST_KICK; store then notify (the host re-checks resident).
       Atomics.store(V.hdr, HOST_KICK, 1);

@@ -16,7 +16,7 @@
 import { ME, V } from './ctx.js';
 import {
   CTL_STATE, PA_STATE, SIM_BATON, SIM_CHANGE, SIM_CHANGE_K, SIM_EXCL, SIM_HASH, SIM_NCHANGE, SIM_NPART, SIM_PRIO,
-  SIM_REPLAY_N, SIM_REPLAY_POS, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, SIM_SWITCH_PCT, paWord,
+  SIM_DIRTY, SIM_NEXT, SIM_REPLAY_N, SIM_REPLAY_POS, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, SIM_SWITCH_PCT, paWord,
 } from './layout.js';
 import { O, report } from './oracles.js';
 import { mix32 } from './prng.js';
@@ -54,21 +54,24 @@ function choose(step: number, kind: number): number {
     let pos = h[SIM_REPLAY_POS];
     while (pos < h[SIM_REPLAY_N] && V.slogIn[2 * pos] < step) pos++; // a shrunk schedule may skip some
     h[SIM_REPLAY_POS] = pos;
+    let to = -1;
     if (pos < h[SIM_REPLAY_N] && V.slogIn[2 * pos] === step) {
-      h[SIM_REPLAY_POS] = pos + 1;
-      const to = V.slogIn[2 * pos + 1];
-      if (to !== exclude && runnable(to)) return to;
+      h[SIM_REPLAY_POS] = ++pos;
+      to = V.slogIn[2 * pos - 1];
     }
+    h[SIM_NEXT] = pos < h[SIM_REPLAY_N] ? V.slogIn[2 * pos] : 0x7fffffff;
+    if (to >= 0 && to !== exclude && runnable(to)) return to;
     if (exclude < 0) return ME;
     for (let k = 1; k < n; k++) { const p = (ME + k) % n; if (runnable(p)) return p; } // deterministic fallback
     return -1;
   }
   if (strat === STRAT_PCT) {
-    const ck = h[SIM_CHANGE_K];
+    let ck = h[SIM_CHANGE_K];
     if (ck < h[SIM_NCHANGE] && step >= h[SIM_CHANGE + ck]) {
       h[SIM_PRIO + ME] = ck; // drop below every initial priority (those are >= 16)
-      h[SIM_CHANGE_K] = ck + 1;
+      h[SIM_CHANGE_K] = ++ck;
     }
+    h[SIM_NEXT] = ck < h[SIM_NCHANGE] ? h[SIM_CHANGE + ck] : 0x7fffffff;
     let best = -1;
     for (let p = 0; p < n; p++) {
       if (p === exclude || !runnable(p)) continue;
@@ -76,8 +79,10 @@ function choose(step: number, kind: number): number {
     }
     return best;
   }
-  // random
-  if (exclude < 0 && (simRand(h) & 0xffff) >= h[SIM_SWITCH_PCT]) return ME;
+  // random: consulted every 1..(2*mean-1) points (mean 65536/SIM_SWITCH_PCT), then any
+  // runnable participant, this one included, is equally likely to run next
+  const mean = (65536 / h[SIM_SWITCH_PCT]) | 0;
+  h[SIM_NEXT] = step + 1 + (simRand(h) % (2 * mean - 1));
   let count = 0;
   for (let p = 0; p < n; p++) if (p !== exclude && runnable(p)) count++;
   if (count === 0) return -1;
@@ -115,8 +120,11 @@ function hook(kind: number, arg: number): number {
   const h = V.hdr;
   const step = h[SIM_STEP] + 1;
   h[SIM_STEP] = step;
-  h[SIM_HASH] = mix32(mix32(h[SIM_HASH], step ^ (ME << 24)), (kind << 24) ^ arg);
+  h[SIM_HASH] = mix32(h[SIM_HASH], Math.imul(step, 31) ^ (ME << 24) ^ (kind << 27) ^ Math.imul(arg, 0x9e3779b1));
   if (h[SIM_EXCL] !== 0) return step;
+  // Fast path: no decision due, nothing changed, not spinning: a counter compare.
+  if (kind !== SP_SPIN && step < h[SIM_NEXT] && h[SIM_DIRTY] === 0) { h[SIM_SPINS] = 0; return step; }
+  h[SIM_DIRTY] = 0;
   const to = choose(step, kind);
   if (kind === SP_SPIN) {
     const spins = h[SIM_SPINS] + 1;
@@ -141,6 +149,7 @@ export function simInstall(): void {
 export function simExit(): void {
   const h = V.hdr;
   Atomics.store(V.pa, paWord(ME, PA_STATE), 2);
+  h[SIM_DIRTY] = 1;
   if (Atomics.load(h, SIM_BATON) !== ME) return;
   const step = h[SIM_STEP];
   let to = choose(step, SP_SPIN);
