@@ -13,7 +13,7 @@ import { pageStatesInit } from '../guest/page_states.js';
 import { dumpPage, type PageDump } from '../shared/assert.js';
 import { ctxInit, CNT } from '../shared/ctx.js';
 import { C } from '../shared/counters.js';
-import { CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, Views, paWord } from '../shared/layout.js';
+import { CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, PCP_BASE, PCP_COUNT, PCP_STRIDE, Views, paWord } from '../shared/layout.js';
 import { violationCount } from '../shared/oracles.js';
 import { simExit, simInstall, waitBaton } from '../shared/sim.js';
 import { CTL_MODE } from '../shared/layout.js';
@@ -62,6 +62,14 @@ const api = {
     if (!task) return [];
     if (violationCount(v) === 0) task.finish();
     return task.owned();
+  },
+  /** This CPU's state while idle: its pcp lists and its last step. */
+  snapshot(): { cpu: number; pcp_hot: number; pcp_cold: number; last_step: number; heartbeat: number; ops: number } {
+    const base = paWord(me, PCP_BASE);
+    return {
+      cpu: me, pcp_hot: v.pa[base + PCP_COUNT], pcp_cold: v.pa[base + PCP_STRIDE + PCP_COUNT],
+      last_step: v.pa[paWord(me, PA_LAST_STEP)], heartbeat: Atomics.load(v.pa, paWord(me, PA_HEARTBEAT)), ops: CNT[C.ops],
+    };
   },
   dumpPage(pfn: number): PageDump {
     return dumpPage(v, pfn);

@@ -40,7 +40,7 @@ export interface RunResult {
   ops_per_sec: number;
   violations: Violation[];
   counters: Record<string, number>;
-  per_cpu: { cpu: number; ops: number; essa_calls: number; essa_batches: number }[];
+  per_cpu: { cpu: number; ops: number; essa_calls: number; essa_batches: number; pcp_hot: number; pcp_cold: number }[];
   state_mix: Record<string, number>;
   /** Threads mode: the state mix sampled every 250 ms (ms since start, then counts by state). */
   state_mix_samples?: { ms: number; mix: Record<string, number> }[];
@@ -246,8 +246,9 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     let accounting: Accounting | null = null;
     if (!hung && violationCount(v) === 0) accounting = endOfRunChecks(v, owned, o.cpus);
     const counters = sumCounters(v, o.cpus + 1);
+    const snaps = hung ? [] : await Promise.all(cpus.map((c) => c.snapshot())); // comlink: the CPUs are idle now
     const perCpu = Array.from({ length: o.cpus }, (_, cpu) => ({
-      cpu,
+      cpu, pcp_hot: snaps[cpu]?.pcp_hot ?? -1, pcp_cold: snaps[cpu]?.pcp_cold ?? -1,
       ops: v.paF64[paCounter(cpu, COUNTER_NAMES.indexOf('ops'))],
       essa_calls: v.paF64[paCounter(cpu, COUNTER_NAMES.indexOf('essa_calls'))],
       essa_batches: v.paF64[paCounter(cpu, COUNTER_NAMES.indexOf('essa_batches'))],
