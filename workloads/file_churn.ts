@@ -62,8 +62,8 @@ class FileChurnCpu implements CpuTask {
       return S_MMAP;
     }
     const q = this.rng.below(100);
-    if (q < this.o.anon_mem_pct) return this.anonStep();
     if (q < this.o.idle_pct) { this.idle(); return S_IDLE; }
+    if (q < this.o.idle_pct + this.o.anon_mem_pct) return this.anonStep();
     let t = q - this.o.idle_pct - this.o.anon_mem_pct;
     const priv = vmaPrivate(f);
     if (t < 55) {

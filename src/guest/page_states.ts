@@ -270,10 +270,15 @@ export function discard_list_add(pfn: number): void {
   CNT[C.discard_list_adds]++;
   const len = V.k[K_DL_GATHER_N] + V.k[K_DL_SIGNOFF_N];
   if (len > CNT[C.discard_list_max]) CNT[C.discard_list_max] = len;
-  const limit = Math.max(64, V.nframes >> 1); // a stalled vCPU delays grace periods legitimately; half of memory is not
+  // A stalled (preempted) vCPU delays grace periods legitimately; an *idle* CPU that the
+  // sign-off round waits for never signs off: that is the bug (grace-idle).
+  const limit = Math.max(32, V.nframes >> 4);
+  const mask = Atomics.load(V.k, K_DL_MASK);
+  let idleBlocker = -1;
+  if (len > limit) for (let c = 0; c < V.hdr[CTL_NCPUS]; c++) if ((mask & (1 << c)) !== 0 && Atomics.load(V.pa, paWord(c, PA_IDLE)) !== 0) idleBlocker = c;
   dlUnlock();
-  if (len > limit) {
-    report(V, O.liveness, pfn, ME, STEPS, `discard list holds ${len} pages (limit ${limit}): the grace period does not complete`);
+  if (idleBlocker >= 0) {
+    report(V, O.liveness, pfn, ME, STEPS, `discard list holds ${len} pages and the sign-off round waits for cpu ${idleBlocker}, which is idle: the grace period cannot complete`);
   }
 }
 
