@@ -18,6 +18,7 @@ import { DEFAULT_JOBS, hunt, findRace } from './machine/hunt.js';
 import { fromReplayOptions, readReplayFile } from './machine/replay_file.js';
 import { writeFileSync } from 'node:fs';
 import { demo } from './machine/demo.js';
+import { compare, formatCompare } from './machine/compare.js';
 
 function collectOpt(value: string, prev: Record<string, string>): Record<string, string> {
   const m = /^([a-z_]+)=(.+)$/.exec(value);
@@ -85,7 +86,7 @@ function addRunFlags(c: Command): Command {
     .option('--ops <n>', 'run this many workload operations in total, split over the CPUs')
     .option('--seed <n>', 'seed for every random choice', String(DEFAULTS.seed))
     .option('--mode <mode>', 'threads (real parallel workers) | sim (deterministic: one participant at a time, seeded schedule)', 'threads')
-    .option('--strategy <s>', 'sim scheduling strategy: pct (priority-change points) | random', 'pct')
+    .option('--strategy <s>', 'sim scheduling strategy: random (a switch every 16 points on average) | pct (priority-change points)', 'random')
     .option('--depth <d>', 'pct depth: d-1 priority-change points', '3')
     .option('--hinting <mode>', 'off (blind host baseline) | unused (free pages hinted unused) | full (plus volatile page cache); default unused, or the workload\'s own')
     .option('--no-batch', 'issue one ESSA per page instead of batched host calls at the pcp<->buddy boundary')
@@ -199,6 +200,17 @@ function main(argv: string[]): Promise<number> {
         process.stdout.write(`hunt ${id}: not found in ${r.seeds_tried} seeds, ${r.seconds.toFixed(2)} s (${mode} mode)${h.fixed ? ' with the fix on' : ''}\n`);
       }
       code = r.found ? 0 : 1;
+    });
+
+  addRunFlags(program.command('compare [workload]')
+    .description('run the same workload and seed with hinting off, unused and full; compare host I/O'))
+    .action(async (wl: string | undefined, flags: RawRunFlags) => {
+      if (flags.hinting !== undefined) throw new UsageError('--hinting: compare runs all three modes itself; leave it out');
+      const o = buildRunOptions(wl, flags);
+      const rows = await compare(o);
+      if (flags.json) process.stdout.write(JSON.stringify({ workload: o.workload, seed: o.seed, mode: o.mode, rows }, null, 2) + '\n');
+      else process.stdout.write(formatCompare(rows, `hintsim compare ${o.workload}: seed ${o.seed}, ${o.mode} mode, ${o.cpus} CPUs, ${o.ops !== null ? `${o.ops} ops` : `${o.seconds ?? 3} s`} each`));
+      code = rows.some((r) => r.violations > 0) ? 1 : 0;
     });
 
   program.command('demo').description('what npm start runs: reproduce free-vs-discard, replay it, and show the fix')

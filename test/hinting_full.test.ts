@@ -82,3 +82,22 @@ describe('file-churn in sim mode (deterministic, so it can be asserted clean)', 
     expect(r.state_mix_samples!.some((s) => (s.mix.Vr ?? 0) + (s.mix.Pr ?? 0) + (s.mix.Vz ?? 0) > 0)).toBe(true);
   });
 });
+
+describe('hintsim compare', () => {
+  it('prints off/unused/full rows for the same seed; the volatile page cache writes less to host swap', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { join } = await import('node:path');
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'compare', 'file-churn', '--mode', 'sim', '--ops', '8000', '--json'],
+      { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', timeout: 120_000 });
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.stdout) as { rows: { hinting: string; host_pageouts: number; host_discards: number; violations: number }[] };
+    expect(j.rows.map((x) => x.hinting)).toEqual(['off', 'unused', 'full']);
+    const [off, , full] = j.rows;
+    expect(off.host_discards).toBe(0);
+    expect(full.host_discards).toBeGreaterThan(0);
+    expect(full.host_pageouts).toBeLessThan(off.host_pageouts);
+    const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'compare', '--hinting', 'full'], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--hinting/);
+  });
+});

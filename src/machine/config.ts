@@ -46,7 +46,7 @@ export const DEFAULTS: RunOptions = {
   ops: null,
   seed: 1,
   mode: 'threads',
-  strategy: 'pct',
+  strategy: 'random',
   depth: 3,
   hinting: 'unused',
   batch: true,
