@@ -6,6 +6,7 @@
  * (index % ncpus), so versions of one page are totally ordered.
  */
 import { describePage } from '../shared/assert.js';
+import { H_READIN, H_REMOVE, H_WRITEBACK, hist } from '../shared/history.js';
 import { C } from '../shared/counters.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, essa, hwBegin, hwEnd, pageClearDirty } from '../shared/hw.js';
@@ -202,6 +203,7 @@ export function remove_from_page_cache_locked(pfn: number, expectCount = -1): bo
   treeLock(file);
   if (expectCount >= 0 && Atomics.load(V.page, pfn * PAGE_WORDS + 1) + 1 !== expectCount) { treeUnlock(file); return false; }
   const slot = K_CACHE + slotOf(file, index);
+  hist(pfn, H_REMOVE, index);
   if (V.k[slot] === pfn + 1) Atomics.store(V.k, slot, 0);
   else bug(pfn, `remove_from_page_cache: slot of file ${file} index ${index} holds pfn ${V.k[slot] - 1}`);
   Atomics.store(V.page, pfn * PAGE_WORDS + PG_MAPPING, 0);
@@ -235,6 +237,7 @@ export function page_cache_read(file: number, index: number, reclaim: () => void
     }
     CNT[C.page_cache_reads]++;
     const ver = Atomics.load(V.k, K_DISK_VER + slotOf(file, index));
+    hist(pfn, H_READIN, ver);
     if (!kernelWriteStamp(pfn, file, index, ver)) return NONE;
     setPageFlag(pfn, PG_uptodate);
     pageClearDirty(pfn); // s390 SetPageUptodate: the read-in is not a modification
@@ -257,6 +260,7 @@ export function writeback_locked(pfn: number, file: number, index: number): void
   if (ver >= 0) {
     const slot = K_DISK_VER + slotOf(file, index);
     if (ver > Atomics.load(V.k, slot)) Atomics.store(V.k, slot, ver);
+    hist(pfn, H_WRITEBACK, ver);
     CNT[C.writebacks]++;
   }
   clearPageFlag(pfn, PG_writeback);

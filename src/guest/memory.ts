@@ -6,10 +6,11 @@
  * retried, taking a normal fault that reads the page again.
  */
 import { describePage } from '../shared/assert.js';
+import { H_COW, H_MAP, H_WRITE, describeHistory, hist } from '../shared/history.js';
 import { C } from '../shared/counters.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT, hwBegin, hwEnd } from '../shared/hw.js';
-import { ANON_PAGES, K_APTE, K_CUR_VER, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
+import { ANON_PAGES, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
 import { PG_anon, PG_discarded, PG_locked } from '../shared/page_flags.js';
 import { SP_FAULT, STEPS, sp, spinWait } from '../shared/sched.js';
@@ -111,6 +112,7 @@ function handle_mm_fault(file: number, index: number, write: boolean): boolean {
     page_cache_release(old);
   }
   page_add_file_rmap(pfn);
+  hist(pfn, H_MAP, (ME << 16) | (write ? 1 : 0));
   // After the mapcount went up: a concurrent last page_remove_rmap can no longer clear
   // PG_writable underneath this writable pte.
   if (write) page_check_writable(pfn);
@@ -120,6 +122,7 @@ function handle_mm_fault(file: number, index: number, write: boolean): boolean {
 }
 
 const MAX_REFAULTS = 256;
+const lastWritePfn = new Int32Array(NFILES * FILE_PAGES); // diagnostics: the frame this CPU last wrote each file page into
 
 /**
  * A user access through this task's mapping. Reads check the stamp; `minVer` is the
@@ -154,6 +157,8 @@ export function user_access(file: number, index: number, write: boolean, writeVe
     if (Atomics.load(V.k, pi) !== pte) { hwEnd(pfn); continue; } // unmapped meanwhile: walk again
     const b = pfn * PAGE_INTS;
     if (write) {
+      hist(pfn, H_WRITE, writeVer);
+      lastWritePfn[slotOf(file, index)] = pfn;
       storeFileStamp(pfn, file, index, writeVer);
       hwEnd(pfn);
       return writeVer;
@@ -175,7 +180,7 @@ export function user_access(file: number, index: number, write: boolean, writeVe
     CNT[C.file_reads_checked]++;
     const cur = Atomics.load(V.k, K_CUR_VER + slotOf(file, index));
     if (!ok || ver < minVer || ver > cur) {
-      report(V, O.integrity, pfn, ME, STEPS, `file ${file} index ${index}: read ${ok ? `version ${ver}` : `garbage ${found}`}, expected a version in ${minVer}..${cur}${ok && ver < minVer ? ' (a write was lost)' : ''}; ${describePage(V, pfn)}`);
+      report(V, O.integrity, pfn, ME, STEPS, `file ${file} index ${index}: read ${ok ? `version ${ver}` : `garbage ${found}`}, expected a version in ${minVer}..${cur}${ok && ver < minVer ? ' (a write was lost)' : ''}; ${describePage(V, pfn)};${describeHistory(V, pfn)}${ok && ver < minVer ? `; this CPU's last write went to pfn ${lastWritePfn[slotOf(file, index)]}:${describeHistory(V, lastWritePfn[slotOf(file, index)])}` : ''}`);
       return -1;
     }
     return ver;
@@ -274,6 +279,7 @@ function do_cow_fault(file: number, index: number): boolean {
     page_cache_release(old);
   }
   Atomics.add(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT, 1); // page_add_anon_rmap
+  hist(pfn, H_COW, src);
   Atomics.store(V.k, pi, (pfn + 1) | PTE_WRITE);
   ptlUnlock(ME);
   return true;

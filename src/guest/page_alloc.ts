@@ -14,6 +14,7 @@
  * A leading `__` means the caller holds the zone lock.
  */
 import { describePage } from '../shared/assert.js';
+import { H_ALLOC, hist } from '../shared/history.js';
 import { C } from '../shared/counters.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { DBG_BUDDY_DOUBLE, DBG_HANG, DBG_SKIP_SET_STABLE, plant } from '../shared/debug.js';
@@ -266,6 +267,7 @@ function prep_new_page(pfn: number, order: number): boolean {
     }
   }
   const b = pfn * PAGE_WORDS;
+  hist(pfn, H_ALLOC, order);
   p[b + PG_GEN]++;
   p[b + PG_OWNER] = ME;
   p[b + PG_MAPPING] = 0;

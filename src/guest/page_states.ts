@@ -13,6 +13,7 @@
  *             frame lock (hw.ts)
  */
 import { describePage } from '../shared/assert.js';
+import { H_DISCARD, H_FREE, H_VOLATILE, hist } from '../shared/history.js';
 import { C, C_REFUSED_BASE } from '../shared/counters.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import {
@@ -116,6 +117,7 @@ export function page_make_volatile(pfn: number, offset: number): void {
   const why = volatileRefusal(pfn, offset);
   if (why < 0) {
     const writable = (pageFlags(pfn) & PG_writable) !== 0;
+    hist(pfn, H_VOLATILE, writable ? ORC_SET_PVOLATILE : ORC_SET_VOLATILE);
     essa(pfn, writable ? ORC_SET_PVOLATILE : ORC_SET_VOLATILE);
     CNT[C.make_volatile_ok]++;
   } else {
@@ -211,6 +213,7 @@ export function page_discard(pfn: number): void {
     return;
   }
   CNT[C.pages_discarded]++;
+  hist(pfn, H_DISCARD, 0);
   page_unmap_all(pfn);
   if (page_mapcount(pfn) !== 0) bug(pfn, 'page_discard: still mapped after unmapping every pte');
   lru_del(pfn);
@@ -222,6 +225,7 @@ export function page_discard(pfn: number): void {
 /** The last reference is gone: discarded pages go to the discard list, others to the pcp list. */
 export function free_page_final(pfn: number): void {
   CNT[C.frees]++;
+  hist(pfn, H_FREE, 0);
   clearPageFlag(pfn, PG_uptodate | PG_writable | PG_referenced_mask | PG_dirty | PG_anon);
   if ((pageFlags(pfn) & PG_discarded) !== 0 && !unfixed('discard-grace')) {
     discard_list_add(pfn);

@@ -5,6 +5,7 @@
  * clear dirty, set_page_dirty, with the just-dropped mapcount as the extra reference.
  */
 import { ME, V } from '../shared/ctx.js';
+import { H_DIRTY, H_UNMAP, hist } from '../shared/history.js';
 import { pageClearDirty, pageTestDirty } from '../shared/hw.js';
 import {
   CTL_NCPUS, FILE_PAGES, K_PTE, K_PTL, K_VMA, NFILES, NVP, PAGE_WORDS, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_PFN_MASK,
@@ -31,6 +32,7 @@ export function page_add_file_rmap(pfn: number): void {
 
 /** set_page_dirty: PG_dirty blocks volatility by itself from here on. */
 export function set_page_dirty(pfn: number): void {
+  hist(pfn, H_DIRTY, 0);
   setPageFlag(pfn, PG_dirty);
 }
 
@@ -75,6 +77,7 @@ function unmapOne(task: number, file: number, index: number, pfn: number): boole
   const pi = pteIdx(task, file, index);
   if ((Atomics.load(V.k, pi) & PTE_PFN_MASK) !== pfn + 1) return false;
   Atomics.store(V.k, pi, 0); // the hardware walker re-reads ptes after it holds the frame
+  hist(pfn, H_UNMAP, task);
   page_remove_rmap(pfn);
   if (put_page_testzero(pfn)) { bug(pfn, 'unmap: a pte held the last reference'); free_page_final(pfn); }
   return true;

@@ -6,6 +6,7 @@
  * frame lock, so a guest access completes whole or faults.
  */
 import { C } from '../shared/counters.js';
+import { H_HOST, hist } from '../shared/history.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { DBG_HOST_LOSE_PAGE, DBG_HOST_UP, plant } from '../shared/debug.js';
 import { ESSA_CSTATE_MASK, ESSA_CSTATE_RESIDENT, ST_Sz, ST_Up, frameLock, frameUnlock, isValidState, residentAdd, stateName } from '../shared/hw.js';
@@ -52,6 +53,7 @@ export function reclaimFrame(pfn: number, honourRef: boolean): number {
     CNT[C.host_pageouts_avoided]++;
   }
   residentAdd(-1);
+  hist(pfn, H_HOST, (s << 8) | next);
   // The change bit is part of the storage key: a page-out preserves it with the content
   // (a later ORC 4 on Sp must still see a dirty page); dropped content is clean.
   const keep = action === HX_PAGE_OUT ? (w & HS_CHANGE) : 0;

@@ -67,7 +67,7 @@ export const SIM_CHANGE = SIM_BASE + 20;     // main: up to 16 pct change points
 export const SIM_PRIO = SIM_BASE + 36;       // baton holder: pct priority per participant (17 words)
 export const VIOL_BASE = SIM_BASE + SIM_WORDS; // violation records
 export const VIOL_MAX = 16;
-export const VIOL_REC_WORDS = 8 + 64;          // 8 ints + 256 bytes of UTF-8 message
+export const VIOL_REC_WORDS = 8 + 256;         // 8 ints + 1 KiB of UTF-8 message
 export const HEADER_INTS = VIOL_BASE + VIOL_MAX * VIOL_REC_WORDS;
 
 // violation record fields
@@ -162,6 +162,14 @@ export const K_WORDS = K_APTE + MAX_CPUS * ANON_PAGES + 8;
 export const SIMLOG_MAX = 1 << 16;
 export const SIMLOG_WORDS = 2 * SIMLOG_MAX;          // [2i] step, [2i+1] participant switched to
 
+/**
+ * Page history: per frame a ring of the last HIST_EVENTS events (word 0: next slot;
+ * then per event: event code | participant << 8, argument). Debugging aid for violation
+ * messages; racy plain stores, read after the fact.
+ */
+export const HIST_EVENTS = 8;
+export const HIST_WORDS = 1 + 2 * HIST_EVENTS + 1;
+
 export interface MachineGeometry {
   nframes: number;
   ncpus: number;
@@ -178,8 +186,9 @@ export function geometry(nframes: number, ncpus: number) {
   const swap = frames + nframes * PAGE_SIZE;
   const kernel = swap + nframes * PAGE_SIZE;
   const simLog = kernel + K_WORDS * 4;
-  const total = simLog + SIMLOG_WORDS * 4;
-  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, total, nframes, ncpus };
+  const history = simLog + SIMLOG_WORDS * 4;
+  const total = history + nframes * HIST_WORDS * 4;
+  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, history, total, nframes, ncpus };
 }
 
 /** Typed views over the machine buffer. Every participant builds its own from the same SAB. */
@@ -194,6 +203,7 @@ export class Views {
   readonly k: Int32Array;         // guest kernel area (K_*)
   readonly slog: Int32Array;      // sim schedule log (replay input, decisions output)
   readonly slogIn: Int32Array;    // decisions to follow in a replay (main writes before the run)
+  readonly hist: Int32Array;      // page history rings (HIST_WORDS per frame)
   readonly nframes: number;
   readonly ncpus: number;
   constructor(readonly sab: SharedArrayBuffer, nframes: number, ncpus: number) {
@@ -209,6 +219,7 @@ export class Views {
     this.k = new Int32Array(sab, g.kernel, K_WORDS);
     this.slog = new Int32Array(sab, g.simLog, SIMLOG_WORDS / 2);
     this.slogIn = new Int32Array(sab, g.simLog + SIMLOG_WORDS * 2, SIMLOG_WORDS / 2);
+    this.hist = new Int32Array(sab, g.history, nframes * HIST_WORDS);
     this.nframes = nframes;
     this.ncpus = ncpus;
   }

@@ -1,0 +1,40 @@
+/**
+ * Page history: the last few things that happened to a frame, for violation messages
+ * ("who wrote, mapped, discarded or freed this page just before it broke"). Owner of a
+ * slot is whoever records; the ring is racy by design and only read for diagnostics.
+ */
+import { ME, V } from './ctx.js';
+import { HIST_EVENTS, HIST_WORDS, type Views } from './layout.js';
+import { STEPS } from './sched.js';
+
+export const H_ALLOC = 1, H_FREE = 2, H_MAP = 3, H_UNMAP = 4, H_WRITE = 5, H_DIRTY = 6, H_WRITEBACK = 7,
+  H_VOLATILE = 8, H_STABLE = 9, H_DISCARD = 10, H_REMOVE = 11, H_READIN = 12, H_HOST = 13, H_COW = 14;
+const NAMES = ['', 'alloc', 'free', 'map', 'unmap', 'write', 'set_dirty', 'writeback', 'make_volatile', 'make_stable',
+  'discard', 'remove_from_cache', 'read_in', 'host_reclaim', 'cow'];
+
+export function hist(pfn: number, ev: number, arg: number): void {
+  const h = V.hist;
+  const b = pfn * HIST_WORDS;
+  const n = h[b];
+  const prev = (n - 1) & (HIST_EVENTS - 1);
+  // a repeat of the previous event (same kind, participant and argument) is not recorded again
+  if (n > 0 && (h[b + 1 + 2 * prev] & 0xffff) === (ev | (ME << 8)) && h[b + 2 + 2 * prev] === arg) return;
+  const slot = n & (HIST_EVENTS - 1);
+  h[b] = n + 1;
+  h[b + 1 + 2 * slot] = ev | (ME << 8) | ((STEPS & 0x7fff) << 16);
+  h[b + 2 + 2 * slot] = arg;
+}
+
+export function describeHistory(v: Views, pfn: number): string {
+  const h = v.hist;
+  const b = pfn * HIST_WORDS;
+  const n = h[b];
+  const out: string[] = [];
+  for (let k = Math.max(0, n - HIST_EVENTS); k < n; k++) {
+    const slot = k & (HIST_EVENTS - 1);
+    const w = h[b + 1 + 2 * slot];
+    if (w === 0) continue;
+    out.push(`${NAMES[w & 0xff] ?? '?'}@p${(w >> 8) & 0xff}(${h[b + 2 + 2 * slot]})`);
+  }
+  return out.length ? ` history: ${out.join(' ')}` : '';
+}
