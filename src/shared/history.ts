@@ -17,8 +17,8 @@ export function hist(pfn: number, ev: number, arg: number): void {
   const b = pfn * HIST_WORDS;
   const n = h[b];
   const prev = (n - 1) & (HIST_EVENTS - 1);
-  // a repeat of the previous event (same kind, participant and argument) is not recorded again
-  if (n > 0 && (h[b + 1 + 2 * prev] & 0xffff) === (ev | (ME << 8)) && h[b + 2 + 2 * prev] === arg) return;
+  // a repeat of the previous event (same kind and argument, any participant) is not recorded again
+  if (n > 0 && (h[b + 1 + 2 * prev] & 0xff) === ev && h[b + 2 + 2 * prev] === arg) return;
   const slot = n & (HIST_EVENTS - 1);
   h[b] = n + 1;
   h[b + 1 + 2 * slot] = ev | (ME << 8) | ((STEPS & 0x7fff) << 16);

@@ -167,7 +167,7 @@ export const SIMLOG_WORDS = 2 * SIMLOG_MAX;          // [2i] step, [2i+1] partic
  * then per event: event code | participant << 8, argument). Debugging aid for violation
  * messages; racy plain stores, read after the fact.
  */
-export const HIST_EVENTS = 8;
+export const HIST_EVENTS = 16;
 export const HIST_WORDS = 1 + 2 * HIST_EVENTS + 1;
 
 export interface MachineGeometry {
