@@ -18,7 +18,7 @@ import { C } from './counters.js';
 import { CNT, ME, V } from './ctx.js';
 import {
   CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, SIM_DIRTY, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_CONTENT_MASK, HS_LOCK, HS_REF,
-  HS_STATE_MASK, PAGE_INTS, PAGE_SIZE,
+  HS_STATE_MASK, PAGE_INTS,
 } from './layout.js';
 import { O, report } from './oracles.js';
 import { SP_ACCESS, SP_ESSA, STEPS, simActive, sp, spinWait } from './sched.js';
@@ -269,7 +269,6 @@ export function peekState(pfn: number): number {
   return Atomics.load(V.hs, pfn) & HS_STATE_MASK;
 }
 
-export const PAGE_BYTES = PAGE_SIZE;
 
 /** page_test_dirty: the frame's change bit (storage key), read without side effects. */
 export function pageTestDirty(pfn: number): boolean {
