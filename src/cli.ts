@@ -31,6 +31,7 @@ interface RawRunFlags {
   mode?: string; strategy?: string; depth?: string; hinting?: string; batch?: boolean; unfix?: string;
   debugFault?: string; pcpHigh?: string; pcpBatch?: string; watchdogMs?: string; opt?: Record<string, string>;
   json?: boolean;
+  trace?: string;
 }
 
 export function buildRunOptions(workload: string | undefined, f: RawRunFlags): RunOptions {
@@ -96,11 +97,29 @@ function addRunFlags(c: Command): Command {
     .option('--pcp-batch <n>', 'pages moved per pcp refill/drain (default from memory size, like zone_batchsize)')
     .option('--watchdog-ms <ms>', 'liveness: a CPU with no progress for this long is a violation', String(DEFAULTS.watchdogMs))
     .addOption(new Option('--debug-fault <names>', `plant a bug to prove an oracle fires: ${Object.keys(DEBUG_FAULTS).join(', ')}`).hideHelp())
-    .option('--json', 'print one JSON object instead of the summary');
+    .option('--json', 'print one JSON object instead of the summary')
+    .option('--trace <file>', 'write a Chrome trace-event JSON file (open it in Perfetto: ui.perfetto.dev)');
+}
+
+/** Check up front that a trace file can be written (nothing runs if it cannot). */
+function checkTracePath(path: string | undefined): void {
+  if (path === undefined) return;
+  try { writeFileSync(path, ''); } catch (e) {
+    throw new UsageError(`--trace: cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function writeTrace(path: string | undefined, r: RunResult): RunResult {
+  if (path === undefined || !r.trace) return r;
+  writeFileSync(path, JSON.stringify(r.trace));
+  const { trace: _t, ...rest } = r;
+  return rest;
 }
 
 async function cmdRun(workload: string | undefined, flags: RawRunFlags): Promise<number> {
   const o = buildRunOptions(workload, flags);
+  checkTracePath(flags.trace);
+  o.trace = flags.trace !== undefined;
   const progress = !flags.json && process.stderr.isTTY ? progressReporter() : null;
   let r: RunResult;
   try {
@@ -108,6 +127,7 @@ async function cmdRun(workload: string | undefined, flags: RawRunFlags): Promise
   } finally {
     progress?.stop();
   }
+  r = writeTrace(flags.trace, r);
   if (flags.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
   else process.stdout.write(formatRunHuman(r, replayCommand(o)));
   return r.violations.length > 0 ? 1 : 0;
@@ -218,10 +238,12 @@ function main(argv: string[]): Promise<number> {
 
   program.command('replay <file>').description('re-run a replay file written by hunt and check it gives the same violation')
     .option('--json', 'print the run result as JSON')
-    .action(async (file: string, f: { json?: boolean }) => {
+    .option('--trace <file>', 'write a Chrome trace-event JSON file of the replayed run')
+    .action(async (file: string, f: { json?: boolean; trace?: string }) => {
       const rf = readReplayFile(file);
-      const o = fromReplayOptions(rf.options, rf.seed, rf.schedule);
-      const r = await runMachine(o);
+      checkTracePath(f.trace);
+      const o = { ...fromReplayOptions(rf.options, rf.seed, rf.schedule), trace: f.trace !== undefined };
+      const r = writeTrace(f.trace, await runMachine(o));
       const v = r.violations.find((x) => x.oracle === rf.expected.oracle);
       const same = !!v && (rf.schedule === null || (v.step === rf.expected.step && v.pfn === rf.expected.pfn));
       if (f.json) process.stdout.write(JSON.stringify({ ...r, replay: { file, reproduced: same, expected: rf.expected } }, null, 2) + '\n');

@@ -6,6 +6,7 @@
  * retried, taking a normal fault that reads the page again.
  */
 import { describePage } from '../shared/assert.js';
+import { T_COW_B, T_COW_E, T_FAULT_B, T_FAULT_E, T_MSYNC_B, T_MSYNC_E, tr } from '../shared/trace.js';
 import { H_COW, H_MAP, H_WRITE, describeHistory, hist } from '../shared/history.js';
 import { C } from '../shared/counters.js';
 import { CNT, ME, V } from '../shared/ctx.js';
@@ -75,6 +76,13 @@ export function do_munmap(file: number): void {
 
 /** A page fault on (file, index): map the cache page, reading it in if needed. */
 function handle_mm_fault(file: number, index: number, write: boolean): boolean {
+  tr(T_FAULT_B, (file << 16) | index);
+  const ok = __handle_mm_fault(file, index, write);
+  tr(T_FAULT_E, ok ? 1 : 0);
+  return ok;
+}
+
+function __handle_mm_fault(file: number, index: number, write: boolean): boolean {
   sp(SP_FAULT, index);
   CNT[C.faults]++;
   // mapping->truncate_count before the lookup; odd while a truncation runs: wait for it
@@ -191,6 +199,12 @@ export function user_access(file: number, index: number, write: boolean, writeVe
 
 /** msync(MS_SYNC) of this task's whole vma of a file: dirty transfer, then writeback. */
 export function do_msync(file: number): void {
+  tr(T_MSYNC_B, file);
+  __do_msync(file);
+  tr(T_MSYNC_E, file);
+}
+
+function __do_msync(file: number): void {
   CNT[C.msyncs]++;
   const vi = vmaIdx(ME, file);
   ptlLock(ME);
@@ -256,6 +270,13 @@ function alloc_anon_page(index: number): number {
  * mapped writable in this task only.
  */
 function do_cow_fault(file: number, index: number): boolean {
+  tr(T_COW_B, (file << 16) | index);
+  const ok = __do_cow_fault(file, index);
+  tr(T_COW_E, ok ? 1 : 0);
+  return ok;
+}
+
+function __do_cow_fault(file: number, index: number): boolean {
   CNT[C.cow_faults]++;
   let src = -1;
   for (let tries = 0; tries < 16 && src < 0; tries++) {

@@ -13,6 +13,7 @@
  *             frame lock (hw.ts)
  */
 import { describePage } from '../shared/assert.js';
+import { T_DISCARD_B, T_DISCARD_E, tr } from '../shared/trace.js';
 import { H_DISCARD, H_FREE, H_VOLATILE, hist } from '../shared/history.js';
 import { C, C_REFUSED_BASE } from '../shared/counters.js';
 import { CNT, ME, V } from '../shared/ctx.js';
@@ -181,6 +182,12 @@ export function get_page_if_present(pfn: number): boolean {
  * "disabled": no quiescent point until it holds its reference.
  */
 export function do_discard_fault(pfn: number): void {
+  tr(T_DISCARD_B, pfn);
+  __do_discard_fault(pfn);
+  tr(T_DISCARD_E, pfn);
+}
+
+function __do_discard_fault(pfn: number): void {
   sp(SP_FAULT, pfn);
   if (unfixed('discard-get-page')) {
     const old = Atomics.add(V.page, pfn * PAGE_WORDS + PG_COUNT, 1); // plain get_page

@@ -6,6 +6,7 @@
  * frame lock, so a guest access completes whole or faults.
  */
 import { C } from '../shared/counters.js';
+import { T_RECLAIM_B, T_RECLAIM_E, tr } from '../shared/trace.js';
 import { H_HOST, hist } from '../shared/history.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { DBG_HOST_LOSE_PAGE, DBG_HOST_UP, plant } from '../shared/debug.js';
@@ -75,6 +76,7 @@ export function reclaimPass(stop: () => boolean): number {
   let hand = V.hdr[HOST_HAND];
   let reclaimed = 0;
   CNT[C.host_reclaim_passes]++;
+  tr(T_RECLAIM_B, Atomics.load(V.hdr, HOST_RESIDENT));
   for (let scanned = 0; scanned < 2 * n; scanned++) {
     if (Atomics.load(V.hdr, HOST_RESIDENT) <= low || stop()) break;
     sp(SP_HOST, hand);
@@ -84,5 +86,6 @@ export function reclaimPass(stop: () => boolean): number {
     hand = hand + 1 === n ? 0 : hand + 1;
   }
   V.hdr[HOST_HAND] = hand; // owner: host only
+  tr(T_RECLAIM_E, reclaimed);
   return reclaimed;
 }

@@ -33,6 +33,8 @@ export interface RunOptions {
   schedule: SimSchedule | null;
   /** Sim mode: return the decisions taken in the result. */
   recordSchedule: boolean;
+  /** Record Chrome trace events (returned in RunResult.trace_events). */
+  trace: boolean;
 }
 
 export interface SimSchedule { first: number; decisions: number[] /* step, participant, ... */ }
@@ -58,6 +60,7 @@ export const DEFAULTS: RunOptions = {
   workloadOptions: {},
   schedule: null,
   recordSchedule: false,
+  trace: false,
 };
 
 export const DEFAULT_SIM_OPS = 20_000;

@@ -11,6 +11,7 @@ import type { CpuTask } from '../../workloads/workload.js';
 import { pageAllocInit } from '../guest/page_alloc.js';
 import { pageStatesInit } from '../guest/page_states.js';
 import { dumpPage, type PageDump } from '../shared/assert.js';
+import { traceInit } from '../shared/trace.js';
 import { ctxInit, CNT } from '../shared/ctx.js';
 import { C } from '../shared/counters.js';
 import { CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, PCP_BASE, PCP_COUNT, PCP_STRIDE, Views, paWord } from '../shared/layout.js';
@@ -18,10 +19,11 @@ import { violationCount } from '../shared/oracles.js';
 import { simExit, simInstall, waitBaton } from '../shared/sim.js';
 import { CTL_MODE } from '../shared/layout.js';
 
-interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number }
+interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null }
 const init = workerData as Init;
 const v = new Views(init.sab, init.nframes, init.ncpus);
 ctxInit(v, init.me);
+traceInit(init.traceSab, init.me);
 pageAllocInit();
 pageStatesInit();
 const sim = v.hdr[CTL_MODE] === 1;

@@ -7,15 +7,17 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { reclaimPass } from '../host/reclaim.js';
+import { traceInit } from '../shared/trace.js';
 import { ctxInit } from '../shared/ctx.js';
 import { CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../shared/layout.js';
 import { SP_SPIN, sp } from '../shared/sched.js';
 import { simExit, simInstall, waitBaton } from '../shared/sim.js';
 
-interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number }
+interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null }
 const init = workerData as Init;
 const v = new Views(init.sab, init.nframes, init.ncpus);
 ctxInit(v, init.me);
+traceInit(init.traceSab, init.me);
 const sim = v.hdr[CTL_MODE] === 1;
 if (sim) simInstall();
 

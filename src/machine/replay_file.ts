@@ -45,7 +45,7 @@ export function fromReplayOptions(r: ReplayOptions, seed: number, schedule: SimS
     ...DEFAULTS, workload: r.workload, cpus: r.cpus, memBytes: parseSize('mem', r.mem),
     hostMemBytes: r.host_mem === null ? null : parseSize('host_mem', r.host_mem), ops: r.ops, seconds: r.seconds, seed,
     mode: r.mode, strategy: r.strategy, depth: r.depth, hinting: r.hinting, batch: r.batch, unfix: [...r.unfix],
-    workloadOptions: { ...r.workload_options }, schedule, recordSchedule: false,
+    workloadOptions: { ...r.workload_options }, schedule, recordSchedule: false, trace: false,
   };
 }
 

@@ -24,6 +24,8 @@ import { DEFAULT_SECONDS, DEFAULT_SIM_OPS, formatSize, hostBudgetFrames, UsageEr
 import type { CpuApi } from './cpu_worker.js';
 import type { HostApi } from './host_worker.js';
 import { workerExecArgv, workerUrl } from './worker_url.js';
+import { buildTrace, type CounterSample } from './trace_out.js';
+import { TRACE_PER_PARTICIPANT } from '../shared/trace.js';
 
 export interface RunResult {
   workload: string;
@@ -46,6 +48,8 @@ export interface RunResult {
   state_mix_samples?: { ms: number; mix: Record<string, number> }[];
   accounting: Accounting | null;
   trace_hash: string;
+  /** With options.trace: Chrome trace-event JSON. */
+  trace?: ReturnType<typeof buildTrace>;
   /** Sim mode: the schedule (steps, switches; the decisions when asked for). */
   schedule?: ScheduleResult;
   /** With --debug-fault: the first pfn the planted bug acted on (-1 none). */
@@ -155,6 +159,8 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
   if (sim && o.ops === null) o = { ...o, ops: DEFAULT_SIM_OPS };
   const seconds = o.ops === null ? (o.seconds ?? DEFAULT_SECONDS) : null;
   const v = bootMachine(o);
+  const traceSab = o.trace ? new SharedArrayBuffer((o.cpus + 1) * TRACE_PER_PARTICIPANT * 8) : null;
+  const traceSamples: CounterSample[] = [];
   w.setup?.(v.k, wopts);
   const workers: Worker[] = [];
   const crashes: string[] = [];
@@ -164,7 +170,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
   try {
     const spawn = (name: string, me: number): Worker => {
       const wk = new Worker(workerUrl(name), {
-        workerData: { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me },
+        workerData: { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me, traceSab },
         execArgv: workerExecArgv(),
       });
       wk.on('error', (e: Error) => {
@@ -214,6 +220,14 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     }, Math.min(250, Math.max(20, o.watchdogMs / 4))));
     const samples: { ms: number; mix: Record<string, number> }[] = [];
     if (!sim) timers.push(setInterval(() => { if (samples.length < 2400) samples.push({ ms: Math.round(performance.now() - t0), mix: stateMix(v) }); }, 250));
+    const sampleCounters = (ts: number): void => {
+      const m = stateMix(v);
+      traceSamples.push({
+        ts, free: (m.Ur ?? 0) + (m.Uz ?? 0), volatile: (m.Vr ?? 0) + (m.Vz ?? 0) + (m.Pr ?? 0),
+        resident: (m.Sr ?? 0) + (m.Ur ?? 0) + (m.Vr ?? 0) + (m.Pr ?? 0),
+      });
+    };
+    if (o.trace && !sim) timers.push(setInterval(() => { if (traceSamples.length < 100_000) sampleCounters((performance.timeOrigin + performance.now()) * 1000); }, 50));
     if (hooks.onProgress) {
       const every = hooks.progressEveryMs ?? 200;
       timers.push(setInterval(() => hooks.onProgress!({
@@ -267,6 +281,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
       ...(sim ? {} : { state_mix_samples: samples }), accounting,
       trace_hash: ((sim ? v.hdr[SIM_HASH] : h) >>> 0).toString(16).padStart(8, '0'),
       ...(sim ? { schedule: simResult(v, o) } : {}),
+      ...(traceSab ? { trace: (sampleCounters(sim ? v.hdr[SIM_STEP] : (performance.timeOrigin + performance.now()) * 1000), buildTrace(traceSab, o.cpus, sim, traceSamples)) } : {}),
       ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
     };
   } finally {

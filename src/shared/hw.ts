@@ -15,6 +15,7 @@
  * zone lock in the unfixed orderings), never the reverse.
  */
 import { C } from './counters.js';
+import { T_ESSA_BATCH, tr } from './trace.js';
 import { CNT, ME, V } from './ctx.js';
 import {
   CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, SIM_DIRTY, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_CONTENT_MASK, HS_LOCK, HS_REF,
@@ -198,6 +199,7 @@ function essaLocked(pfn: number, orc: number): number {
 export function essaBatch(pfns: Int32Array, n: number, orc: number, oldOut: Int32Array | null): void {
   if (n === 0) return;
   sp(SP_ESSA, pfns[0]);
+  tr(T_ESSA_BATCH, n);
   CNT[C.essa_batches]++;
   CNT[C.essa_batched_pages] += n;
   for (let i = 0; i < n; i++) {

@@ -7,6 +7,7 @@ import {
   CTL_STATE, VIOL_BASE, VIOL_COUNT, VIOL_LOCK, VIOL_MAX, VIOL_REC_WORDS,
   VR_CPU, VR_MSG, VR_MSGLEN, VR_ORACLE, VR_PFN, VR_RACE, VR_STEP, type Views,
 } from './layout.js';
+import { T_VIOLATION, tr } from './trace.js';
 
 export const ORACLES = [
   'integrity',       // data read back differs from what was written / the disk version
@@ -55,6 +56,7 @@ export function report(v: Views, oracle: number, pfn: number, cpu: number, step:
     v.hdr[base + VR_MSGLEN] = r.written;
   }
   Atomics.store(v.hdr, VIOL_LOCK, 0);
+  tr(T_VIOLATION, oracle);
   // Stop request: CAS run(1)->stop(2) so a finished run is not reopened.
   Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2);
   return n < VIOL_MAX ? n : -1;

@@ -7,6 +7,7 @@
  * a waiter yields the baton so the paused holder can run.
  */
 import { SP_LOCK, SP_UNLOCK, sp, spinWait } from './sched.js';
+import { T_LOCK_WAIT, tr } from './trace.js';
 
 /** Returns the number of failed attempts (0 = uncontended). */
 export function spinLock(words: Int32Array, idx: number, owner: number): number {
@@ -15,6 +16,7 @@ export function spinLock(words: Int32Array, idx: number, owner: number): number 
   while (Atomics.compareExchange(words, idx, 0, owner + 1) !== 0) {
     spinWait(attempt++);
   }
+  if (attempt > 0) tr(T_LOCK_WAIT, attempt);
   return attempt;
 }
 
