@@ -258,8 +258,18 @@ function main(argv: string[]): Promise<number> {
   program.command('states').description('the ESSA state machine, computed by executing the host model on scratch frames')
     .option('--json', 'the transition tables as JSON')
     .option('--dot', 'a Graphviz digraph')
-    .action((f: { json?: boolean; dot?: boolean }) => {
+    .option('--svg <file>', 'render the diagram to an SVG file (Graphviz in WebAssembly, no system Graphviz needed)')
+    .action(async (f: { json?: boolean; dot?: boolean; svg?: string }) => {
       const s = computeStates();
+      if (f.svg !== undefined) {
+        const { instance } = await import('@viz-js/viz');
+        const svg = (await instance()).renderString(statesDot(s), { format: 'svg', engine: 'dot' });
+        try { writeFileSync(f.svg, svg); } catch (e) {
+          throw new UsageError(`--svg: cannot write '${f.svg}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+        process.stdout.write(`wrote ${f.svg} (${s.valid.length} states, ${s.essa.length} ESSA rows, ${s.host.length} host rows, ${s.access.length} access rows)\n`);
+        return;
+      }
       if (f.dot) { process.stdout.write(statesDot(s)); return; }
       if (f.json) { process.stdout.write(JSON.stringify(s, null, 2) + '\n'); return; }
       process.stdout.write(`valid states:   ${s.valid.join(' ')}\ninvalid states: ${s.invalid.join(' ')}\n\nESSA (from x op -> to, returns old state)\n`);

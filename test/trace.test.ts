@@ -50,3 +50,19 @@ describe('--trace', () => {
     expect(r.stderr).toMatch(/--trace: cannot write/);
   });
 });
+
+describe('states --svg', () => {
+  it('renders the executed state diagram with WebAssembly Graphviz', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hintsim-svg-'));
+    const file = join(dir, 'essa.svg');
+    const r = cli('states', '--svg', file);
+    expect(r.status).toBe(0);
+    const svg = readFileSync(file, 'utf8');
+    expect(svg).toMatch(/<svg/);
+    for (const s of ['Sr', 'Sp', 'Sz', 'Ur', 'Uz', 'Vr', 'Vz', 'Pr', 'Pp']) expect(svg).toContain(`>${s}</text>`);
+    expect(svg).toContain('set_stable_if_resident');
+    const bad = cli('states', '--svg', '/nonexistent-dir/e.svg');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--svg: cannot write/);
+  });
+});
