@@ -25,7 +25,9 @@ export async function demo(write: (s: string) => void): Promise<number> {
   writeFileSync(file, JSON.stringify(h.replay, null, 2) + '\n');
   write(`   found with seed ${h.seed} after ${h.seeds_tried} seeds in ${h.seconds.toFixed(1)} s\n`);
   write(`   [${v.oracle}] pfn ${v.pfn}, cpu ${v.cpu}, step ${v.step}: ${v.message}\n`);
-  if (h.replay.shrink) write(`   shrunk to ${h.replay.shrink.decisions_after} scheduling decisions (from ${h.replay.shrink.decisions_before})\n`);
+  const sh = h.replay.shrink;
+  if (sh && sh.decisions_after < sh.decisions_before) write(`   shrunk to ${sh.decisions_after} scheduling decisions (from ${sh.decisions_before})\n`);
+  else if (sh) write(`   ${sh.decisions_before} scheduling decisions (shrinking found nothing smaller in 3 s; 'hintsim hunt' shrinks longer)\n`);
   write(`   replay it exactly:  hintsim replay ${file}\n`);
   write(`\n2. the same seed and workload with every fix on ...\n`);
   const clean = await runMachine({ ...raceRunOptions(race, { mode: 'sim', strategy: 'random', depth: 3, cpus: 2, fixed: true }, h.seed!) });
