@@ -138,8 +138,18 @@ function main(argv: string[]): Promise<number> {
   let code = 0;
   program
     .name('hintsim')
-    .description('Simulator of guest page hinting (s390 ESSA / CMMA): guest CPUs as worker threads over one shared\n' +
+    .description('Simulator of guest page hinting (s390 ESSA / CMMA): guest CPUs as worker threads over one shared ' +
       'memory, a host that reclaims, discards and pages out, and oracles that name the invariant that broke.')
+    .addHelpText('after', `
+Examples:
+  hintsim demo                                  reproduce free-vs-discard, replay it, show the fix
+  hintsim run file-churn --hinting full         page cache, volatile pages, discard faults (threads)
+  hintsim run mixed --mode sim --seed 7         deterministic: same seed, same JSON and trace_hash
+  hintsim hunt discard-grace                    find a race with its fix off; writes a replay file
+  hintsim replay discard-grace.replay.json --trace t.json    replay exactly; open t.json in Perfetto
+  hintsim compare file-churn --mode sim         host I/O with hinting off / unused / full
+
+Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`)
     .exitOverride()
     .showHelpAfterError(false)
     .configureOutput({
