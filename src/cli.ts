@@ -305,6 +305,9 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
   return program.parseAsync(argv).then(() => code);
 }
 
+// Output piped into `head` and closed early: stop quietly, as other command-line tools do.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+
 main(process.argv).then(
   (code) => { process.exitCode = code; },
   (e: unknown) => {
