@@ -283,7 +283,7 @@ export function discard_list_add(pfn: number): void {
   if (len > CNT[C.discard_list_max]) CNT[C.discard_list_max] = len;
   // A stalled (preempted) vCPU delays grace periods legitimately; an *idle* CPU that the
   // sign-off round waits for never signs off: that is the bug (grace-idle).
-  const limit = Math.max(32, V.nframes >> 4);
+  const limit = Math.max(32, V.nframes >> 5);
   const mask = Atomics.load(V.k, K_DL_MASK);
   let idleBlocker = -1;
   if (len > limit) for (let c = 0; c < V.hdr[CTL_NCPUS]; c++) if ((mask & (1 << c)) !== 0 && Atomics.load(V.pa, paWord(c, PA_IDLE)) !== 0) idleBlocker = c;

@@ -55,8 +55,8 @@ export const RACES: RaceEntry[] = [
     interleaving: ['CPU A goes idle for a long time', 'discarded pages are listed; the sign-off round waits for A',
       'the discard list grows without bound while memory runs out'],
     oracle: 'liveness', fix: 'idle CPUs count as having passed through enabled code (nohz CPUs excluded from the mask)', source: 'v5-v7 sign-off mask',
-    reproduced: false,
-    ...HUNT, workloadOptions: { ...HUNT.workloadOptions, idle_pct: 5, idle_len: 5000 },
+    reproduced: true,
+    ...HUNT, workloadOptions: { ...HUNT.workloadOptions, idle_pct: 3, idle_len: 10000 },
   },
   {
     id: 'dirty-in-transit', name: 'hardware dirty bit cleared before make_stable', catalogue: 'R19',
