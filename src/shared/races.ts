@@ -69,9 +69,9 @@ export const RACES: RaceEntry[] = [
   {
     id: 'msync-revolatile', name: 'make_volatile between make_stable and set_page_dirty', catalogue: 'R19',
     interleaving: ['A msync: page_test_dirty, make_stable, page_clear_dirty', 'B: make_volatile finds no dirty flag and no extra reference: P again',
-      'host discards the clean P page', 'A sets PG_dirty: the data is already gone'],
-    oracle: 'integrity', fix: 'msync holds an extra reference across make_stable ... set_page_dirty', source: 'seed 001 (msync.c comment)',
-    reproduced: false,
+      'host discards the clean P page', 'A sets PG_dirty: the discard handler finds a dirty discarded page (BUG), the data is gone'],
+    oracle: 'bug_on', fix: 'msync holds an extra reference across make_stable ... set_page_dirty', source: 'seed 001 (msync.c comment)',
+    reproduced: true,
     ...HUNT,
   },
   {
