@@ -15,14 +15,14 @@ import {
   PAGE_WORDS, PG_INDEX, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPPING,
 } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
-import { PG_active, PG_discarded, PG_dirty, PG_lru, PG_uptodate, PG_writeback } from '../shared/page_flags.js';
+import { PG_active, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_uptodate, PG_writeback } from '../shared/page_flags.js';
 import { STEPS } from '../shared/sched.js';
 import { spinLock, spinUnlock } from '../shared/spinlock.js';
 import { alloc_pages, bug, get_page, put_page_testzero } from './page_alloc.js';
 const NONE = NIL;
 import {
   clearPageFlag, free_page_final, lock_page, page_make_stable, page_make_volatile, pageFlags, setPageFlag,
-  testSetPageFlag, unlock_page, page_discard,
+  testSetPageFlag, unlock_page, page_discard, page_count, wait_on_page_locked,
 } from './page_states.js';
 import { page_unmap_file } from './rmap.js';
 
@@ -125,7 +125,7 @@ export function isolate_lru_pages(n: number, out: Int32Array): number {
       if (head !== NIL) V.page[head * PAGE_WORDS + PG_LRU_PREV] = pfn; else V.k[K_LRU_TAIL] = pfn;
       V.k[K_LRU_HEAD] = pfn;
       V.k[K_LRU_COUNT]++;
-    } else if (Atomics.load(V.page, pfn * PAGE_WORDS + 1) >= 0) {
+    } else if (page_count(pfn) > 0) {
       get_page(pfn);
       clearPageFlag(pfn, PG_lru);
       __lru_unlink(pfn);
@@ -201,7 +201,7 @@ export function remove_from_page_cache_locked(pfn: number, expectCount = -1): bo
   const file = mapping - 1;
   const index = V.page[pfn * PAGE_WORDS + PG_INDEX];
   treeLock(file);
-  if (expectCount >= 0 && Atomics.load(V.page, pfn * PAGE_WORDS + 1) + 1 !== expectCount) { treeUnlock(file); return false; }
+  if (expectCount >= 0 && page_count(pfn) !== expectCount) { treeUnlock(file); return false; }
   const slot = K_CACHE + slotOf(file, index);
   hist(pfn, H_REMOVE, index);
   if (V.k[slot] === pfn + 1) Atomics.store(V.k, slot, 0);
@@ -221,7 +221,7 @@ export function page_cache_read(file: number, index: number, reclaim: () => void
     const found = find_get_page_nodiscard(file, index);
     if (found !== NONE) {
       // wait_on_page_locked: another CPU may still be reading it in (PG_locked, !PG_uptodate)
-      if ((pageFlags(found) & PG_uptodate) === 0) { lock_page(found); clearPageFlag(found, 0x1 /* PG_locked */); }
+      if ((pageFlags(found) & PG_uptodate) === 0) wait_on_page_locked(found);
       if ((pageFlags(found) & PG_uptodate) !== 0) return found;
       if (put_page_testzero(found)) free_page_final(found);
       continue;
@@ -229,9 +229,9 @@ export function page_cache_read(file: number, index: number, reclaim: () => void
     let pfn = alloc_pages(0, false);
     if (pfn === NONE) { reclaim(); pfn = alloc_pages(0, false); }
     if (pfn === NONE) return NONE;
-    setPageFlag(pfn, 0x1 /* PG_locked */);
+    setPageFlag(pfn, PG_locked);
     if (!add_to_page_cache(pfn, file, index)) {
-      clearPageFlag(pfn, 0x1);
+      clearPageFlag(pfn, PG_locked);
       if (put_page_testzero(pfn)) free_page_final(pfn);
       continue; // raced with another reader: use theirs
     }
@@ -284,7 +284,7 @@ export function truncate_page(file: number, index: number, newVer: number): void
       Atomics.add(V.k, K_TRUNC_COUNT + file, 1);
       clearPageFlag(pfn, PG_dirty); // cancel_dirty_page: truncated data is dropped
     }
-    clearPageFlag(pfn, 0x1 /* PG_locked */);
+    clearPageFlag(pfn, PG_locked);
     if (put_page_testzero(pfn)) free_page_final(pfn);
   }
   CNT[C.truncates]++;

@@ -20,7 +20,7 @@ import {
   FILE_MAGIC, find_get_page, page_cache_read, slotOf, stampCheck, storeFileStamp, writeback_locked,
 } from './filemap.js';
 import {
-  clearPageFlag, do_discard_fault, free_page_final, page_discard, page_make_stable, setPageFlag, lock_page, page_check_writable, page_make_volatile, pageFlags, unfixed,
+  clearPageFlag, do_discard_fault, free_page_final, wait_on_page_locked, page_discard, page_make_stable, setPageFlag, lock_page, page_check_writable, page_make_volatile, pageFlags, unfixed,
 } from './page_states.js';
 import { page_add_file_rmap, page_remove_rmap, ptlLock, ptlUnlock, pteIdx, transfer_dirty, vmaIdx } from './rmap.js';
 import { shrink_page_cache } from './vmscan.js';
@@ -101,8 +101,7 @@ function __handle_mm_fault(file: number, index: number, write: boolean): boolean
     Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) !== file + 1;
   if (gone || (!unfixed('discard-vs-map') && (pageFlags(pfn) & PG_discarded) !== 0)) {
     ptlUnlock(ME); // being removed or discarded: wait for that to finish, then retry
-    lock_page(pfn);
-    clearPageFlag(pfn, PG_locked);
+    wait_on_page_locked(pfn);
     if (put_page_testzero(pfn)) free_page_final(pfn);
     return true;
   }

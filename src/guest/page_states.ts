@@ -26,7 +26,7 @@ import {
 } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
 import {
-  PG_anon, PG_discard_list, PG_discarded, PG_dirty, PG_isolated, PG_locked, PG_lru, PG_mlocked, PG_private,
+  PG_anon, PG_discard_list, PG_referenced, PG_discarded, PG_dirty, PG_isolated, PG_locked, PG_lru, PG_mlocked, PG_private,
   PG_reserved, PG_state_change, PG_swapcache, PG_uptodate, PG_writable, PG_writeback,
 } from '../shared/page_flags.js';
 import { RACE_BIT, raceIndex } from '../shared/races.js';
@@ -66,6 +66,11 @@ export function testSetPageFlag(pfn: number, f: number): boolean {
 export function lock_page(pfn: number): void {
   let attempt = 0;
   while (testSetPageFlag(pfn, PG_locked)) spinWait(attempt++); // acquire: or is a seq-cst RMW
+}
+/** wait_on_page_locked: wait until whoever holds the page lock lets go (take it and drop it). */
+export function wait_on_page_locked(pfn: number): void {
+  lock_page(pfn);
+  clearPageFlag(pfn, PG_locked);
 }
 export function trylock_page(pfn: number): boolean {
   return !testSetPageFlag(pfn, PG_locked);
@@ -233,7 +238,7 @@ export function page_discard(pfn: number): void {
 export function free_page_final(pfn: number): void {
   CNT[C.frees]++;
   hist(pfn, H_FREE, 0);
-  clearPageFlag(pfn, PG_uptodate | PG_writable | PG_referenced_mask | PG_dirty | PG_anon);
+  clearPageFlag(pfn, PG_uptodate | PG_writable | PG_referenced | PG_dirty | PG_anon);
   if ((pageFlags(pfn) & PG_discarded) !== 0 && !unfixed('discard-grace')) {
     discard_list_add(pfn);
     return;
@@ -250,7 +255,6 @@ function free_to_pcp(pfn: number): void {
   if (volatileOn) essa(pfn, ORC_SET_STABLE);
   free_hot_cold_page(pfn, true);
 }
-const PG_referenced_mask = 1 << 2;
 
 // ------------------------------------------------------------------ discard list
 function dlLock(): void { spinLock(V.k, K_DL_LOCK, ME); }

@@ -6,7 +6,7 @@
 import { C } from '../shared/counters.js';
 import { CNT, V } from '../shared/ctx.js';
 import { PAGE_WORDS, PG_INDEX, PG_MAPPING } from '../shared/layout.js';
-import { PG_lru } from '../shared/page_flags.js';
+import { PG_locked, PG_lru } from '../shared/page_flags.js';
 import { put_page_testzero } from './page_alloc.js';
 import { isolate_lru_pages, lru_add, remove_from_page_cache, writeback_locked } from './filemap.js';
 import { clearPageFlag, free_page_final, pageFlags, trylock_page } from './page_states.js';
@@ -25,12 +25,12 @@ export function shrink_page_cache(): void {
     writeback_locked(pfn, mapping - 1, V.page[pfn * PAGE_WORDS + PG_INDEX]);
     // Reclaimable: only the cache and our isolation reference are left.
     if (V.page[pfn * PAGE_WORDS + PG_MAPPING] !== 0 && remove_from_page_cache(pfn, 2)) {
-      clearPageFlag(pfn, 1 /* PG_locked */);
+      clearPageFlag(pfn, PG_locked);
       CNT[C.vmscan_reclaimed]++;
       if (put_page_testzero(pfn)) free_page_final(pfn);
       continue;
     }
-    clearPageFlag(pfn, 1 /* PG_locked */);
+    clearPageFlag(pfn, PG_locked);
     putback(pfn);
   }
 }

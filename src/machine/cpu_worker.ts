@@ -14,10 +14,9 @@ import { dumpPage, type PageDump } from '../shared/assert.js';
 import { traceInit } from '../shared/trace.js';
 import { ctxInit, CNT } from '../shared/ctx.js';
 import { C } from '../shared/counters.js';
-import { CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, PCP_BASE, PCP_COUNT, PCP_STRIDE, Views, paWord } from '../shared/layout.js';
+import { CTL_MODE, CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, PCP_BASE, PCP_COUNT, PCP_STRIDE, Views, paWord } from '../shared/layout.js';
 import { violationCount } from '../shared/oracles.js';
 import { simExit, simInstall, waitBaton } from '../shared/sim.js';
-import { CTL_MODE } from '../shared/layout.js';
 
 interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null }
 const init = workerData as Init;

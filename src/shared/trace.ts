@@ -5,7 +5,7 @@
  * wall-clock time in threads mode and the global step in sim mode (deterministic).
  * Without --trace, `tr` is one null check.
  */
-import { ME, V } from './ctx.js';
+import { V } from './ctx.js';
 import { SIM_STEP } from './layout.js';
 import { simActive } from './sched.js';
 
@@ -39,6 +39,3 @@ export function tr(code: number, arg: number): void {
   buf[0] = n + 1;
 }
 
-export function traceParticipantOf(): number {
-  return ME;
-}
