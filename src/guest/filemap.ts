@@ -201,7 +201,9 @@ export function remove_from_page_cache_locked(pfn: number, expectCount = -1): bo
   const file = mapping - 1;
   const index = V.page[pfn * PAGE_WORDS + PG_INDEX];
   treeLock(file);
-  if (expectCount >= 0 && page_count(pfn) !== expectCount) { treeUnlock(file); return false; }
+  // __remove_mapping: under the tree lock no lookup can take a new reference, and a page
+  // redirtied since the caller's writeback (mapped, written, unmapped meanwhile) stays.
+  if (expectCount >= 0 && (page_count(pfn) !== expectCount || (pageFlags(pfn) & PG_dirty) !== 0)) { treeUnlock(file); return false; }
   const slot = K_CACHE + slotOf(file, index);
   hist(pfn, H_REMOVE, index);
   if (V.k[slot] === pfn + 1) Atomics.store(V.k, slot, 0);
