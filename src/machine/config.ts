@@ -35,6 +35,11 @@ export interface RunOptions {
   recordSchedule: boolean;
   /** Record Chrome trace events (returned in RunResult.trace_events). */
   trace: boolean;
+  /**
+   * Sample the state mix every this many ms of wall time, plus once at the start and once at
+   * the end (for `--html`). Unset: every 250 ms in threads mode, never in sim mode.
+   */
+  mixSampleMs?: number;
 }
 
 export interface SimSchedule { first: number; decisions: number[] /* step, participant, ... */ }

@@ -19,6 +19,7 @@ import { Prng, mix32 } from '../shared/prng.js';
 import { STRAT_PCT, STRAT_RANDOM, STRAT_REPLAY } from '../shared/sim.js';
 import { RACES, raceName } from '../shared/races.js';
 import { bootMachine } from './boot.js';
+import { readCoverage, type RunCoverage } from './coverage.js';
 import { endOfRunChecks, stateMix, type Accounting } from './checks.js';
 import { DEFAULT_SECONDS, DEFAULT_SIM_OPS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
 import type { CpuApi } from './cpu_worker.js';
@@ -44,8 +45,11 @@ export interface RunResult {
   counters: Record<string, number>;
   per_cpu: { cpu: number; ops: number; essa_calls: number; essa_batches: number; pcp_hot: number; pcp_cold: number }[];
   state_mix: Record<string, number>;
-  /** Threads mode: the state mix sampled every 250 ms (ms since start, then counts by state). */
-  state_mix_samples?: { ms: number; mix: Record<string, number> }[];
+  /**
+   * Threads mode: the state mix sampled every 250 ms (ms since start, then counts by state).
+   * With options.mixSampleMs: at that interval in either mode; sim samples carry the step.
+   */
+  state_mix_samples?: MixSample[];
   accounting: Accounting | null;
   trace_hash: string;
   /** With options.trace: Chrome trace-event JSON. */
@@ -54,7 +58,14 @@ export interface RunResult {
   schedule?: ScheduleResult;
   /** With --debug-fault: the first pfn the planted bug acted on (-1 none). */
   planted_pfn?: number;
+  /** What the run exercised: ESSA transitions, host actions, access outcomes, discard branches (coverage.ts). */
+  coverage: RunCoverage;
 }
+
+export interface MixSample { ms: number; step?: number; mix: Record<string, number> }
+
+/** State-mix samples kept at most; past it every other one is dropped and the interval doubles. */
+const MIX_SAMPLES_MAX = 2400;
 
 export interface ScheduleResult { steps: number; switches: number; first: number; decisions?: number[]; complete: boolean }
 
@@ -218,8 +229,27 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
         }
       }
     }, Math.min(250, Math.max(20, o.watchdogMs / 4))));
-    const samples: { ms: number; mix: Record<string, number> }[] = [];
-    if (!sim) timers.push(setInterval(() => { if (samples.length < 2400) samples.push({ ms: Math.round(performance.now() - t0), mix: stateMix(v) }); }, 250));
+    // State mix over time. The main thread only reads the host state words, so sampling
+    // never changes a sim run; in sim mode a sample records the step it saw.
+    const samples: MixSample[] = [];
+    const mixEveryMs = o.mixSampleMs ?? (sim ? 0 : 250);
+    const takeMix = (): void => {
+      samples.push({ ms: Math.round(performance.now() - t0), ...(sim ? { step: Atomics.load(v.hdr, SIM_STEP) } : {}), mix: stateMix(v) });
+    };
+    if (o.mixSampleMs !== undefined) takeMix();
+    if (mixEveryMs > 0) {
+      let tick = 0;
+      let stride = 1;
+      timers.push(setInterval(() => {
+        if (++tick % stride !== 0) return;
+        if (samples.length >= MIX_SAMPLES_MAX) {
+          for (let i = 0; 2 * i < samples.length; i++) samples[i] = samples[2 * i];
+          samples.length = Math.ceil(samples.length / 2);
+          stride *= 2;
+        }
+        takeMix();
+      }, mixEveryMs));
+    }
     const sampleCounters = (ts: number): void => {
       const m = stateMix(v);
       traceSamples.push({
@@ -256,6 +286,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     if (!hung) await Promise.race([hostDone, liveness.then(() => { hung = true; })]);
     for (const t of timers) clearInterval(t);
     timers.length = 0;
+    if (o.mixSampleMs !== undefined) takeMix();
 
     let accounting: Accounting | null = null;
     if (!hung && violationCount(v) === 0) accounting = endOfRunChecks(v, owned, o.cpus);
@@ -278,11 +309,12 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
       hinting: o.hinting, batch: o.batch, unfix: o.unfix,
       ops, seconds: Number(elapsed.toFixed(3)), ops_per_sec: Math.round(ops / Math.max(elapsed, 1e-6)),
       violations: attributeRaces(readViolations(v, raceName), o.unfix), counters, per_cpu: perCpu, state_mix: mix,
-      ...(sim ? {} : { state_mix_samples: samples }), accounting,
+      ...(sim && o.mixSampleMs === undefined ? {} : { state_mix_samples: samples }), accounting,
       trace_hash: ((sim ? v.hdr[SIM_HASH] : h) >>> 0).toString(16).padStart(8, '0'),
       ...(sim ? { schedule: simResult(v, o) } : {}),
       ...(traceSab ? { trace: (sampleCounters(sim ? v.hdr[SIM_STEP] : (performance.timeOrigin + performance.now()) * 1000), buildTrace(traceSab, o.cpus, sim, traceSamples)) } : {}),
       ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
+      coverage: readCoverage(v, o.cpus + 1, counters),
     };
   } finally {
     for (const t of timers) clearInterval(t);
