@@ -10,6 +10,7 @@ import {
 } from './machine/config.js';
 import { runMachine, type RunResult } from './machine/run.js';
 import { DEBUG_FAULTS } from './shared/debug.js';
+import { INJECT_NAMES } from './shared/inject.js';
 import { RACES } from './shared/races.js';
 import { computeStates, statesDot } from './machine/states.js';
 import { formatRunHuman, progressReporter, replayCommand } from './machine/report_text.js';
@@ -29,7 +30,7 @@ function collectOpt(value: string, prev: Record<string, string>): Record<string,
 interface RawRunFlags {
   cpus?: string; mem?: string; hostMem?: string; seconds?: string; ops?: string; seed?: string;
   mode?: string; strategy?: string; depth?: string; hinting?: string; batch?: boolean; unfix?: string;
-  debugFault?: string; pcpHigh?: string; pcpBatch?: string; watchdogMs?: string; opt?: Record<string, string>;
+  debugFault?: string; inject?: string; pcpHigh?: string; pcpBatch?: string; watchdogMs?: string; opt?: Record<string, string>;
   json?: boolean;
   trace?: string;
 }
@@ -66,6 +67,7 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
     for (const id of ids) parseChoice('--debug-fault', id, Object.keys(DEBUG_FAULTS));
     o.debugFaults = ids;
   }
+  if (f.inject !== undefined) o.inject = parseInject(f.inject);
   if (f.pcpHigh !== undefined) o.pcpHigh = parseIntFlag('--pcp-high', f.pcpHigh, 1, 4096);
   if (f.pcpBatch !== undefined) o.pcpBatch = parseIntFlag('--pcp-batch', f.pcpBatch, 1, 512);
   if (f.watchdogMs !== undefined) o.watchdogMs = parseIntFlag('--watchdog-ms', f.watchdogMs, 50, 600000);
@@ -76,6 +78,13 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
   }
   validate(o);
   return o;
+}
+
+/** --inject a,b,c: fault-injection point names (inject.ts), in a fixed order. */
+export function parseInject(text: string): string[] {
+  const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const id of ids) parseChoice('--inject', id, INJECT_NAMES);
+  return INJECT_NAMES.filter((n) => ids.includes(n));
 }
 
 function addRunFlags(c: Command): Command {
@@ -96,6 +105,7 @@ function addRunFlags(c: Command): Command {
     .option('--pcp-high <n>', 'per-CPU hot list high watermark (default 6 x batch)')
     .option('--pcp-batch <n>', 'pages moved per pcp refill/drain (default from memory size, like zone_batchsize)')
     .option('--watchdog-ms <ms>', 'liveness: a CPU with no progress for this long is a violation', String(DEFAULTS.watchdogMs))
+    .option('--inject <points>', `fault injection at named points (seeded; deterministic in sim mode): ${INJECT_NAMES.join(', ')}`)
     .addOption(new Option('--debug-fault <names>', `plant a bug to prove an oracle fires: ${Object.keys(DEBUG_FAULTS).join(', ')}`).hideHelp())
     .option('--json', 'print one JSON object instead of the summary')
     .option('--trace <file>', 'write a Chrome trace-event JSON file (open it in Perfetto: ui.perfetto.dev)');

@@ -8,6 +8,7 @@ import { C } from '../src/shared/counters.js';
 import { CNT, ME, V } from '../src/shared/ctx.js';
 import { DBG_DOUBLE_FREE, DBG_LEAK, plant } from '../src/shared/debug.js';
 import { ACC_ADDRESSING, ACC_FAULT, hwBegin, hwEnd } from '../src/shared/hw.js';
+import { I_FREE_BURST, injHit } from '../src/shared/inject.js';
 import { CTL_DEBUG, MAX_ORDER, NIL, PAGE_INTS, PAGE_WORDS, PG_GEN } from '../src/shared/layout.js';
 import { O, report } from '../src/shared/oracles.js';
 import { Prng } from '../src/shared/prng.js';
@@ -125,8 +126,19 @@ export class AllocStormCpu implements CpuTask {
     this.seqs[i] = this.seqs[last];
   }
 
+  /** Injected burst of frees (free-burst): half of the blocks held, newest first. */
+  freeBurst(): number {
+    for (let k = this.nblocks >> 1; k > 0 && this.nblocks > 0; k--) {
+      const before = this.nblocks;
+      this.freeBlock(this.nblocks - 1);
+      if (this.nblocks === before) break; // verification failed: reported
+    }
+    return STEP_FREE;
+  }
+
   step(): number {
     CNT[C.ops]++;
+    if (injHit(I_FREE_BURST)) return this.freeBurst();
     if (this.wave > 0) { // triangle wave between fill_low and fill
       const ph = (this.steps++ % this.wave) / this.wave; // CPUs in phase: total memory held rises and falls
       this.targetPages = this.lowPages + Math.floor((this.highPages - this.lowPages) * (1 - Math.abs(2 * ph - 1)));

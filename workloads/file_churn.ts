@@ -21,6 +21,7 @@ import { O, report } from '../src/shared/oracles.js';
 import { STEPS } from '../src/shared/sched.js';
 import { cpu_quiescent, cpu_set_idle } from '../src/guest/page_states.js';
 import { AllocStormCpu } from './alloc_storm.js';
+import { I_FREE_BURST, I_IDLE_LONG, injHit, injIdleLength } from '../src/shared/inject.js';
 import type { CpuTask, Workload, WorkloadOption } from './workload.js';
 
 const S_READ = 1, S_WRITE = 2, S_MSYNC = 3, S_MUNMAP = 4, S_TRUNCATE = 5, S_MMAP = 6, S_IDLE = 7, S_ANON = 8, S_ANON_MEM = 9;
@@ -52,6 +53,8 @@ class FileChurnCpu implements CpuTask {
 
   step(): number {
     cpu_quiescent(++this.epoch); // between steps the CPU is in enabled code
+    if (injHit(I_IDLE_LONG)) { CNT[C.ops]++; this.idle(injIdleLength()); return S_IDLE; }
+    if (injHit(I_FREE_BURST)) { CNT[C.ops]++; this.freeBurst(); return S_MUNMAP; }
     const r = this.rng.below(100);
     if (this.anon && r < this.o.anon_pct) { this.anon.step(); return S_ANON; }
     CNT[C.ops]++;
@@ -62,7 +65,7 @@ class FileChurnCpu implements CpuTask {
       return S_MMAP;
     }
     const q = this.rng.below(100);
-    if (q < this.o.idle_pct) { this.idle(); return S_IDLE; }
+    if (q < this.o.idle_pct) { this.idle(this.o.idle_len); return S_IDLE; }
     if (q < this.o.idle_pct + this.o.anon_mem_pct) return this.anonStep();
     let t = q - this.o.idle_pct - this.o.anon_mem_pct;
     const priv = vmaPrivate(f);
@@ -108,13 +111,21 @@ class FileChurnCpu implements CpuTask {
   }
 
   /** An idle stretch: the CPU sits in enabled wait (a quiescent state while it lasts). */
-  private idle(): void {
+  private idle(len: number): void {
     CNT[C.idle_stretches]++;
     cpu_set_idle(true, ++this.epoch);
-    // Sim mode: idle_len scheduling points in which the others run; threads: a sleep of idle_len us.
-    if (simActive()) for (let k = 0; k < this.o.idle_len; k++) sp(SP_STEP, k);
-    else Atomics.wait(idleWord, 0, 0, this.o.idle_len / 1000);
+    // Sim mode: len scheduling points in which the others run; threads: a sleep of len us.
+    if (simActive()) for (let k = 0; k < len; k++) sp(SP_STEP, k);
+    else Atomics.wait(idleWord, 0, 0, len / 1000);
     cpu_set_idle(false, ++this.epoch);
+  }
+
+  /** Injected burst of frees (free-burst): every mapping and the anonymous memory go at once. */
+  private freeBurst(): void {
+    for (let f = 0; f < this.files; f++) if (vmaMapped(f)) this.munmap(f);
+    anon_unmap_all();
+    this.anonStamp.fill(0);
+    this.anon?.freeBurst();
   }
 
   private munmap(f: number): void {

@@ -8,6 +8,8 @@
 import { describePage } from '../shared/assert.js';
 import { H_READIN, H_REMOVE, H_WRITEBACK, hist } from '../shared/history.js';
 import { C } from '../shared/counters.js';
+import { B_LOOKUP_DISCARDED, B_REMOVE_KEEPS_DISCARDED, B_REMOVE_LOST_TO_DISCARD, covBranch } from '../shared/coverage.js';
+import { I_WRITEBACK_DELAY, injStall } from '../shared/inject.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, essa, hwBegin, hwEnd, pageClearDirty } from '../shared/hw.js';
 import {
@@ -156,6 +158,7 @@ export function find_get_page(file: number, index: number): number {
     const p = find_get_page_nodiscard(file, index);
     if (p === NONE) return NONE;
     if (page_make_stable(p)) return p;
+    covBranch(B_LOOKUP_DISCARDED);
     page_discard(p); // consumes our reference
   }
   bug(-1, `find_get_page: file ${file} index ${index} discarded 16 times in a row`);
@@ -181,12 +184,13 @@ function add_to_page_cache(pfn: number, file: number, index: number): boolean {
  * Returns false if the discard path owns the removal.
  */
 export function remove_from_page_cache(pfn: number, expectCount: number): boolean {
-  if (testSetPageFlag(pfn, PG_discarded)) return false; // page_discard is removing it
+  if (testSetPageFlag(pfn, PG_discarded)) { covBranch(B_REMOVE_LOST_TO_DISCARD); return false; } // page_discard is removing it
   if (!remove_from_page_cache_locked(pfn, expectCount)) { clearPageFlag(pfn, PG_discarded); return false; }
   lru_del(pfn);
   // Keep PG_discarded only if the host discarded the page: then it is parked when freed,
   // since another CPU may be between its discard fault and get_page_if_present.
   if (essa(pfn, ORC_GET_STATE) !== ST_Vz) clearPageFlag(pfn, PG_discarded);
+  else covBranch(B_REMOVE_KEEPS_DISCARDED);
   return true;
 }
 
@@ -258,6 +262,7 @@ export function writeback_locked(pfn: number, file: number, index: number): void
   if ((pageFlags(pfn) & PG_dirty) === 0) return;
   clearPageFlag(pfn, PG_dirty);
   setPageFlag(pfn, PG_writeback);
+  injStall(I_WRITEBACK_DELAY); // a slow disk: the page stays locked and under writeback
   const ver = kernelReadVersion(pfn, file, index);
   if (ver >= 0) {
     const slot = K_DISK_VER + slotOf(file, index);

@@ -9,6 +9,7 @@ import { describePage } from '../shared/assert.js';
 import { T_COW_B, T_COW_E, T_FAULT_B, T_FAULT_E, T_MSYNC_B, T_MSYNC_E, tr } from '../shared/trace.js';
 import { H_COW, H_MAP, H_WRITE, describeHistory, hist } from '../shared/history.js';
 import { C } from '../shared/counters.js';
+import { B_COW_SOURCE_DISCARDED, B_FAULT_HANDLED, B_FAULT_PTE_GONE, B_MAP_RECHECK_DISCARDED, covBranch } from '../shared/coverage.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT, hwBegin, hwEnd } from '../shared/hw.js';
 import { ANON_PAGES, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
@@ -100,6 +101,7 @@ function __handle_mm_fault(file: number, index: number, write: boolean): boolean
   const gone = Atomics.load(V.k, K_TRUNC_COUNT + file) !== seq || // truncated meanwhile
     Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) !== file + 1;
   if (gone || (!unfixed('discard-vs-map') && (pageFlags(pfn) & PG_discarded) !== 0)) {
+    if ((pageFlags(pfn) & PG_discarded) !== 0) covBranch(B_MAP_RECHECK_DISCARDED);
     ptlUnlock(ME); // being removed or discarded: wait for that to finish, then retry
     wait_on_page_locked(pfn);
     if (put_page_testzero(pfn)) free_page_final(pfn);
@@ -151,7 +153,7 @@ export function user_access(file: number, index: number, write: boolean, writeVe
     if (r === ACC_DISCARD_FAULT) {
       // The hardware raises the discard fault only through a valid translation: if the
       // pte went away meanwhile, the access walks the new one instead.
-      if (Atomics.load(V.k, pi) === pte) do_discard_fault(pfn);
+      if (Atomics.load(V.k, pi) === pte) { covBranch(B_FAULT_HANDLED); do_discard_fault(pfn); } else covBranch(B_FAULT_PTE_GONE);
       CNT[C.discard_refaults]++;
       continue;
     }
@@ -281,7 +283,7 @@ function __do_cow_fault(file: number, index: number): boolean {
   for (let tries = 0; tries < 16 && src < 0; tries++) {
     const p = page_cache_read(file, index, shrink_page_cache);
     if (p < 0) return false;
-    if (page_make_stable(p)) src = p; else page_discard(p);
+    if (page_make_stable(p)) src = p; else { covBranch(B_COW_SOURCE_DISCARDED); page_discard(p); }
   }
   if (src < 0) return false;
   const pfn = alloc_anon_page(index);

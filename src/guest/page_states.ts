@@ -16,6 +16,12 @@ import { describePage } from '../shared/assert.js';
 import { T_DISCARD_B, T_DISCARD_E, tr } from '../shared/trace.js';
 import { H_DISCARD, H_FREE, H_VOLATILE, hist } from '../shared/history.js';
 import { C, C_REFUSED_BASE } from '../shared/counters.js';
+import {
+  B_DISCARD_ALREADY_REMOVED, B_DISCARD_REMOVED, B_DISCARD_REUSED, B_FREE_DISCARDED_UNPARKED, B_FREE_TO_DISCARD_LIST,
+  B_GRACE_ROUND_DRAINED, B_GRACE_ROUND_STARTED, B_IDLE_BLOCKER, B_IDLE_SIGNOFF, B_LIST_JOINED_ROUND, B_MAKE_STABLE_DISCARDED,
+  B_PLAIN_GET_PAGE, GPIP_OK, GPIP_REFUSED, GPIP_RETRY, covBranch, covGpip,
+} from '../shared/coverage.js';
+import { I_STALL_DISCARD, I_STALL_FAULT, I_STALL_VOLATILE, injStall } from '../shared/inject.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import {
   ORC_GET_STATE, ORC_SET_PVOLATILE, ORC_SET_STABLE, ORC_SET_STABLE_IF_RESIDENT, ORC_SET_VOLATILE, ST_Vz, essa,
@@ -122,6 +128,7 @@ export function page_make_volatile(pfn: number, offset: number): void {
   if (lock && testSetPageFlag(pfn, PG_state_change)) { CNT[C_REFUSED_BASE + R_BUSY]++; return; }
   const why = volatileRefusal(pfn, offset);
   if (why < 0) {
+    injStall(I_STALL_VOLATILE); // the window between the checks and the ESSA
     const writable = (pageFlags(pfn) & PG_writable) !== 0;
     hist(pfn, H_VOLATILE, writable ? ORC_SET_PVOLATILE : ORC_SET_VOLATILE);
     essa(pfn, writable ? ORC_SET_PVOLATILE : ORC_SET_VOLATILE);
@@ -145,7 +152,7 @@ export function page_make_stable(pfn: number): boolean {
     while ((pageFlags(pfn) & PG_state_change) !== 0) spinWait(attempt++);
   }
   const old = essa(pfn, ORC_SET_STABLE_IF_RESIDENT);
-  if (old === ST_Vz) { CNT[C.make_stable_failed]++; return false; }
+  if (old === ST_Vz) { CNT[C.make_stable_failed]++; covBranch(B_MAKE_STABLE_DISCARDED); return false; }
   return true;
 }
 
@@ -177,8 +184,9 @@ export function get_page_if_present(pfn: number): boolean {
   const idx = pfn * PAGE_WORDS + PG_COUNT;
   for (;;) {
     const old = Atomics.load(V.page, idx);
-    if (old < 0) return false;
-    if (Atomics.compareExchange(V.page, idx, old, old + 1) === old) return true; // CAS: no reference on a free page
+    if (old < 0) { covGpip(GPIP_REFUSED); return false; }
+    if (Atomics.compareExchange(V.page, idx, old, old + 1) === old) { covGpip(GPIP_OK); return true; } // CAS: no reference on a free page
+    covGpip(GPIP_RETRY);
   }
 }
 
@@ -194,7 +202,9 @@ export function do_discard_fault(pfn: number): void {
 
 function __do_discard_fault(pfn: number): void {
   sp(SP_FAULT, pfn);
+  injStall(I_STALL_FAULT); // a vCPU preempted before it holds a reference
   if (unfixed('discard-get-page')) {
+    covBranch(B_PLAIN_GET_PAGE);
     const old = Atomics.add(V.page, pfn * PAGE_WORDS + PG_COUNT, 1); // plain get_page
     if (old < 0) {
       report(V, O.refcount, pfn, ME, STEPS, `discard fault: get_page took a reference on a free page (_count was ${old}); ${describePage(V, pfn)}`, raceIndex('discard-get-page') + 1);
@@ -204,6 +214,7 @@ function __do_discard_fault(pfn: number): void {
     CNT[C.get_page_if_present_refused]++;
     return;
   }
+  injStall(I_STALL_DISCARD); // holding the reference, not yet the page lock
   page_discard(pfn);
 }
 
@@ -212,6 +223,7 @@ export function page_discard(pfn: number): void {
   lock_page(pfn);
   if (!page_discarded(pfn)) {
     // The frame is not Vz: it was freed and reused after the fault (free vs. discard).
+    covBranch(B_DISCARD_REUSED);
     report(V, O.bug_on, pfn, ME, STEPS, `page_discard: frame is not discarded by the host, it was reused after the discard fault; ${describePage(V, pfn)}`);
     clearPageFlag(pfn, PG_locked);
     return;
@@ -220,11 +232,13 @@ export function page_discard(pfn: number): void {
   if (f & (PG_writeback | PG_dirty | PG_private)) bug(pfn, 'page_discard: discarded page is dirty, under writeback or private');
   if (testSetPageFlag(pfn, PG_discarded) || Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) === 0) {
     // someone else removed it, or is removing it, from the page cache
+    covBranch(B_DISCARD_ALREADY_REMOVED);
     clearPageFlag(pfn, PG_locked);
     if (put_page_testzero(pfn)) free_page_final(pfn);
     return;
   }
   CNT[C.pages_discarded]++;
+  covBranch(B_DISCARD_REMOVED);
   hist(pfn, H_DISCARD, 0);
   page_unmap_all(pfn);
   if (page_mapcount(pfn) !== 0) bug(pfn, 'page_discard: still mapped after unmapping every pte');
@@ -240,9 +254,11 @@ export function free_page_final(pfn: number): void {
   hist(pfn, H_FREE, 0);
   clearPageFlag(pfn, PG_uptodate | PG_writable | PG_referenced | PG_dirty | PG_anon);
   if ((pageFlags(pfn) & PG_discarded) !== 0 && !unfixed('discard-grace')) {
+    covBranch(B_FREE_TO_DISCARD_LIST);
     discard_list_add(pfn);
     return;
   }
+  if ((pageFlags(pfn) & PG_discarded) !== 0) covBranch(B_FREE_DISCARDED_UNPARKED);
   clearPageFlag(pfn, PG_discarded);
   free_to_pcp(pfn);
 }
@@ -278,6 +294,7 @@ export function discard_list_add(pfn: number): void {
   // Unfixed (grace-early): it joins the round already in progress, whose CPUs may have
   // signed off before the page was listed.
   const early = unfixed('grace-early') && Atomics.load(V.k, K_DL_MASK) !== 0;
+  if (early) covBranch(B_LIST_JOINED_ROUND);
   const head = early ? K_DL_SIGNOFF : K_DL_GATHER;
   V.page[pfn * PAGE_WORDS + PG_LRU_NEXT] = V.k[head];
   V.k[head] = pfn;
@@ -293,6 +310,7 @@ export function discard_list_add(pfn: number): void {
   if (len > limit) for (let c = 0; c < V.hdr[CTL_NCPUS]; c++) if ((mask & (1 << c)) !== 0 && Atomics.load(V.pa, paWord(c, PA_IDLE)) !== 0) idleBlocker = c;
   dlUnlock();
   if (idleBlocker >= 0) {
+    covBranch(B_IDLE_BLOCKER);
     report(V, O.liveness, pfn, ME, STEPS, `discard list holds ${len} pages and the sign-off round waits for cpu ${idleBlocker}, which is idle: the grace period cannot complete`);
   }
 }
@@ -317,9 +335,9 @@ export function cpu_quiescent(epoch: number): void {
   V.k[K_DL_SIGNOFF_N] = V.k[K_DL_GATHER_N];
   V.k[K_DL_GATHER] = NIL;
   V.k[K_DL_GATHER_N] = 0;
-  if (V.k[K_DL_SIGNOFF_N] > 0) Atomics.store(V.k, K_DL_MASK, allCpusMask());
+  if (V.k[K_DL_SIGNOFF_N] > 0) { covBranch(B_GRACE_ROUND_STARTED); Atomics.store(V.k, K_DL_MASK, allCpusMask()); }
   dlUnlock();
-  if (list !== NIL) CNT[C.grace_periods]++;
+  if (list !== NIL) { CNT[C.grace_periods]++; covBranch(B_GRACE_ROUND_DRAINED); }
   while (list !== NIL) {
     const next = V.page[list * PAGE_WORDS + PG_LRU_NEXT];
     V.page[list * PAGE_WORDS + PG_LRU_NEXT] = NIL;
@@ -333,6 +351,6 @@ export function cpu_quiescent(epoch: number): void {
 /** The CPU goes idle (enabled wait) or comes back. */
 export function cpu_set_idle(idle: boolean, epoch: number): void {
   Atomics.store(V.pa, paWord(ME, PA_IDLE), idle ? 1 : 0);
-  if (idle && !unfixed('grace-idle')) cpu_quiescent(epoch);
+  if (idle && !unfixed('grace-idle')) { covBranch(B_IDLE_SIGNOFF); cpu_quiescent(epoch); }
 }
 

@@ -5,6 +5,7 @@
  * clear dirty, set_page_dirty, with the just-dropped mapcount as the extra reference.
  */
 import { ME, V } from '../shared/ctx.js';
+import { I_STALL_MSYNC, injStall } from '../shared/inject.js';
 import { H_DIRTY, H_UNMAP, hist } from '../shared/history.js';
 import { pageClearDirty, pageTestDirty } from '../shared/hw.js';
 import {
@@ -52,6 +53,7 @@ export function transfer_dirty(pfn: number): void {
   if (!page_make_stable(pfn)) bug(pfn, 'BUG_ON(!page_make_stable): a dirty page was discarded');
   pageClearDirty(pfn);
   sp(SP_STEP, pfn);
+  injStall(I_STALL_MSYNC); // stable and clean, PG_dirty not yet set
   set_page_dirty(pfn);
 }
 

@@ -6,6 +6,7 @@
  * frame lock, so a guest access completes whole or faults.
  */
 import { C } from '../shared/counters.js';
+import { HB_SECOND_CHANCE, covHost, covHostBranch } from '../shared/coverage.js';
 import { T_RECLAIM_B, T_RECLAIM_E, tr } from '../shared/trace.js';
 import { H_HOST, hist } from '../shared/history.js';
 import { CNT, ME, V } from '../shared/ctx.js';
@@ -28,9 +29,11 @@ export function reclaimFrame(pfn: number, honourRef: boolean): number {
   if ((s & ESSA_CSTATE_MASK) !== ESSA_CSTATE_RESIDENT) { frameUnlock(pfn, w); return HX_NONE; }
   if (honourRef && (w & HS_REF) !== 0) {
     CNT[C.host_ref_clears]++;
+    covHostBranch(HB_SECOND_CHANCE);
     frameUnlock(pfn, w & ~HS_REF);
     return -1;
   }
+  covHost(s, (w & HS_CHANGE) !== 0 ? 1 : 0);
   const r = hostReclaimNext(s, (w & HS_CHANGE) !== 0);
   let next = r & 0xff;
   const action = r >> 8;
@@ -67,10 +70,10 @@ export function reclaimFrame(pfn: number, honourRef: boolean): number {
 
 /**
  * One reclaim pass: sweep until resident frames are at the low watermark (budget minus
- * 1/64) or two full turns of the clock found nothing. Returns frames reclaimed.
+ * 1/64) or two full turns of the clock found nothing. Returns frames reclaimed. `budget`
+ * is lower than CTL_HOST_BUDGET during an injected pressure spike (inject.ts).
  */
-export function reclaimPass(stop: () => boolean): number {
-  const budget = V.hdr[CTL_HOST_BUDGET];
+export function reclaimPass(stop: () => boolean, budget = V.hdr[CTL_HOST_BUDGET]): number {
   const low = budget - Math.max(1, budget >> 6);
   const n = V.nframes;
   let hand = V.hdr[HOST_HAND];

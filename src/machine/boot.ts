@@ -9,13 +9,14 @@ import { ctxInit } from '../shared/ctx.js';
 import { DEBUG_FAULTS, type DebugFaultName } from '../shared/debug.js';
 import { ORC_SET_UNUSED, ST_Sz, essa } from '../shared/hw.js';
 import {
-  BOOT_FRAMES, DEBUG_PFN, CTL_BATCH, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
+  BOOT_FRAMES, DEBUG_PFN, CTL_BATCH, CTL_INJECT, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
   CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
   PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL,
   K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter,
 } from '../shared/layout.js';
 import { hostBudgetFrames, nframesOf, type RunOptions } from './config.js';
 import { unfixMask } from '../shared/races.js';
+import { injectMask } from '../shared/inject.js';
 
 export const HINTING_CODE = { off: 0, unused: 1, full: 2 } as const;
 
@@ -33,6 +34,7 @@ export function bootMachine(o: RunOptions): Views {
   let dbg = 0;
   for (const d of o.debugFaults) dbg |= DEBUG_FAULTS[d as DebugFaultName].bit;
   h[CTL_DEBUG] = dbg;
+  h[CTL_INJECT] = injectMask(o.inject);
   h[DEBUG_PFN] = -1;
   h[CTL_BATCH] = o.batch ? 1 : 0;
   h[CTL_SEED] = o.seed | 0;
@@ -69,5 +71,6 @@ export function bootMachine(o: RunOptions): Views {
   for (const w of [K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL]) v.k[w] = NIL;
   h[BOOT_FRAMES] = nframes;
   for (let p = 0; p < MAX_PARTICIPANTS; p++) v.paF64.fill(0, paCounter(p, 0), paCounter(p, 0) + PA_NCOUNTERS);
+  v.cov.fill(0); // the boot-time ESSAs are not the run's coverage
   return v;
 }

@@ -25,6 +25,8 @@ export interface RunOptions {
   batch: boolean;
   unfix: string[];
   debugFaults: string[];
+  /** Active fault-injection points (inject.ts names). */
+  inject: string[];
   pcpHigh: number | null;
   pcpBatch: number | null;
   watchdogMs: number;
@@ -59,6 +61,7 @@ export const DEFAULTS: RunOptions = {
   batch: true,
   unfix: [],
   debugFaults: [],
+  inject: [],
   pcpHigh: null,
   pcpBatch: null,
   watchdogMs: 5000,

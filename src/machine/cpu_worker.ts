@@ -17,6 +17,7 @@ import { C } from '../shared/counters.js';
 import { CTL_MODE, CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, PCP_BASE, PCP_COUNT, PCP_STRIDE, Views, paWord } from '../shared/layout.js';
 import { violationCount } from '../shared/oracles.js';
 import { simExit, simInstall, waitBaton } from '../shared/sim.js';
+import { injectInit } from '../shared/inject.js';
 
 interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null }
 const init = workerData as Init;
@@ -25,6 +26,7 @@ ctxInit(v, init.me);
 traceInit(init.traceSab, init.me);
 pageAllocInit();
 pageStatesInit();
+injectInit();
 const sim = v.hdr[CTL_MODE] === 1;
 if (sim) simInstall();
 let task: CpuTask | null = null;

@@ -6,11 +6,12 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { reclaimPass } from '../host/reclaim.js';
+import { reclaimFrame, reclaimPass } from '../host/reclaim.js';
+import { injHostBudget, injTouchedPfn, injectInit } from '../shared/inject.js';
 import { traceInit } from '../shared/trace.js';
 import { ctxInit } from '../shared/ctx.js';
 import { CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../shared/layout.js';
-import { SP_SPIN, sp } from '../shared/sched.js';
+import { SP_HOST, SP_SPIN, sp } from '../shared/sched.js';
 import { simExit, simInstall, waitBaton } from '../shared/sim.js';
 
 interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null }
@@ -20,6 +21,7 @@ ctxInit(v, init.me);
 traceInit(init.traceSab, init.me);
 const sim = v.hdr[CTL_MODE] === 1;
 if (sim) simInstall();
+injectInit();
 
 /** Sim mode: the host takes part only while some guest CPU still runs. */
 function cpusRunning(): boolean {
@@ -28,6 +30,13 @@ function cpusRunning(): boolean {
 }
 
 const done = (): boolean => Atomics.load(v.hdr, CTL_STATE) >= 3;
+
+/** Fault injection at the top of each loop turn: reclaim the frame a guest just touched; the budget to use. */
+function injectTick(budget: number): number {
+  const t = injTouchedPfn();
+  if (t >= 0) { sp(SP_HOST, t); reclaimFrame(t, false); }
+  return injHostBudget(budget);
+}
 
 const api = {
   run(): number {
@@ -38,7 +47,8 @@ const api = {
     if (sim) {
       waitBaton();
       while (!done() && cpusRunning()) {
-        if (Atomics.load(v.hdr, HOST_RESIDENT) > budget) reclaimPass(done);
+        const b = injectTick(budget);
+        if (Atomics.load(v.hdr, HOST_RESIDENT) > b) reclaimPass(done, b);
         else {
           // Nothing to do: wait (not runnable) until a guest pushes residency past the budget.
           Atomics.store(pa, paWord(init.me, PA_STATE), 3);
@@ -52,8 +62,9 @@ const api = {
     }
     Atomics.store(pa, paWord(init.me, PA_STATE), 1);
     while (!done()) {
-      if (Atomics.load(v.hdr, HOST_RESIDENT) > budget) {
-        reclaimPass(done);
+      const b = injectTick(budget);
+      if (Atomics.load(v.hdr, HOST_RESIDENT) > b) {
+        reclaimPass(done, b);
       } else {
         // Clear the kick, re-check, then sleep: a guest that raises residency after our
         // check stores 1 and notifies, so the wait returns at once (no lost wake-up).

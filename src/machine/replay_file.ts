@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { findWorkload } from '../../workloads/index.js';
 import { RACES } from '../shared/races.js';
 import { ORACLES } from '../shared/oracles.js';
+import { INJECT_NAMES } from '../shared/inject.js';
 import { DEFAULTS, UsageError, formatSize, parseSize, type RunOptions, type SimSchedule } from './config.js';
 
 export const REPLAY_FORMAT = 'hintsim-replay';
@@ -16,6 +17,8 @@ export interface ReplayOptions {
   workload: string; cpus: number; mem: string; host_mem: string | null; ops: number | null; seconds: number | null;
   mode: 'threads' | 'sim'; strategy: 'pct' | 'random'; depth: number; hinting: 'off' | 'unused' | 'full';
   batch: boolean; unfix: string[]; workload_options: Record<string, number>;
+  /** Written only when set (stress runs): pcp watermarks and fault-injection points. */
+  pcp_high?: number; pcp_batch?: number; inject?: string[];
 }
 
 export interface Expected { oracle: string; pfn: number; cpu: number; step: number; message: string }
@@ -37,6 +40,8 @@ export function toReplayOptions(o: RunOptions): ReplayOptions {
     workload: o.workload, cpus: o.cpus, mem: formatSize(o.memBytes), host_mem: o.hostMemBytes === null ? null : formatSize(o.hostMemBytes),
     ops: o.ops, seconds: o.seconds, mode: o.mode, strategy: o.strategy, depth: o.depth, hinting: o.hinting, batch: o.batch,
     unfix: [...o.unfix], workload_options: { ...o.workloadOptions },
+    ...(o.pcpHigh !== null ? { pcp_high: o.pcpHigh } : {}), ...(o.pcpBatch !== null ? { pcp_batch: o.pcpBatch } : {}),
+    ...(o.inject.length ? { inject: [...o.inject] } : {}),
   };
 }
 
@@ -46,6 +51,7 @@ export function fromReplayOptions(r: ReplayOptions, seed: number, schedule: SimS
     hostMemBytes: r.host_mem === null ? null : parseSize('host_mem', r.host_mem), ops: r.ops, seconds: r.seconds, seed,
     mode: r.mode, strategy: r.strategy, depth: r.depth, hinting: r.hinting, batch: r.batch, unfix: [...r.unfix],
     workloadOptions: { ...r.workload_options }, schedule, recordSchedule: false, trace: false,
+    pcpHigh: r.pcp_high ?? null, pcpBatch: r.pcp_batch ?? null, inject: [...(r.inject ?? [])],
   };
 }
 
@@ -77,6 +83,7 @@ export function readReplayFile(path: string): ReplayFile {
   const o = f.options;
   if (!o || typeof o !== 'object' || !findWorkload(o.workload)) bad(`names an unknown workload '${String(o?.workload)}'`);
   for (const id of o.unfix ?? []) if (!RACES.some((r) => r.id === id)) bad(`unfixes an unknown race '${id}'`);
+  for (const id of o.inject ?? []) if (!INJECT_NAMES.includes(id)) bad(`names an unknown injection point '${id}'`);
   if (!f.expected || !(ORACLES as readonly string[]).includes(f.expected.oracle)) bad('has no expected violation with a known oracle');
   if (f.schedule !== null && (!Array.isArray(f.schedule?.decisions) || f.schedule.decisions.length % 2 !== 0)) bad('has a malformed schedule');
   return f;

@@ -20,10 +20,14 @@ export function replayCommand(o: RunOptions): string {
   if (o.ops !== null) parts.push('--ops', String(o.ops));
   if (o.seconds !== null) parts.push('--seconds', String(o.seconds));
   if (o.mode !== 'threads') parts.push('--mode', o.mode);
+  if (o.mode === 'sim' && (o.strategy !== DEFAULTS.strategy || o.depth !== DEFAULTS.depth)) parts.push('--strategy', o.strategy, '--depth', String(o.depth));
   if (o.hinting !== DEFAULTS.hinting) parts.push('--hinting', o.hinting);
   if (!o.batch) parts.push('--no-batch');
   if (o.unfix.length) parts.push('--unfix', o.unfix.join(','));
   if (o.debugFaults.length) parts.push('--debug-fault', o.debugFaults.join(','));
+  if (o.inject.length) parts.push('--inject', o.inject.join(','));
+  if (o.pcpBatch !== null) parts.push('--pcp-batch', String(o.pcpBatch));
+  if (o.pcpHigh !== null) parts.push('--pcp-high', String(o.pcpHigh));
   for (const [k, v] of Object.entries(o.workloadOptions)) parts.push('--opt', `${k}=${v}`);
   return parts.join(' ');
 }

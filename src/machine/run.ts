@@ -38,6 +38,8 @@ export interface RunResult {
   hinting: string;
   batch: boolean;
   unfix: string[];
+  /** Active fault-injection points (only when some are). */
+  inject?: string[];
   ops: number;
   seconds: number;
   ops_per_sec: number;
@@ -306,7 +308,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     return {
       workload: o.workload, seed: o.seed, mode: o.mode, cpus: o.cpus,
       mem: formatSize(o.memBytes), host_mem: formatSize(hostBudgetFrames(o) * 4096),
-      hinting: o.hinting, batch: o.batch, unfix: o.unfix,
+      hinting: o.hinting, batch: o.batch, unfix: o.unfix, ...(o.inject.length ? { inject: o.inject } : {}),
       ops, seconds: Number(elapsed.toFixed(3)), ops_per_sec: Math.round(ops / Math.max(elapsed, 1e-6)),
       violations: attributeRaces(readViolations(v, raceName), o.unfix), counters, per_cpu: perCpu, state_mix: mix,
       ...(sim && o.mixSampleMs === undefined ? {} : { state_mix_samples: samples }), accounting,

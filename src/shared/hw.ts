@@ -15,6 +15,8 @@
  * zone lock in the unfixed orderings), never the reverse.
  */
 import { C } from './counters.js';
+import { covAccess, covEssa } from './coverage.js';
+import { injTouch } from './inject.js';
 import { T_ESSA_BATCH, tr } from './trace.js';
 import { CNT, ME, V } from './ctx.js';
 import {
@@ -180,6 +182,7 @@ function essaLocked(pfn: number, orc: number): number {
     invalid(pfn, `ESSA ${ORC_NAMES[orc]} found frame in invalid state ${stateName(old)}`);
     return old;
   }
+  covEssa(old, orc, (w & HS_CHANGE) !== 0 ? 1 : 0);
   const r = essaNext(old, orc, (w & HS_CHANGE) !== 0);
   const next = r & 0xff;
   const fx = r >> 8;
@@ -227,8 +230,10 @@ export const ACC_NAMES = ['ok', 'zero_fill', 'page_in', 'discard_fault', 'addres
 export function hwBegin(pfn: number, write: boolean): number {
   sp(SP_ACCESS, pfn);
   CNT[C.frame_accesses]++;
+  injTouch(pfn);
   const w = frameLock(pfn);
   const s = w & HS_STATE_MASK;
+  covAccess(s, write ? 1 : 0);
   const c = s & ESSA_CSTATE_MASK;
   const u = s & ESSA_USTATE_MASK;
   if (u === ESSA_USTATE_UNUSED) {

@@ -41,6 +41,8 @@ export const VIOL_LOCK = 17;       // atomic: spinlock for writing a violation r
 export const STEP = 18;            // atomic add: global step counter (scheduling points; sim mode counts exactly)
 export const BOOT_FRAMES = 19;     // main: frames handed to the buddy at boot
 export const DEBUG_PFN = 20;       // atomic store: pfn a planted bug (debug.ts) acted on first, -1 none
+export const CTL_INJECT = 21;      // main: bitmask of active fault-injection points (inject.ts)
+export const INJ_TOUCHED = 22;     // atomic store by guests (only while host-reclaim-touched is active): pfn + 1 of the frame last accessed; the host loads it
 export const FREE_HEAD = 24;       // zone lock: FREE_HEAD + order -> first pfn of the order's free list
 export const FREE_NR = FREE_HEAD + MAX_ORDER;  // zone lock: nr_free blocks per order
 export const ZONE_FREE_PAGES = FREE_NR + MAX_ORDER; // zone lock: free pages in the buddy
@@ -170,6 +172,12 @@ export const SIMLOG_WORDS = 2 * SIMLOG_MAX;          // [2i] step, [2i+1] partic
 export const HIST_EVENTS = 16;
 export const HIST_WORDS = 1 + 2 * HIST_EVENTS + 1;
 
+/**
+ * Coverage: per participant COV_SLOTS Float64 counts (coverage.ts names the slots). Owner
+ * writes with plain increments; main sums them after the run (see coverage.ts).
+ */
+export const COV_SLOTS = 512;
+
 export interface MachineGeometry {
   nframes: number;
   ncpus: number;
@@ -187,8 +195,9 @@ export function geometry(nframes: number, ncpus: number) {
   const kernel = swap + nframes * PAGE_SIZE;
   const simLog = kernel + K_WORDS * 4;
   const history = simLog + SIMLOG_WORDS * 4;
-  const total = history + nframes * HIST_WORDS * 4;
-  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, history, total, nframes, ncpus };
+  const coverage = (history + nframes * HIST_WORDS * 4 + 7) & ~7;
+  const total = coverage + MAX_PARTICIPANTS * COV_SLOTS * 8;
+  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, history, coverage, total, nframes, ncpus };
 }
 
 /** Typed views over the machine buffer. Every participant builds its own from the same SAB. */
@@ -204,6 +213,7 @@ export class Views {
   readonly slog: Int32Array;      // sim schedule log (replay input, decisions output)
   readonly slogIn: Int32Array;    // decisions to follow in a replay (main writes before the run)
   readonly hist: Int32Array;      // page history rings (HIST_WORDS per frame)
+  readonly cov: Float64Array;     // coverage counts, COV_SLOTS per participant
   readonly nframes: number;
   readonly ncpus: number;
   constructor(readonly sab: SharedArrayBuffer, nframes: number, ncpus: number) {
@@ -220,6 +230,7 @@ export class Views {
     this.slog = new Int32Array(sab, g.simLog, SIMLOG_WORDS / 2);
     this.slogIn = new Int32Array(sab, g.simLog + SIMLOG_WORDS * 2, SIMLOG_WORDS / 2);
     this.hist = new Int32Array(sab, g.history, nframes * HIST_WORDS);
+    this.cov = new Float64Array(sab, g.coverage, MAX_PARTICIPANTS * COV_SLOTS);
     this.nframes = nframes;
     this.ncpus = ncpus;
   }
