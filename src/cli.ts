@@ -14,12 +14,13 @@ import { INJECT_NAMES } from './shared/inject.js';
 import { RACES } from './shared/races.js';
 import { computeStates, statesDot } from './machine/states.js';
 import { formatRunHuman, progressReporter, replayCommand } from './machine/report_text.js';
-import { runBench, formatBench } from './machine/bench.js';
+import { SOAK_SECONDS, runBench, formatBench } from './machine/bench.js';
 import { DEFAULT_JOBS, hunt, findRace } from './machine/hunt.js';
 import { fromReplayOptions, readReplayFile } from './machine/replay_file.js';
 import { writeFileSync } from 'node:fs';
 import { demo } from './machine/demo.js';
 import { compare, formatCompare } from './machine/compare.js';
+import { STRESS_DEFAULT_SECONDS, cmdStress, type StressFlags } from './machine/stress_cli.js';
 
 function collectOpt(value: string, prev: Record<string, string>): Record<string, string> {
   const m = /^([a-z_]+)=(.+)$/.exec(value);
@@ -253,6 +254,20 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
       code = rows.some((r) => r.violations > 0) ? 1 : 0;
     });
 
+  program.command('stress').description('many short swarm runs in parallel, each with its own options and fault injection; failures become replay files')
+    .option('--seconds <s>', `wall-clock budget for starting runs (default ${STRESS_DEFAULT_SECONDS} unless --ops is given)`)
+    .option('--ops <n>', 'total guest operations budget instead of time')
+    .option('--jobs <j>', 'runs in parallel (piscina threads)', String(DEFAULT_JOBS()))
+    .option('--mode <mode>', 'threads | sim (deterministic: every run replayable and shrinkable)', 'threads')
+    .option('--seed <n>', 'stress seed: run i gets options drawn from (seed, i) (default: a fresh one, printed first)')
+    .option('--unfix <ids>', 'switch these fixes off in every run (see `hintsim races`)')
+    .option('--out <dir>', 'directory for replay files, made only if a run fails (default stress-<seed>)')
+    .option('--shrink-seconds <s>', 'time budget for shrinking each failure (sim schedules)', '10')
+    .option('--run <i,j>', 're-run only these run indices of --seed (as printed for a failure)')
+    .option('--quiet', 'no progress on stderr')
+    .option('--json', 'one JSON object: runs, ops, failures by oracle, coverage with what was never reached')
+    .action(async (f: StressFlags) => { code = await cmdStress(f); });
+
   program.command('demo').description('what npm start runs: reproduce free-vs-discard, replay it, and show the fix')
     .action(async () => { code = await demo((s) => process.stdout.write(s)); });
 
@@ -307,8 +322,10 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
   program.command('bench').description('benchmarks, each as a ratio against a baseline measured in the same run')
     .option('--json', 'machine-readable')
     .option('--quick', 'shorter measurements (noisier)')
-    .action(async (f: { json?: boolean; quick?: boolean }) => {
-      const b = await runBench({ quick: !!f.quick, log: f.json ? () => {} : (m) => process.stderr.write(m + '\n') });
+    .option('--soak-seconds <s>', `budget of the stress soak entry (default ${SOAK_SECONDS}, 5 with --quick; 0 skips it)`)
+    .action(async (f: { json?: boolean; quick?: boolean; soakSeconds?: string }) => {
+      const soakSeconds = f.soakSeconds !== undefined ? parseNumberFlag('--soak-seconds', f.soakSeconds, 0, 3600) : undefined;
+      const b = await runBench({ quick: !!f.quick, soakSeconds, log: f.json ? () => {} : (m) => process.stderr.write(m + '\n') });
       process.stdout.write(f.json ? JSON.stringify(b, null, 2) + '\n' : formatBench(b));
     });
 

@@ -10,6 +10,8 @@ import { DEFAULTS, type RunOptions } from './config.js';
 import { runMachine, type RunResult } from './run.js';
 import { hunt } from './hunt.js';
 import { RACES } from '../shared/races.js';
+import { stress } from './stress.js';
+import { DEFAULT_JOBS } from './hunt.js';
 
 export interface BenchEntry { name: string; value: number; unit: string; baseline: number; ratio: number; goal: string; note: string }
 export interface RaceBench {
@@ -17,7 +19,12 @@ export interface RaceBench {
   sim: { median_seconds: number | null; found: number; hunts: number; shrunk_decisions: number | null; shrunk_steps: number | null };
   threads: { seconds: number | null; found: boolean; budget_seconds: number };
 }
-export interface BenchReport { node: string; cpus_available: number; entries: BenchEntry[]; races: RaceBench[] }
+/** The soak figure: `hintsim stress` for a fixed budget, all fixes on. */
+export interface SoakBench { seconds: number; mode: 'threads'; jobs: number; runs: number; ops: number; ops_per_sec: number; violations: number; seed: number }
+export interface BenchReport { node: string; cpus_available: number; entries: BenchEntry[]; races: RaceBench[]; soak?: SoakBench }
+
+/** Default budget of the soak entry (bench --soak-seconds). */
+export const SOAK_SECONDS = 20;
 
 function timeLoop(ms: number, body: (n: number) => void): number {
   const chunk = 10_000;
@@ -54,7 +61,7 @@ async function storm(cpus: number, seconds: number, extra: Partial<RunOptions> =
   return r;
 }
 
-export async function runBench(opts: { quick: boolean; log: (m: string) => void }): Promise<BenchReport> {
+export async function runBench(opts: { quick: boolean; log: (m: string) => void; soakSeconds?: number }): Promise<BenchReport> {
   const ms = opts.quick ? 200 : 1000;
   const secs = opts.quick ? 0.5 : 3;
   const entries: BenchEntry[] = [];
@@ -117,6 +124,19 @@ export async function runBench(opts: { quick: boolean; log: (m: string) => void 
     ratio: sr.ops_per_sec / tr.ops_per_sec, goal: 'ratio >= 0.5 (sim within 2x of threads)', note: 'mixed, 1 CPU + host, same op count',
   });
 
+  let soak: SoakBench | undefined;
+  const soakSeconds = opts.soakSeconds ?? (opts.quick ? 5 : SOAK_SECONDS);
+  if (soakSeconds > 0) {
+    opts.log(`bench: stress soak for ${soakSeconds} s (swarm runs, threads mode, every fix on) ...`);
+    const seed = 1;
+    const s = await stress({ seed, seconds: soakSeconds, ops: null, jobs: DEFAULT_JOBS(), mode: 'threads', unfix: [], out: `bench-soak-${seed}`, shrinkSeconds: 5, only: null });
+    soak = { seconds: s.seconds, mode: 'threads', jobs: s.jobs, runs: s.runs, ops: s.ops, ops_per_sec: s.ops_per_sec, violations: s.failed_runs, seed };
+    entries.push({
+      name: 'stress_soak_ops_per_sec', value: s.ops_per_sec, unit: 'ops/s', baseline: two.ops_per_sec, ratio: s.ops_per_sec / two.ops_per_sec,
+      goal: 'zero violations', note: `${s.runs} swarm runs, ${s.ops} guest ops in ${s.seconds} s, ${s.failed_runs} failing runs${s.out_dir ? ` (replay files in ${s.out_dir})` : ''}; baseline: one alloc-storm run on 2 CPUs (no start-up costs)`,
+    });
+  }
+
   const races: RaceBench[] = [];
   const hunts = opts.quick ? 1 : 3;
   for (const r of RACES.filter((x) => x.reproduced)) {
@@ -137,7 +157,7 @@ export async function runBench(opts: { quick: boolean; log: (m: string) => void 
       threads: { seconds: th.found ? Number(th.seconds.toFixed(2)) : null, found: th.found, budget_seconds: budget },
     });
   }
-  return { node: process.version, cpus_available: (await import('node:os')).availableParallelism(), entries, races };
+  return { node: process.version, cpus_available: (await import('node:os')).availableParallelism(), entries, races, ...(soak ? { soak } : {}) };
 }
 
 export function formatBench(b: BenchReport): string {

@@ -89,18 +89,17 @@ function pause(len: number): void {
   else Atomics.wait(sleepWord, 0, 0, len / 1000);
 }
 
-/** A stall at point `p` when it fires: 16..4095 scheduling points, or 20 us..4 ms. */
+/** A stall at point `p` when it fires: 16..2063 scheduling points, or 36 us..2 ms. */
 export function injStall(p: number): void {
   if ((INJ & (1 << p)) === 0 || !injHit(p)) return;
   const r = rng!;
-  const len = (16 << r.below(8)) + r.below(16); // log-uniform: mostly short, sometimes long
+  const len = (16 << r.below(8)) + r.below(16); // log-uniform over 16..2048: mostly short, sometimes long
   pause(simActive() ? len : len + 20);
 }
 
-/** Length of an injected idle stretch: 4000..20000 points (sim) or 2..20 ms (threads). */
+/** Length of an injected idle stretch: 2000..10000 points (sim) or 2..10 ms (threads). */
 export function injIdleLength(): number {
-  const r = rng!;
-  return simActive() ? 4000 + r.below(16000) : 2000 + r.below(18000);
+  return 2000 + rng!.below(8000);
 }
 
 /** A guest is about to access `pfn` (host-reclaim-touched only). */

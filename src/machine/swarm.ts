@@ -1,0 +1,91 @@
+/**
+ * Swarm testing (Groce et al. 2012): every stress run gets its own configuration, drawn
+ * from (stress seed, run index) alone: CPUs, memory, host budget, hinting mode, workload
+ * and its option weights, pcp watermarks, fault-injection points, sim strategy and the
+ * run's length. A pure function: the same seed and index give the same options on any
+ * machine, so a failing run can be re-run from those two numbers.
+ */
+import { WORKLOADS } from '../../workloads/index.js';
+import type { WorkloadOption } from '../../workloads/workload.js';
+import { INJECT_NAMES } from '../shared/inject.js';
+import { PAGE_SIZE } from '../shared/layout.js';
+import { Prng } from '../shared/prng.js';
+import { DEFAULTS, type Hinting, type Mode, type RunOptions } from './config.js';
+
+export interface SwarmBase {
+  seed: number;
+  mode: Mode;
+  /** Fixes switched off in every run. */
+  unfix: string[];
+}
+
+const MEM_CHOICES = [1 << 20, 2 << 20, 4 << 20, 8 << 20, 16 << 20];
+const HOST_FRACTION_LOG2 = [1, 2, 3, 4, 5, 6]; // budget = mem / 2^k: from half down to a 64th (the host must work)
+const PCP_BATCH_CHOICES = [1, 2, 3, 7, 15, 31];
+/** Per-run length: sim ops (a pure count), threads seconds. */
+const SIM_OPS_MIN = 500, SIM_OPS_SPAN = 3500;
+const THREADS_SECONDS = [0.1, 0.15, 0.2, 0.3, 0.4];
+/** Lengths and periods (options with a wide range) are drawn log-uniform up to this multiple of the default. */
+const WIDE_RANGE = 1000, WIDE_MAX_FACTOR = 2;
+
+function pick<T>(rng: Prng, xs: readonly T[]): T {
+  return xs[rng.below(xs.length)];
+}
+
+/**
+ * One option of the workload: 40% its default (left out), 15% its minimum, else a value
+ * in its declared range (log-uniform for wide ranges such as lengths and periods).
+ */
+function drawOption(rng: Prng, o: WorkloadOption): number | null {
+  const r = rng.below(100);
+  if (r < 40) return null;
+  if (r < 55) return o.min;
+  if (o.max - o.min > WIDE_RANGE) {
+    const lo = Math.max(1, o.min);
+    const hi = Math.min(o.max, Math.max(lo * 2, o.default * WIDE_MAX_FACTOR));
+    const x = Math.exp(Math.log(lo) + (rng.next() / 4294967296) * (Math.log(hi) - Math.log(lo)));
+    return Math.max(o.min, Math.min(o.max, Math.round(x)));
+  }
+  return o.min + rng.below(o.max - o.min + 1);
+}
+
+/** The seed of run `index` of a stress run with seed `seed`. */
+export function swarmRunSeed(seed: number, index: number): number {
+  return new Prng(seed, 0x5a41_0000 + index).next() & 0x7fffffff;
+}
+
+/** The options of run `index`: a pure function of (base, index). */
+export function swarmOptions(base: SwarmBase, index: number): RunOptions {
+  const rng = new Prng(base.seed, index);
+  const w = pick(rng, WORKLOADS);
+  const cpus = 1 + rng.below(4);
+  const memBytes = pick(rng, MEM_CHOICES);
+  const hostMemBytes = Math.max(16 * PAGE_SIZE, memBytes >> pick(rng, HOST_FRACTION_LOG2));
+  const h = rng.below(100);
+  const hinting: Hinting = h < 60 ? 'full' : h < 85 ? 'unused' : 'off';
+  const batch = rng.below(100) < 85;
+  let pcpBatch: number | null = null;
+  let pcpHigh: number | null = null;
+  if (rng.chance(0.5)) {
+    pcpBatch = pick(rng, PCP_BATCH_CHOICES);
+    pcpHigh = pcpBatch * (1 + rng.below(8));
+  }
+  const workloadOptions: Record<string, number> = {};
+  for (const o of w.options) {
+    const x = drawOption(rng, o);
+    if (x !== null) workloadOptions[o.name] = x;
+  }
+  // One run in five without injection; otherwise each point on with probability 0.35.
+  const inject = rng.chance(0.2) ? [] : INJECT_NAMES.filter(() => rng.chance(0.35));
+  const sim = base.mode === 'sim';
+  const strategy = rng.chance(0.7) ? 'random' : 'pct';
+  const depth = 1 + rng.below(5);
+  const simOps = SIM_OPS_MIN + rng.below(SIM_OPS_SPAN);
+  const seconds = pick(rng, THREADS_SECONDS);
+  return {
+    ...DEFAULTS,
+    workload: w.name, cpus, memBytes, hostMemBytes, hinting, batch, pcpBatch, pcpHigh, workloadOptions, inject,
+    seed: swarmRunSeed(base.seed, index), mode: base.mode, strategy: sim ? strategy : DEFAULTS.strategy, depth: sim ? depth : DEFAULTS.depth,
+    ops: sim ? simOps : null, seconds: sim ? null : seconds, unfix: [...base.unfix],
+  };
+}
