@@ -21,6 +21,10 @@ import { writeFileSync } from 'node:fs';
 import { demo } from './machine/demo.js';
 import { compare, formatCompare } from './machine/compare.js';
 import { STRESS_DEFAULT_SECONDS, cmdStress, type StressFlags } from './machine/stress_cli.js';
+import { renderReport } from './machine/report_html.js';
+import {
+  checkHtmlPath, loadReportInput, replayForReport, reproduced, withReportRecording, withoutReportRecording, writeHtml,
+} from './machine/report_input.js';
 
 function collectOpt(value: string, prev: Record<string, string>): Record<string, string> {
   const m = /^([a-z_]+)=(.+)$/.exec(value);
@@ -34,6 +38,7 @@ interface RawRunFlags {
   debugFault?: string; inject?: string; pcpHigh?: string; pcpBatch?: string; watchdogMs?: string; opt?: Record<string, string>;
   json?: boolean;
   trace?: string;
+  html?: string;
 }
 
 export function buildRunOptions(workload: string | undefined, f: RawRunFlags): RunOptions {
@@ -127,20 +132,28 @@ function writeTrace(path: string | undefined, r: RunResult): RunResult {
   return rest;
 }
 
+/** This command line, as a user would type it again (for the report's footer). */
+function madeWith(): string {
+  return ['hintsim', ...process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))].join(' ');
+}
+
 async function cmdRun(workload: string | undefined, flags: RawRunFlags): Promise<number> {
   const o = buildRunOptions(workload, flags);
   checkTracePath(flags.trace);
+  if (flags.html !== undefined) checkHtmlPath(flags.html);
   o.trace = flags.trace !== undefined;
   const progress = !flags.json && process.stderr.isTTY ? progressReporter() : null;
   let r: RunResult;
   try {
-    r = await runMachine(o, progress ? { onProgress: progress.update } : {});
+    r = await runMachine(flags.html !== undefined ? withReportRecording(o) : o, progress ? { onProgress: progress.update } : {});
   } finally {
     progress?.stop();
   }
-  r = writeTrace(flags.trace, r);
-  if (flags.json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
-  else process.stdout.write(formatRunHuman(r, replayCommand(o)));
+  const rerun = replayCommand(o);
+  if (flags.html !== undefined) writeHtml(flags.html, await renderReport({ kind: 'run', result: r, command: rerun, madeWith: madeWith() }));
+  r = withoutReportRecording(writeTrace(flags.trace, r), o);
+  if (flags.json) process.stdout.write(JSON.stringify({ ...r, rerun }, null, 2) + '\n');
+  else process.stdout.write(formatRunHuman(r, rerun) + (flags.html !== undefined ? `html report: ${flags.html}\n` : ''));
   return r.violations.length > 0 ? 1 : 0;
 }
 
@@ -170,6 +183,7 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
 
   addRunFlags(program.command('run [workload]')
     .description(`run a workload (default ${DEFAULTS.workload}) and report counters and violations`))
+    .option('--html <file>', 'also write a self-contained HTML report (records trace events and the schedule for its timeline)')
     .action(async (wl: string | undefined, flags: RawRunFlags) => { code = await cmdRun(wl, flags); });
 
   program.command('workloads').description('list the workloads and their options')
@@ -212,9 +226,11 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     .option('--shrink-seconds <s>', 'time budget for shrinking', '10')
     .option('--fixed', 'control: hunt with the fix on (should find nothing)')
     .option('--out <file>', 'replay file to write (default <id>.replay.json)')
+    .option('--html <file>', 'also write a self-contained HTML report (replays what was found, with its timeline)')
     .option('--json', 'machine-readable')
     .action(async (id: string, f: Record<string, string | boolean | undefined>) => {
       findRace(id);
+      if (typeof f.html === 'string') checkHtmlPath(f.html);
       const m = /^(\d+)\/(\d+)$/.exec(String(f.shard));
       if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard: '${String(f.shard)}' is not K/N with 1 <= K <= N (e.g. 2/8)`);
       const mode = parseChoice('--mode', String(f.mode), ['sim', 'threads'] as const);
@@ -229,6 +245,12 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
       const r = await hunt(h);
       if (h.progress) process.stderr.write('\n');
       if (r.found && r.replay) writeFileSync(out, JSON.stringify(r.replay, null, 2) + '\n');
+      if (typeof f.html === 'string') {
+        const hs = { race: r.race, found: r.found, seed: r.seed, seeds_tried: r.seeds_tried, seconds: r.seconds, replay_file: r.found ? out : null, violation: r.violation, shrink: r.replay?.shrink ?? null };
+        const page = r.found && r.replay ? { ...(await replayForReport(r.replay, out, madeWith())), kind: 'hunt' as const, hunt: hs }
+          : { kind: 'hunt' as const, result: null, command: null, madeWith: madeWith(), hunt: hs };
+        writeHtml(f.html, await renderReport(page));
+      }
       if (f.json) {
         process.stdout.write(JSON.stringify({ ...r, replay_file: r.found ? out : null, replay: undefined, schedule: r.replay?.shrink ?? null }, null, 2) + '\n');
       } else if (r.found && r.violation) {
@@ -237,6 +259,7 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
         process.stdout.write(`  [${v.oracle}] pfn ${v.pfn}, participant ${v.cpu}, step ${v.step}: ${v.message}\n`);
         if (r.replay?.shrink) process.stdout.write(`  shrunk: ${r.replay.shrink.steps_before} -> ${r.replay.shrink.steps_after} steps, ${r.replay.shrink.decisions_before} -> ${r.replay.shrink.decisions_after} schedule decisions\n`);
         process.stdout.write(`  replay file: ${out}\n  replay with: hintsim replay ${out}\n`);
+        if (typeof f.html === 'string') process.stdout.write(`  html report: ${f.html}\n`);
       } else {
         process.stdout.write(`hunt ${id}: not found in ${r.seeds_tried} seeds, ${r.seconds.toFixed(2)} s (${mode} mode)${h.fixed ? ' with the fix on' : ''}\n`);
       }
@@ -252,6 +275,17 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
       if (flags.json) process.stdout.write(JSON.stringify({ workload: o.workload, seed: o.seed, mode: o.mode, rows }, null, 2) + '\n');
       else process.stdout.write(formatCompare(rows, `hintsim compare ${o.workload}: seed ${o.seed}, ${o.mode} mode, ${o.cpus} CPUs, ${o.ops !== null ? `${o.ops} ops` : `${o.seconds ?? 3} s`} each`));
       code = rows.some((r) => r.violations > 0) ? 1 : 0;
+    });
+
+  program.command('report <file>')
+    .description('write a self-contained HTML report of a run, replay or hunt: FILE is what run/replay/hunt --json print, or a replay file')
+    .requiredOption('--html <out>', 'the HTML file to write')
+    .action(async (file: string, f: { html: string }) => {
+      checkHtmlPath(f.html);
+      const input = await loadReportInput(file, madeWith());
+      writeHtml(f.html, await renderReport(input));
+      const vs = input.result?.violations ?? (input.hunt?.violation ? [input.hunt.violation] : []);
+      process.stdout.write(`wrote ${f.html}: ${input.kind}${input.result ? ` ${input.result.workload}, seed ${input.result.seed}` : ''}, ${vs.length ? vs.map((v) => `[${v.oracle}] pfn ${v.pfn}`).join(', ') : 'no violations'}\n`);
     });
 
   program.command('stress').description('many short swarm runs in parallel, each with its own options and fault injection; failures become replay files')
@@ -274,18 +308,24 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
   program.command('replay <file>').description('re-run a replay file written by hunt and check it gives the same violation')
     .option('--json', 'print the run result as JSON')
     .option('--trace <file>', 'write a Chrome trace-event JSON file of the replayed run')
-    .action(async (file: string, f: { json?: boolean; trace?: string }) => {
+    .option('--html <file>', 'also write a self-contained HTML report of the replayed run')
+    .action(async (file: string, f: { json?: boolean; trace?: string; html?: string }) => {
       const rf = readReplayFile(file);
       checkTracePath(f.trace);
+      if (f.html !== undefined) checkHtmlPath(f.html);
       const o = { ...fromReplayOptions(rf.options, rf.seed, rf.schedule), trace: f.trace !== undefined };
-      const r = writeTrace(f.trace, await runMachine(o));
-      const v = r.violations.find((x) => x.oracle === rf.expected.oracle);
-      const same = !!v && (rf.schedule === null || (v.step === rf.expected.step && v.pfn === rf.expected.pfn));
+      let r = await runMachine(f.html !== undefined ? withReportRecording(o) : o);
+      const same = reproduced(rf, r);
+      if (f.html !== undefined) {
+        writeHtml(f.html, await renderReport({ kind: 'replay', result: r, command: `hintsim replay ${file}`, madeWith: madeWith(), replay: { file, reproduced: same, expected: rf.expected } }));
+      }
+      r = withoutReportRecording(writeTrace(f.trace, r), o);
       if (f.json) process.stdout.write(JSON.stringify({ ...r, replay: { file, reproduced: same, expected: rf.expected } }, null, 2) + '\n');
       else {
         process.stdout.write(formatRunHuman(r, `hintsim replay ${file}`));
         process.stdout.write(same ? `replay: reproduced the ${rf.expected.oracle} violation${rf.schedule ? ` at step ${rf.expected.step}, pfn ${rf.expected.pfn}` : ''}\n`
           : `replay: did NOT reproduce the expected ${rf.expected.oracle} violation (step ${rf.expected.step}, pfn ${rf.expected.pfn})\n`);
+        if (f.html !== undefined) process.stdout.write(`html report: ${f.html}\n`);
       }
       code = r.violations.length > 0 ? 1 : 0;
     });

@@ -21,7 +21,9 @@ export function buildTrace(sab: SharedArrayBuffer, ncpus: number, sim: boolean, 
       raw.push({ code: buf[b], arg: buf[b + 1], ts: buf[b + 2], tid: p });
     }
   }
-  const t0 = Math.min(...raw.map((e) => e.ts), ...samples.map((s) => s.ts), Infinity);
+  // Threads mode: µs from the first event. Sim mode: the step itself, so that a violation's
+  // step and a replay file's schedule decisions line up with the trace.
+  const t0 = sim ? 0 : Math.min(...raw.map((e) => e.ts), ...samples.map((s) => s.ts), Infinity);
   const base = Number.isFinite(t0) ? t0 : 0;
   const events: TraceEvent[] = [
     { name: 'process_name', ph: 'M', ts: 0, pid: 1, tid: 0, args: { name: sim ? 'hintsim (sim mode: ts = scheduling step)' : 'hintsim' } },
