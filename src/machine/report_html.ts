@@ -10,6 +10,7 @@ import type { Violation } from '../shared/oracles.js';
 import type { Expected } from './replay_file.js';
 import type { MixSample, RunResult } from './run.js';
 import { computeStates, statesDot } from './states.js';
+import { TRACE_EVENTS } from '../shared/trace.js';
 import { esc, overviewSvg, timelineData, turnTable, violationPoint, zoomSvg, zoomWindow } from './report_timeline.js';
 
 export interface HuntSummary {
@@ -92,11 +93,18 @@ const CHART_JS = `(function () {
   var bands = [];
   for (var k = 2; k <= raw.length; k++) bands.push({ series: [k, k - 1] });
   var width = function () { return Math.max(320, el.clientWidth); };
+  // Zoomed: the y axis ends at the top of the layers below Uz (the free frames the host dropped).
+  var below = stacked.length > 1 && D.series[D.series.length - 1].name === 'Uz' ? stacked[stacked.length - 2] : null;
+  var zoomMax = below ? Math.max(1, Math.ceil(Math.max.apply(null, below) * 1.1)) : D.total;
+  var box = document.getElementById('mix-zoom');
+  if (!below) box.parentNode.style.display = 'none';
+  var yMax = function () { return box.checked && below ? Math.min(zoomMax, D.total) : D.total; };
   var u = new uPlot({ width: width(), height: 320, series: series, bands: bands,
-    scales: { x: { time: false }, y: { range: function () { return [0, D.total]; } } },
+    scales: { x: { time: false }, y: { range: function () { return [0, yMax()]; } } },
     axes: [{ label: D.xLabel }, { label: 'frames', size: 64 }] }, [D.x].concat(stacked), el);
   // A stacked chart with one layer hidden would misstate the others: legend clicks do nothing.
   el.addEventListener('click', function (e) { if (e.target.closest('.u-legend')) e.stopPropagation(); }, true);
+  box.addEventListener('change', function () { u.setScale('y', { min: 0, max: yMax() }); });
   window.addEventListener('resize', function () { u.setSize({ width: width(), height: 320 }); });
   document.body.setAttribute('data-chart', 'rendered');
 })();`;
@@ -116,7 +124,10 @@ table { border-collapse: collapse; }
 th, td { text-align: left; padding: 3px 10px 3px 0; vertical-align: top; }
 th { color: #555; font-weight: 600; border-bottom: 1px solid #ddd; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-.kv th { border: 0; padding-right: 14px; white-space: nowrap; }
+.kv { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 4px 24px; }
+.kv .wide { grid-column: 1 / -1; }
+.kv .k { color: #555; font-weight: 600; margin-right: 6px; }
+.kv .v { word-break: break-word; }
 .counters { columns: 3 260px; column-gap: 28px; }
 .counters div { display: flex; justify-content: space-between; border-bottom: 1px dotted #e3e3e3; break-inside: avoid; padding: 1px 0; }
 .counters .zero { color: #aaa; }
@@ -157,7 +168,7 @@ function summarySection(inp: ReportInput, r: RunResult): string {
     rows.push(['replay file', inp.replay.file],
       ['expected', `[${e.oracle}] pfn ${e.pfn}, step ${e.step}: ${inp.replay.reproduced ? 'reproduced' : 'NOT reproduced'}`]);
   }
-  return `<section id="summary"><h2>Summary</h2><table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table></section>`;
+  return `<section id="summary"><h2>Summary</h2>${kvGrid(rows)}</section>`;
 }
 
 function huntSection(h: HuntSummary): string {
@@ -165,12 +176,20 @@ function huntSection(h: HuntSummary): string {
     ['seeds tried', n(h.seeds_tried)], ['time', `${h.seconds.toFixed(2)} s`]];
   if (h.shrink) rows.push(['shrunk', `${n(h.shrink.steps_before)} → ${n(h.shrink.steps_after)} steps, ${n(h.shrink.decisions_before)} → ${n(h.shrink.decisions_after)} schedule decisions`]);
   if (h.replay_file) rows.push(['replay file', h.replay_file]);
-  return `<section id="hunt"><h2>Hunt</h2><table class="kv">${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table></section>`;
+  return `<section id="hunt"><h2>Hunt</h2>${kvGrid(rows)}</section>`;
+}
+
+/** Key-value pairs in columns; long values (accounting, files) take a whole row. */
+function kvGrid(rows: [string, string][]): string {
+  return `<div class="kv">${rows.map(([k, v]) => `<div${v.length > 40 ? ' class="wide"' : ''}><span class="k">${esc(k)}</span> <span class="v">${esc(v)}</span></div>`).join('')}</div>`;
 }
 
 function violationsSection(inp: ReportInput, vs: Violation[], cpus: number, sim: boolean): string {
   if (vs.length === 0) return `<section id="violations"><h2>Violations</h2><p>None: every oracle stayed quiet.</p></section>`;
-  const items = vs.map((v) => `<div class="viol"><div><span class="oracle">[${esc(v.oracle)}]</span>${v.race ? ` race <b>${esc(v.race)}</b> ·` : ''} pfn <b class="pfn">${v.pfn}</b> · ${esc(who(v.cpu, cpus))} · step ${v.step}</div><div class="msg">${esc(v.message)}</div></div>`);
+  const card = (v: Violation): string => `<div class="viol"><div><span class="oracle">[${esc(v.oracle)}]</span>${v.race ? ` race <b>${esc(v.race)}</b> ·` : ''} pfn <b class="pfn">${v.pfn}</b> · ${esc(who(v.cpu, cpus))} · step ${v.step}</div><div class="msg">${esc(v.message)}</div></div>`;
+  const SHOWN = 3;
+  const items = vs.slice(0, SHOWN).map(card);
+  if (vs.length > SHOWN) items.push(`<details><summary>${vs.length - SHOWN} more (after the first, the run was stopping)</summary>${vs.slice(SHOWN).map(card).join('')}</details>`);
   const how = inp.kind === 'run' && !sim ? 'Rerun (threads mode is not deterministic: the same command may need a few tries)' : 'Replay it exactly';
   const cmd = inp.command ? `<p>${how}:</p><pre class="cmd" id="replay-command">${esc(inp.command)}</pre>` : '<p class="note">The input names no command that reruns this run.</p>';
   return `<section id="violations"><h2>Violations (${vs.length})</h2>${items.join('')}${cmd}</section>`;
@@ -188,12 +207,15 @@ function mixSection(r: RunResult): string {
     return `${head}<p class="note" id="mix-missing">${esc(why)}</p><p>At the end: ${final}</p></section>`;
   }
   const how = r.mode === 'sim' ? 'sampled by the main thread every ~2 ms of wall time; x is the scheduling step it saw' : 'sampled every 50 ms (--html) or 250 ms';
-  return `${head}<div id="mix-chart" data-samples="${d.x.length}"></div><script type="application/json" id="mix-data">${scriptJson(d)}</script>` +
+  const uz = d.series.find((x) => x.name === 'Uz');
+  const uzMostly = !!uz && uz.values.reduce((a, b) => a + b, 0) >= 0.5 * d.total * d.x.length;
+  return `${head}<p><label><input type="checkbox" id="mix-zoom"${uzMostly ? ' checked' : ''}> zoom the y axis to the frames that are not Uz (Uz, free frames the host dropped, goes on above)</label></p>` +
+    `<div id="mix-chart" data-samples="${d.x.length}"></div><script type="application/json" id="mix-data">${scriptJson(d)}</script>` +
     `<p class="note">${d.x.length} samples, ${esc(how)}. At the end: ${final}</p></section>`;
 }
 
 function timelineSection(inp: ReportInput, r: RunResult): string {
-  const head = '<section id="timeline"><h2>Timeline of the violating schedule</h2>';
+  const head = `<section id="timeline"><h2>${r.violations.length ? 'Timeline of the violating schedule' : 'Timeline (no violation: the end of the run)'}</h2>`;
   const t = timelineData(r);
   if (!t) {
     const how = inp.command ? ` Rerun it with --html to record them: <code>${esc(inp.command)} --html report.html</code>` : '';
@@ -207,7 +229,8 @@ function timelineSection(inp: ReportInput, r: RunResult): string {
     ? `A lane per guest CPU and one for the host. Sim mode runs one participant at a time: a shaded stretch is a turn (the participant held the baton for those scheduling steps); bars are trace slices, ticks are instants. ${v ? `Zoomed: the last ${z.turns.length} turns up to the violation (red line).` : 'No violation: zoomed on the last turns of the run.'}`
     : `A lane per guest CPU and one for the host, in wall-clock µs (threads mode: all participants run at once). ${v ? `Zoomed: the last ${Math.min(60, t.slices.length + t.instants.length)} trace events before the violation (red line).` : 'No violation: zoomed on the last events of the run.'}`;
   const off = v && at === null ? `<p class="note">The violation was found by an end-of-run check (${esc(v.oracle)}), not at a step of the schedule.</p>` : '';
-  const partial = t.complete ? '' : '<p class="note">The schedule log overflowed: turns after its capacity are not shown.</p>';
+  const partial = (t.complete ? '' : '<p class="note">The schedule log overflowed: turns after its capacity are not shown.</p>') +
+    (t.dropped > 0 ? `<p class="note">Each participant keeps its last ${n(TRACE_EVENTS)} trace events: ${n(t.dropped)} earlier ones are not shown.</p>` : '');
   return `${head}<p>${esc(intro)}</p>${off}${partial}<h3>The whole run</h3><p class="note">Where each participant's trace slices were (colours as in the legend below); the black box is the zoomed window.</p>${overviewSvg(t, z)}<h3>Zoomed</h3>${zoomSvg(t, z, label)}${turnTable(t, z)}</section>`;
 }
 
@@ -232,10 +255,10 @@ export async function renderReport(inp: ReportInput): Promise<string> {
     notes ? `<section id="notes">${notes}</section>` : '',
     r ? summarySection(inp, r) : '',
     r || vs.length ? violationsSection(inp, vs, r?.cpus ?? -1, r ? r.mode === 'sim' : true) : '',
-    r ? mixSection(r) : '', r ? timelineSection(inp, r) : '', r ? countersSection(r) : '',
+    r ? timelineSection(inp, r) : '', r ? mixSection(r) : '', r ? countersSection(r) : '',
     `<section id="states"><h2>ESSA state diagram</h2><p>Computed by executing the model on scratch frames (hintsim states): guest ESSA ops in blue, host reclaim in red, guest accesses in green; dashed states never exist.</p>${states}</section>`,
   ].join('\n');
-  const nav = ['hunt', 'summary', 'violations', 'state-mix', 'timeline', 'counters', 'states'].filter((id) => body.includes(`<section id="${id}"`))
+  const nav = ['hunt', 'summary', 'violations', 'timeline', 'state-mix', 'counters', 'states'].filter((id) => body.includes(`<section id="${id}"`))
     .map((id) => `<a href="#${id}">${id.replace('-', ' ')}</a>`).join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -28,6 +28,7 @@ export interface TimelineData {
   turns: Turn[];          // sim mode: who held the baton from which step to which
   end: number;            // last step (sim) or last timestamp (threads)
   complete: boolean;      // every decision of the run was logged
+  dropped: number;        // trace events that fell off the participants' rings
 }
 
 export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -73,7 +74,8 @@ export function timelineData(r: RunResult): TimelineData | null {
     }
     if (who >= 0 && end > from) turns.push({ lane: who, from, to: end });
   }
-  return { sim, lanes, slices, instants, turns, end, complete: r.schedule?.complete ?? true };
+  const dropped = Number(r.trace.otherData?.dropped_events ?? 0);
+  return { sim, lanes, slices, instants, turns, end, complete: r.schedule?.complete ?? true, dropped };
 }
 
 /** Where the violation happened on the timeline's axis (null: it has no place there). */
@@ -188,7 +190,11 @@ export function zoomSvg(t: TimelineData, z: ZoomWindow, label: string | null): s
     if (b - a > 8 * s.name.length) p.push(`<text x="${(a + 3).toFixed(1)}" y="${y + 10}" class="tl-slice-label">${esc(s.name)}</text>`);
   }
   for (const i of t.instants) {
-    if (i.ts < z.from || i.ts > z.to || i.name === 'violation') continue;
+    if (i.ts < z.from || i.ts > z.to) continue;
+    if (i.name === 'violation') {
+      if (i.ts !== z.at) p.push(`<line x1="${x(i.ts).toFixed(1)}" y1="${top + i.lane * LANE_H}" x2="${x(i.ts).toFixed(1)}" y2="${top + (i.lane + 1) * LANE_H - 2}" stroke="#e00" stroke-dasharray="3 2"><title>${esc(t.lanes[i.lane])}: another violation [${esc(String(i.arg))}] at ${unit} ${fmtNum(i.ts)}</title></line>`);
+      continue;
+    }
     const y = top + i.lane * LANE_H + LANE_H - 13;
     const xi = x(i.ts);
     p.push(`<rect class="tl-instant" x="${(xi - 1).toFixed(1)}" y="${y}" width="2.5" height="10" fill="${EVENT_COLOURS[i.name] ?? '#555'}"><title>${esc(t.lanes[i.lane])}: ${esc(i.name)} at ${unit} ${fmtNum(i.ts)} (arg ${esc(String(i.arg))})</title></rect>`);
@@ -224,6 +230,12 @@ export function turnTable(t: TimelineData, z: ZoomWindow): string {
   const evs = [...t.slices.map((s) => ({ ts: s.b, lane: s.lane, what: `${s.name} (${fmtNum(s.e - s.b)} µs)` })),
     ...t.instants.map((i) => ({ ts: i.ts, lane: i.lane, what: i.name === 'violation' ? `violation [${String(i.arg)}]` : i.name }))]
     .filter((e) => e.ts >= z.from && e.ts <= z.to).sort((a, b) => a.ts - b.ts).slice(-ZOOM_EVENTS);
-  const rows = evs.map((e) => `<tr${e.what.startsWith('violation') ? ' class="hit"' : ''}><td class="num">${fmtNum(e.ts - z.from)}</td><td><span class="dot" style="background:${laneColour(e.lane, t.lanes.length)}"></span>${esc(t.lanes[e.lane])}</td><td>${esc(e.what)}</td></tr>`);
+  // Runs of the same event on the same participant become one row (ESSA batches come in bursts).
+  const runs: { from: number; to: number; lane: number; what: string; n: number }[] = [];
+  for (const e of evs) {
+    const last = runs[runs.length - 1];
+    if (last && last.lane === e.lane && last.what === e.what && !e.what.startsWith('violation')) { last.to = e.ts; last.n++; } else runs.push({ from: e.ts, to: e.ts, lane: e.lane, what: e.what, n: 1 });
+  }
+  const rows = runs.map((e) => `<tr${e.what.startsWith('violation') ? ' class="hit"' : ''}><td class="num">${fmtNum(e.from - z.from)}${e.n > 1 ? `–${fmtNum(e.to - z.from)}` : ''}</td><td><span class="dot" style="background:${laneColour(e.lane, t.lanes.length)}"></span>${esc(t.lanes[e.lane])}</td><td>${esc(e.what)}${e.n > 1 ? ` ×${e.n}` : ''}</td></tr>`);
   return `<table id="turns"><thead><tr><th>µs into the window</th><th>participant</th><th>event</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
