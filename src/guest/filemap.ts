@@ -24,7 +24,7 @@ import { alloc_pages, bug, get_page, put_page_testzero } from './page_alloc.js';
 const NONE = NIL;
 import {
   clearPageFlag, free_page_final, lock_page, page_make_stable, page_make_volatile, pageFlags, setPageFlag,
-  testSetPageFlag, unlock_page, page_discard, page_count, wait_on_page_locked,
+  testSetPageFlag, unlock_page, page_discard, page_count, unfixed, wait_on_page_locked,
 } from './page_states.js';
 import { page_unmap_file } from './rmap.js';
 
@@ -112,6 +112,32 @@ export function lru_del(pfn: number): void {
   spinUnlock(V.k, K_LRU_LOCK, ME, (m) => bug(pfn, m));
 }
 
+/**
+ * putback_lru_page: an isolated page goes back on the LRU only if it is still in the page
+ * cache and not being discarded, checked under the lru lock (page_discard and removal set
+ * PG_discarded before their lru_del). Unfixed (vmscan-isolation): the old put-back, which
+ * re-adds every isolated page (a truncated one leaves the LRU again in the free path, a
+ * discarded one does not).
+ */
+export function lru_putback(pfn: number): void {
+  if (unfixed('vmscan-isolation')) {
+    if ((pageFlags(pfn) & PG_lru) === 0) lru_add(pfn);
+    return;
+  }
+  spinLock(V.k, K_LRU_LOCK, ME);
+  const f = pageFlags(pfn);
+  if ((f & (PG_lru | PG_discarded)) === 0 && Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) !== 0) {
+    const head = V.k[K_LRU_HEAD];
+    V.page[pfn * PAGE_WORDS + PG_LRU_NEXT] = head;
+    V.page[pfn * PAGE_WORDS + PG_LRU_PREV] = NIL;
+    if (head !== NIL) V.page[head * PAGE_WORDS + PG_LRU_PREV] = pfn; else V.k[K_LRU_TAIL] = pfn;
+    V.k[K_LRU_HEAD] = pfn;
+    V.k[K_LRU_COUNT]++;
+    setPageFlag(pfn, PG_lru);
+  }
+  spinUnlock(V.k, K_LRU_LOCK, ME, (m) => bug(pfn, m));
+}
+
 /** Isolate up to n pages from the LRU tail into out[] (each with a reference). */
 export function isolate_lru_pages(n: number, out: Int32Array): number {
   spinLock(V.k, K_LRU_LOCK, ME);
@@ -184,6 +210,11 @@ function add_to_page_cache(pfn: number, file: number, index: number): boolean {
  * Returns false if the discard path owns the removal.
  */
 export function remove_from_page_cache(pfn: number, expectCount: number): boolean {
+  if (unfixed('double-removal')) { // no interlock with page_discard
+    if (!remove_from_page_cache_locked(pfn, expectCount)) return false;
+    lru_del(pfn);
+    return true;
+  }
   if (testSetPageFlag(pfn, PG_discarded)) { covBranch(B_REMOVE_LOST_TO_DISCARD); return false; } // page_discard is removing it
   if (!remove_from_page_cache_locked(pfn, expectCount)) { clearPageFlag(pfn, PG_discarded); return false; }
   lru_del(pfn);
@@ -216,6 +247,20 @@ export function remove_from_page_cache_locked(pfn: number, expectCount = -1): bo
   treeUnlock(file);
   if (put_page_testzero(pfn)) { bug(pfn, 'remove_from_page_cache: the cache held the last reference'); free_page_final(pfn); }
   return true;
+}
+
+/**
+ * The pre-interlock delete (double-removal unfixed): the entry at (file, index) goes if it
+ * is still this page, and the cache reference is dropped whether or not it still existed.
+ */
+export function remove_from_page_cache_nocheck(pfn: number, file: number, index: number): void {
+  treeLock(file);
+  const slot = K_CACHE + slotOf(file, index);
+  hist(pfn, H_REMOVE, index);
+  if (V.k[slot] === pfn + 1) Atomics.store(V.k, slot, 0);
+  Atomics.store(V.page, pfn * PAGE_WORDS + PG_MAPPING, 0);
+  treeUnlock(file);
+  if (put_page_testzero(pfn)) free_page_final(pfn);
 }
 
 /**

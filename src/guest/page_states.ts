@@ -24,23 +24,23 @@ import {
 import { I_STALL_DISCARD, I_STALL_FAULT, I_STALL_VOLATILE, injStall } from '../shared/inject.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import {
-  ORC_GET_STATE, ORC_SET_PVOLATILE, ORC_SET_STABLE, ORC_SET_STABLE_IF_RESIDENT, ORC_SET_VOLATILE, ST_Vz, essa,
+  ORC_GET_STATE, ORC_SET_PVOLATILE, ORC_SET_STABLE, ORC_SET_STABLE_IF_RESIDENT, ORC_SET_VOLATILE, ST_Vz, essa, essaBatch,
 } from '../shared/hw.js';
 import {
   CTL_HINTING, CTL_NCPUS, CTL_UNFIX, K_DL_GATHER, K_DL_GATHER_N, K_DL_LOCK, K_DL_MASK, K_DL_SIGNOFF, K_DL_SIGNOFF_N,
-  K_MLOCKED, NIL, PAGE_WORDS, PA_EPOCH, PA_IDLE, PG_COUNT, PG_FLAGS, PG_LRU_NEXT, PG_MAPCOUNT, PG_MAPPING, paWord,
+  K_MLOCKED, NIL, PAGE_WORDS, PA_EPOCH, PA_IDLE, PG_COUNT, PG_FLAGS, PG_GEN, PG_INDEX, PG_LRU_NEXT, PG_MAPCOUNT, PG_MAPPING, paWord,
 } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
 import {
   PG_anon, PG_discard_list, PG_referenced, PG_discarded, PG_dirty, PG_isolated, PG_locked, PG_lru, PG_mlocked, PG_private,
-  PG_reserved, PG_state_change, PG_swapcache, PG_uptodate, PG_writable, PG_writeback,
+  PG_lazy, PG_reserved, PG_state_change, PG_swapcache, PG_uptodate, PG_writable, PG_writeback,
 } from '../shared/page_flags.js';
 import { RACE_BIT, raceIndex } from '../shared/races.js';
-import { SP_EPOCH, SP_FAULT, SP_REFCOUNT, STEPS, sp, spinWait } from '../shared/sched.js';
+import { SP_EPOCH, SP_FAULT, SP_REFCOUNT, SP_STEP, STEPS, sp, spinWait } from '../shared/sched.js';
 import { spinLock, spinUnlock } from '../shared/spinlock.js';
 import { free_hot_cold_page, put_page_testzero, bug } from './page_alloc.js';
-import { lru_del, remove_from_page_cache_locked } from './filemap.js';
-import { page_unmap_all } from './rmap.js';
+import { lru_del, remove_from_page_cache_locked, remove_from_page_cache_nocheck } from './filemap.js';
+import { page_unmap_all, page_unmap_file } from './rmap.js';
 
 let volatileOn = false;
 let unfix = 0;
@@ -84,7 +84,8 @@ export function trylock_page(pfn: number): boolean {
 /** unlock_page: most pages become volatile here (end of read I/O). */
 export function unlock_page(pfn: number, offset: number): void {
   clearPageFlag(pfn, PG_locked); // release
-  page_make_volatile(pfn, offset);
+  if (lazyN > 0 && volatileOn) queue_make_volatile(pfn);
+  else page_make_volatile(pfn, offset);
 }
 
 export function page_count(pfn: number): number {
@@ -112,7 +113,7 @@ function volatileRefusal(pfn: number, offset: number): number {
   if (!(f & PG_uptodate)) return R_NOT_UPTODATE;
   if (f & PG_private) return R_PRIVATE;
   if (f & PG_discarded) return R_DISCARDED;
-  if (!(f & PG_lru) || (f & PG_isolated)) return R_NOT_LRU;
+  if ((!(f & PG_lru) || (f & PG_isolated)) && !unfixed('vmscan-isolation')) return R_NOT_LRU;
   if (page_count(pfn) !== page_mapcount(pfn) + offset) return R_REFS;
   return -1;
 }
@@ -137,6 +138,76 @@ export function page_make_volatile(pfn: number, offset: number): void {
     CNT[C_REFUSED_BASE + why]++;
   }
   if (lock) clearPageFlag(pfn, PG_state_change);
+}
+
+// ------------------------------------------------------------------ lazy make_volatile (R24)
+/*
+ * The 2006 lazy scheme: unlock_page queues the page (without a reference: none can be
+ * dropped in interrupt context) and a later commit re-checks the batch and issues one
+ * batched host call. Fixed (the last lazy version): PG_lazy marks the pending set; the
+ * commit holds PG_state_change from the re-check until its ESSA has landed, and the free
+ * path drops the page from the pending set and waits for such a commit. Unfixed
+ * (lazy-batch-freed): the commit lets go after the re-check, so between the re-check and
+ * the batched ESSA a page can be truncated, freed and reallocated.
+ */
+let lazyN = 0;
+let lazyLen = 0;
+const lazyQ = new Int32Array(64);
+const lazyBatch = [new Int32Array(64), new Int32Array(64)]; // [volatile, pvolatile]
+const lazyGen = [new Int32Array(64), new Int32Array(64)];
+const lazyCount = new Int32Array(2);
+const LAZY_ORC = [ORC_SET_VOLATILE, ORC_SET_PVOLATILE];
+
+/** Workload option lazy_volatile: commit deferred make_volatile in batches of n (0: immediate). */
+export function setLazyVolatile(n: number): void {
+  lazyN = Math.min(n, lazyQ.length);
+  lazyLen = 0;
+}
+
+function queue_make_volatile(pfn: number): void {
+  setPageFlag(pfn, PG_lazy);
+  lazyQ[lazyLen++] = pfn;
+  if (lazyLen >= lazyN) commit_lazy_volatile();
+}
+
+/** Re-check the pending pages and issue their ESSAs in one batch per op (also at the end of a run). */
+export function commit_lazy_volatile(): void {
+  const fixed = !unfixed('lazy-batch-freed');
+  lazyCount[0] = lazyCount[1] = 0;
+  for (let k = 0; k < lazyLen; k++) {
+    const pfn = lazyQ[k];
+    sp(SP_STEP, pfn); // one page's re-check: the earlier pages of the batch wait for their ESSA meanwhile
+    CNT[C.make_volatile_attempts]++;
+    if (testSetPageFlag(pfn, PG_state_change)) { CNT[C_REFUSED_BASE + R_BUSY]++; continue; } // acquire (seq-cst RMW)
+    // Fixed: the free path cleared PG_lazy first, so it waits for us or we skip the page.
+    if (fixed && (pageFlags(pfn) & PG_lazy) === 0) { clearPageFlag(pfn, PG_state_change); continue; }
+    const why = volatileRefusal(pfn, 1); // no reference of our own: the cache's only
+    if (why >= 0) {
+      CNT[C_REFUSED_BASE + why]++;
+      clearPageFlag(pfn, PG_lazy | PG_state_change);
+      continue;
+    }
+    const w = (pageFlags(pfn) & PG_writable) !== 0 ? 1 : 0;
+    lazyGen[w][lazyCount[w]] = Atomics.load(V.page, pfn * PAGE_WORDS + PG_GEN);
+    lazyBatch[w][lazyCount[w]++] = pfn;
+    if (!fixed) clearPageFlag(pfn, PG_lazy | PG_state_change); // the unfixed commit lets go here
+  }
+  for (let w = 0; w < 2; w++) {
+    const n = lazyCount[w];
+    essaBatch(lazyBatch[w], n, LAZY_ORC[w], null);
+    for (let i = 0; i < n; i++) {
+      const pfn = lazyBatch[w][i];
+      hist(pfn, H_VOLATILE, LAZY_ORC[w]);
+      CNT[C.make_volatile_ok]++;
+      // Oracle: V only when every condition holds at the instant of the ESSA (same owner).
+      const now = Atomics.load(V.page, pfn * PAGE_WORDS + PG_GEN);
+      if (now !== lazyGen[w][i]) {
+        report(V, O.protocol, pfn, ME, STEPS, `lazy make_volatile: the batched set_${w ? 'p' : ''}volatile landed on pfn ${pfn} after it was freed and reallocated (allocation generation ${lazyGen[w][i]} -> ${now}); ${describePage(V, pfn)}`, raceIndex('lazy-batch-freed') + 1);
+      }
+      if (fixed) clearPageFlag(pfn, PG_lazy | PG_state_change); // release: the ESSA has landed
+    }
+  }
+  lazyLen = 0;
 }
 
 /**
@@ -220,6 +291,9 @@ function __do_discard_fault(pfn: number): void {
 
 /** page_discard: consumes the caller's reference. */
 export function page_discard(pfn: number): void {
+  // The handler found the page's mapping through its struct page when it took the reference.
+  const mapping = Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING);
+  const index = V.page[pfn * PAGE_WORDS + PG_INDEX];
   lock_page(pfn);
   if (!page_discarded(pfn)) {
     // The frame is not Vz: it was freed and reused after the fault (free vs. discard).
@@ -230,6 +304,21 @@ export function page_discard(pfn: number): void {
   }
   const f = pageFlags(pfn);
   if (f & (PG_writeback | PG_dirty | PG_private)) bug(pfn, 'page_discard: discarded page is dirty, under writeback or private');
+  if (unfixed('double-removal')) {
+    // No PG_discarded interlock: whoever held the page lock before us (truncate, another
+    // discard fault) may have removed the page already; we delete it and drop the cache
+    // reference again.
+    if (mapping !== 0) {
+      CNT[C.pages_discarded]++;
+      hist(pfn, H_DISCARD, 0);
+      page_unmap_file(pfn, mapping - 1, index);
+      lru_del(pfn);
+      remove_from_page_cache_nocheck(pfn, mapping - 1, index);
+    }
+    clearPageFlag(pfn, PG_locked);
+    if (put_page_testzero(pfn)) free_page_final(pfn);
+    return;
+  }
   if (testSetPageFlag(pfn, PG_discarded) || Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) === 0) {
     // someone else removed it, or is removing it, from the page cache
     covBranch(B_DISCARD_ALREADY_REMOVED);
@@ -253,6 +342,15 @@ export function free_page_final(pfn: number): void {
   CNT[C.frees]++;
   hist(pfn, H_FREE, 0);
   clearPageFlag(pfn, PG_uptodate | PG_writable | PG_referenced | PG_dirty | PG_anon);
+  if ((pageFlags(pfn) & PG_lazy) !== 0 && !unfixed('lazy-batch-freed') &&
+    (Atomics.and(V.page, pfn * PAGE_WORDS + PG_FLAGS, ~PG_lazy) & PG_lazy) !== 0) {
+    // Drop it from the pending lazy set, then wait out a commit that saw it first (the
+    // and is a seq-cst RMW: a commit that sets PG_state_change later finds PG_lazy clear).
+    let attempt = 0;
+    while ((pageFlags(pfn) & PG_state_change) !== 0) spinWait(attempt++);
+  }
+  // __page_cache_release: a page still on the LRU leaves it here; a discarded one left it in page_discard.
+  if ((pageFlags(pfn) & (PG_lru | PG_discarded)) === PG_lru) lru_del(pfn);
   if ((pageFlags(pfn) & PG_discarded) !== 0 && !unfixed('discard-grace')) {
     covBranch(B_FREE_TO_DISCARD_LIST);
     discard_list_add(pfn);

@@ -6,10 +6,10 @@
 import { C } from '../shared/counters.js';
 import { CNT, V } from '../shared/ctx.js';
 import { PAGE_WORDS, PG_INDEX, PG_MAPPING } from '../shared/layout.js';
-import { PG_locked, PG_lru } from '../shared/page_flags.js';
+import { PG_locked } from '../shared/page_flags.js';
 import { put_page_testzero } from './page_alloc.js';
-import { isolate_lru_pages, lru_add, remove_from_page_cache, writeback_locked } from './filemap.js';
-import { clearPageFlag, free_page_final, pageFlags, trylock_page } from './page_states.js';
+import { isolate_lru_pages, lru_putback, remove_from_page_cache, writeback_locked } from './filemap.js';
+import { clearPageFlag, free_page_final, trylock_page, unlock_page } from './page_states.js';
 import { page_unmap_all } from './rmap.js';
 
 const SWAP_CLUSTER_MAX = 32;
@@ -30,12 +30,14 @@ export function shrink_page_cache(): void {
       if (put_page_testzero(pfn)) free_page_final(pfn);
       continue;
     }
-    clearPageFlag(pfn, PG_locked);
+    // keep: unlock_page tries make_volatile (offset 2: the cache and our isolation
+    // reference), which must refuse while the page is off the LRU
+    unlock_page(pfn, 2);
     putback(pfn);
   }
 }
 
 function putback(pfn: number): void {
-  if (V.page[pfn * PAGE_WORDS + PG_MAPPING] !== 0 && (pageFlags(pfn) & PG_lru) === 0) lru_add(pfn);
+  lru_putback(pfn);
   if (put_page_testzero(pfn)) free_page_final(pfn);
 }

@@ -34,7 +34,7 @@ export const RACES: RaceEntry[] = [
     ...HUNT,
   },
   {
-    id: 'discard-grace', name: 'free vs. discard: freed page reused before the handler runs', catalogue: 'R2',
+    id: 'discard-grace', name: 'free vs. discard: freed page reused before the handler runs', catalogue: 'R1',
     interleaving: ['host discards page P (Vz)', 'CPU A faults on P, not yet holding a reference',
       'CPU B truncates and frees P straight to the buddy', 'CPU C allocates P and makes it stable',
       'A: get_page_if_present succeeds on the reused page and discards it'],
@@ -43,7 +43,7 @@ export const RACES: RaceEntry[] = [
     ...HUNT,
   },
   {
-    id: 'grace-early', name: 'grace period counted from before the page was listed', catalogue: 'R3',
+    id: 'grace-early', name: 'grace period counted from before the page was listed', catalogue: 'R4',
     interleaving: ['a sign-off round is in progress; CPU B has already signed off', 'CPU A takes a discard fault on P and pauses before get_page_if_present',
       'P is freed and joins the round in progress', 'the round completes without A passing enabled code: P is reused', 'A takes a reference on the reused page and discards it'],
     oracle: 'bug_on', fix: 'freed discarded pages wait in the gather list for the next full round', source: 'v5-v7 gather/sign-off lists',
@@ -51,7 +51,7 @@ export const RACES: RaceEntry[] = [
     ...HUNT,
   },
   {
-    id: 'grace-idle', name: 'idle CPUs block the discard-list grace period', catalogue: 'R4',
+    id: 'grace-idle', name: 'idle CPUs block the discard-list grace period', catalogue: 'R5',
     interleaving: ['CPU A goes idle for a long time', 'discarded pages are listed; the sign-off round waits for A',
       'the discard list grows without bound while memory runs out'],
     oracle: 'liveness', fix: 'idle CPUs count as having passed through enabled code (nohz CPUs excluded from the mask)', source: 'v5-v7 sign-off mask',
@@ -59,7 +59,7 @@ export const RACES: RaceEntry[] = [
     ...HUNT, workloadOptions: { ...HUNT.workloadOptions, idle_pct: 3, idle_len: 10000 },
   },
   {
-    id: 'dirty-in-transit', name: 'hardware dirty bit cleared before make_stable', catalogue: 'R19',
+    id: 'dirty-in-transit', name: 'hardware dirty bit cleared before make_stable', catalogue: 'R18',
     interleaving: ['CPU A wrote a P page through a writable pte (change bit set)', 'A msync: page_test_and_clear_dirty clears the change bit',
       'host sees a clean P page and discards it (Pr -> Vz)', 'A sets PG_dirty too late: the discard handler finds a dirty discarded page (BUG), the write is lost'],
     oracle: 'bug_on', fix: 'page_test_dirty -> make_stable -> page_clear_dirty -> set_page_dirty', source: 'seed 001 (msync.c, rmap.c split)',
@@ -83,7 +83,7 @@ export const RACES: RaceEntry[] = [
     ...HUNT,
   },
   {
-    id: 'writable-pvolatile', name: 'writable mapped page made volatile instead of potentially volatile', catalogue: 'R20',
+    id: 'writable-pvolatile', name: 'writable mapped page made volatile instead of potentially volatile', catalogue: 'R10',
     interleaving: ['page P is mapped writable', 'make_volatile issues set_volatile (V) instead of set_pvolatile (P)',
       'A writes P through its pte', 'host discards Vr without looking at the change bit: the write is lost'],
     oracle: 'integrity', fix: 'PG_writable: writable mappings make pages P, read-only ones V', source: 'seed 000 (Mar 2008), v2 writable-pte patch',
@@ -97,6 +97,36 @@ export const RACES: RaceEntry[] = [
     oracle: 'bug_on', fix: 'recheck PageDiscarded under the pte lock before installing the pte', source: 'v2, v5-v7 minor-fault patch',
     reproduced: true,
     ...HUNT,
+  },
+  {
+    id: 'double-removal', name: 'a page removed from the page cache twice', catalogue: 'R11',
+    interleaving: ['host discards page P (Vz); CPU A takes the discard fault and a reference (get_page_if_present)',
+      'CPU B (owner) truncates P under the page lock: removes it from the cache, drops the cache reference',
+      'A gets the page lock and, without the PG_discarded interlock, deletes P and drops the cache reference again',
+      'P is freed while A still holds its reference; A\'s put underflows _count'],
+    oracle: 'refcount', fix: 'PG_discarded test-and-set in page_discard and in every removal path; the loser returns', source: 'v2 (discard side), v5 (removal side)',
+    reproduced: true,
+    ...HUNT,
+  },
+  {
+    id: 'vmscan-isolation', name: 'vmscan puts a discarded page back on the LRU', catalogue: 'R16',
+    interleaving: ['vmscan on CPU A isolates P (off the LRU, a reference), unmaps it and keeps it',
+      'A unlocks P: make_volatile accepts the isolated page (count = cache + isolation reference) and P becomes V',
+      'host discards P; CPU B\'s discard handler skips the LRU removal (not on the LRU) and removes P from the cache',
+      'A puts P back on the LRU and drops its reference: a free page sits on the LRU'],
+    oracle: 'buddy', fix: 'make_volatile refuses pages off the LRU; put-back re-adds only pages still cached and not discarded, under the lru lock', source: 'v5 (explicit PageLRU check, putback of discarded pages)',
+    reproduced: true,
+    ...HUNT, mem: '512K', host_mem: '128K', // the file set fills memory: vmscan runs
+  },
+  {
+    id: 'lazy-batch-freed', name: 'a deferred make_volatile lands on a freed and reallocated frame', catalogue: 'R24',
+    interleaving: ['CPU A finishes a read-in and queues P for a lazy make_volatile (no reference)',
+      'A commits the batch: re-checks P (clean, cached, counts right) and lets go of PG_state_change',
+      'CPU B truncates P and frees it; P is reallocated (anonymous memory or another file page)',
+      'A issues set_volatile on the new owner\'s page: the host may discard data nobody can restore'],
+    oracle: 'protocol', fix: 'the free path drops pages from the pending set (PG_lazy) and waits for a commit; the commit holds PG_state_change over re-check and ESSA', source: 'Schwidefsky/Franke 2006 lazy batch; v5 cover letter (dropped)',
+    reproduced: true,
+    ...HUNT, mem: '512K', host_mem: '128K', workloadOptions: { files: 1, file_pages: 16, anon_pct: 20, lazy_volatile: 64 },
   },
 ];
 
