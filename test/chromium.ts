@@ -14,11 +14,12 @@ import type { Readable, Writable } from 'node:stream';
 
 /** The Chromium binary, or null with the reason it is missing. */
 export function findChromium(): { bin: string | null; reason: string } {
-  for (const bin of [process.env.CHROMIUM, 'chromium', 'chromium-browser', 'google-chrome'].filter((b): b is string => !!b)) {
+  const chosen = process.env.CHROMIUM; // when set, the only one tried
+  for (const bin of chosen ? [chosen] : ['chromium', 'chromium-browser', 'google-chrome']) {
     const r = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 20_000 });
     if (r.status === 0 && /chrom/i.test(r.stdout)) return { bin, reason: r.stdout.trim() };
   }
-  return { bin: null, reason: 'no chromium on PATH (apt-get install chromium, or set CHROMIUM=/path/to/chrome)' };
+  return { bin: null, reason: chosen ? `CHROMIUM=${chosen} does not run as a Chromium ('${chosen} --version' failed)` : 'no chromium on PATH (apt-get install chromium, or set CHROMIUM=/path/to/chrome)' };
 }
 
 export const CHROMIUM_FLAGS = [
