@@ -211,8 +211,18 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     // Watchdog: a running participant whose heartbeat stands still for watchdogMs.
     const beats = new Array<number>(o.cpus + 1).fill(-1);
     const since = new Array<number>(o.cpus + 1).fill(performance.now());
+    let runsDone = false;
+    let violatedAt = -1;
     timers.push(setInterval(() => {
       const now = performance.now();
+      // A violation asked for a stop, but a participant still spins inside a step (a sim
+      // livelock keeps the step counter moving): tear the run down after watchdogMs.
+      if (!runsDone && violatedAt < 0 && violationCount(v) > 0) violatedAt = now;
+      if (!runsDone && violatedAt >= 0 && now - violatedAt > o.watchdogMs) {
+        report(v, O.liveness, -1, o.cpus, Atomics.load(v.hdr, SIM_STEP), `watchdog: the run did not stop within ${o.watchdogMs} ms of its first violation (a participant is still spinning inside a step)`);
+        livenessFired?.();
+        return;
+      }
       for (let p = 0; p <= o.cpus; p++) {
         if (Atomics.load(v.pa, paWord(p, PA_STATE)) !== 1) { since[p] = now; continue; }
         if (sim && Atomics.load(v.hdr, SIM_BATON) !== p) { since[p] = now; continue; } // waiting for its turn
@@ -268,7 +278,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
       }), every));
     }
     let hung = false;
-    await Promise.race([Promise.all(runs), liveness.then(() => { hung = true; })]);
+    await Promise.race([Promise.all(runs).then(() => { runsDone = true; }), liveness.then(() => { hung = true; })]);
     const elapsed = (performance.now() - t0) / 1000;
     Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2);
     let owned: number[][] = [];

@@ -231,7 +231,9 @@ export function formatStress(r: StressResult): string {
         out.push(`      options:  ${f.run_command}`);
         out.push(`      rerun:    ${f.stress_command}`);
         if (f.replay_command) {
-          const how = f.replay_kind === 'sim-shrunk' && f.shrink ? `shrunk ${f.shrink.decisions_before} -> ${f.shrink.decisions_after} decisions` : f.replay_kind;
+          const how = f.replay_kind !== 'sim-shrunk' || !f.shrink ? f.replay_kind
+            : f.shrink.decisions_after < f.shrink.decisions_before ? `shrunk ${f.shrink.decisions_before} -> ${f.shrink.decisions_after} decisions, ${f.shrink.steps_before} -> ${f.shrink.steps_after} steps`
+              : `${f.shrink.decisions_before} decisions; shrinking found nothing smaller in its budget`;
           out.push(`      replay:   ${f.replay_command}   (${how})`);
         }
       }

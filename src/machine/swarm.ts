@@ -4,13 +4,18 @@
  * and its option weights, pcp watermarks, fault-injection points, sim strategy and the
  * run's length. A pure function: the same seed and index give the same options on any
  * machine, so a failing run can be re-run from those two numbers.
+ *
+ * With fixes switched off (--unfix), half of the runs start from the hunting ground of one
+ * of those races (its catalogue entry: workload, memory, host budget, workload options,
+ * hinting full) and keep the rest of their draw (CPUs, pcp, injection, strategy, length).
  */
 import { WORKLOADS } from '../../workloads/index.js';
 import type { WorkloadOption } from '../../workloads/workload.js';
 import { INJECT_NAMES } from '../shared/inject.js';
 import { PAGE_SIZE } from '../shared/layout.js';
 import { Prng } from '../shared/prng.js';
-import { DEFAULTS, type Hinting, type Mode, type RunOptions } from './config.js';
+import { RACES } from '../shared/races.js';
+import { DEFAULTS, parseSize, type Hinting, type Mode, type RunOptions } from './config.js';
 
 export interface SwarmBase {
   seed: number;
@@ -82,10 +87,16 @@ export function swarmOptions(base: SwarmBase, index: number): RunOptions {
   const depth = 1 + rng.below(5);
   const simOps = SIM_OPS_MIN + rng.below(SIM_OPS_SPAN);
   const seconds = pick(rng, THREADS_SECONDS);
-  return {
+  const ground = base.unfix.length > 0 && rng.chance(0.5) ? RACES.find((r) => r.id === base.unfix[rng.below(base.unfix.length)]) : undefined;
+  const o: RunOptions = {
     ...DEFAULTS,
     workload: w.name, cpus, memBytes, hostMemBytes, hinting, batch, pcpBatch, pcpHigh, workloadOptions, inject,
     seed: swarmRunSeed(base.seed, index), mode: base.mode, strategy: sim ? strategy : DEFAULTS.strategy, depth: sim ? depth : DEFAULTS.depth,
     ops: sim ? simOps : null, seconds: sim ? null : seconds, unfix: [...base.unfix],
+  };
+  if (!ground) return o;
+  return {
+    ...o, workload: ground.workload, hinting: 'full', workloadOptions: { ...(ground.workloadOptions ?? {}) },
+    memBytes: ground.mem ? parseSize('mem', ground.mem) : memBytes, hostMemBytes: ground.host_mem ? parseSize('host_mem', ground.host_mem) : hostMemBytes,
   };
 }

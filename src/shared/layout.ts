@@ -67,6 +67,7 @@ export const SIM_NEXT = SIM_BASE + 18;       // baton holder: first step at whic
 export const SIM_DIRTY = SIM_BASE + 19;      // baton holder: 1 when the runnable set changed (consult at once)
 export const SIM_CHANGE = SIM_BASE + 20;     // main: up to 16 pct change points (steps)
 export const SIM_PRIO = SIM_BASE + 36;       // baton holder: pct priority per participant (17 words)
+export const SIM_SPINNERS = SIM_BASE + 53;   // baton holder: participants whose last scheduling point was a spin (bitmask)
 export const VIOL_BASE = SIM_BASE + SIM_WORDS; // violation records
 export const VIOL_MAX = 16;
 export const VIOL_REC_WORDS = 8 + 256;         // 8 ints + 1 KiB of UTF-8 message

@@ -6,7 +6,8 @@
  *   random  switch with a fixed probability to a uniformly chosen runnable participant
  *   pct     priority-change points (Burckhardt et al. 2010): the runnable participant with
  *           the highest priority runs; at d-1 random steps the running one drops to a low
- *           priority
+ *           priority. A participant spinning on a busy word counts as blocked: it is passed
+ *           over while anyone else can run
  *   replay  follow a recorded list of (step, participant) decisions
  * A participant spinning on a busy word always hands the baton on. Every decision is
  * logged (step, participant) so that the run can be replayed and shrunk. All state lives
@@ -16,7 +17,7 @@
 import { ME, V } from './ctx.js';
 import {
   CTL_STATE, PA_STATE, SIM_BATON, SIM_CHANGE, SIM_CHANGE_K, SIM_EXCL, SIM_HASH, SIM_NCHANGE, SIM_NPART, SIM_PRIO,
-  SIM_DIRTY, SIM_NEXT, SIM_REPLAY_N, SIM_REPLAY_POS, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, SIM_SWITCH_PCT, paWord,
+  SIM_DIRTY, SIM_NEXT, SIM_SPINNERS, SIM_REPLAY_N, SIM_REPLAY_POS, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, SIM_SWITCH_PCT, paWord,
 } from './layout.js';
 import { O, report } from './oracles.js';
 import { mix32 } from './prng.js';
@@ -72,10 +73,15 @@ function choose(step: number, kind: number): number {
       h[SIM_CHANGE_K] = ++ck;
     }
     h[SIM_NEXT] = ck < h[SIM_NCHANGE] ? h[SIM_CHANGE + ck] : 0x7fffffff;
+    // A spinner waits for someone: like a blocked thread in PCT it is not a candidate while
+    // anyone else can run, or two spinners above the lock holder hand the baton back and forth.
+    const spinners = h[SIM_SPINNERS];
     let best = -1;
-    for (let p = 0; p < n; p++) {
-      if (p === exclude || !runnable(p)) continue;
-      if (best < 0 || h[SIM_PRIO + p] > h[SIM_PRIO + best]) best = p;
+    for (let pass = 0; pass < 2 && best < 0; pass++) {
+      for (let p = 0; p < n; p++) {
+        if (p === exclude || !runnable(p) || (pass === 0 && (spinners & (1 << p)) !== 0)) continue;
+        if (best < 0 || h[SIM_PRIO + p] > h[SIM_PRIO + best]) best = p;
+      }
     }
     return best;
   }
@@ -123,9 +129,10 @@ function hook(kind: number, arg: number): number {
   h[SIM_HASH] = mix32(h[SIM_HASH], Math.imul(step, 31) ^ (ME << 24) ^ (kind << 27) ^ Math.imul(arg, 0x9e3779b1));
   if (h[SIM_EXCL] !== 0) return step;
   // Fast path: no decision due, nothing changed, not spinning: a counter compare.
-  if (kind !== SP_SPIN && step < h[SIM_NEXT] && h[SIM_DIRTY] === 0) { h[SIM_SPINS] = 0; return step; }
+  if (kind !== SP_SPIN && step < h[SIM_NEXT] && h[SIM_DIRTY] === 0) { h[SIM_SPINS] = 0; h[SIM_SPINNERS] &= ~(1 << ME); return step; }
   h[SIM_DIRTY] = 0;
   const to = choose(step, kind);
+  if (kind === SP_SPIN) h[SIM_SPINNERS] |= 1 << ME; else h[SIM_SPINNERS] &= ~(1 << ME);
   if (kind === SP_SPIN) {
     const spins = h[SIM_SPINS] + 1;
     h[SIM_SPINS] = spins;
