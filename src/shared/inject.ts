@@ -30,8 +30,8 @@ export const INJECT_POINTS: readonly InjectPoint[] = [
   { name: 'stall-volatile', rate: 2048, what: 'a CPU stalls inside page_make_volatile after its checks, before the ESSA' },
   { name: 'stall-msync', rate: 4096, what: 'a CPU stalls between make_stable and set_page_dirty while moving the dirty bit' },
   { name: 'writeback-delay', rate: 4096, what: 'writeback keeps a locked page under PG_writeback for a long time' },
-  { name: 'host-pressure', rate: 4096, what: 'the host budget drops to 1/2..1/16 of itself for a few reclaim passes' },
-  { name: 'host-reclaim-touched', rate: 16384, what: 'the host reclaims the frame a guest touched last, reference bit or not' },
+  { name: 'host-pressure', rate: 16384, what: 'the host budget drops to 1/2..1/16 of itself for a few reclaim passes' },
+  { name: 'host-reclaim-touched', rate: 32768, what: 'the host reclaims the frame a guest touched last, reference bit or not' },
   { name: 'free-burst', rate: 128, what: 'a CPU frees much of what it holds at once (blocks, mappings, anonymous memory)' },
   { name: 'idle-long', rate: 64, what: 'a CPU goes idle for a long stretch (it signs off grace periods as idle)' },
 ];

@@ -1,0 +1,183 @@
+/**
+ * hintsim stress: swarm options as a pure function of (seed, index), fault injection that
+ * keeps sim mode deterministic, coverage against a universe computed from the model, the
+ * stress command end to end (clean with every fix on, a race found and replayed with one
+ * fix off), and bad input.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DEFAULTS, validate } from '../src/machine/config.js';
+import { coverageUniverse } from '../src/machine/coverage.js';
+import { runMachine } from '../src/machine/run.js';
+import { computeStates } from '../src/machine/states.js';
+import type { StressResult } from '../src/machine/stress.js';
+import { swarmOptions } from '../src/machine/swarm.js';
+import { DISCARD_BRANCHES } from '../src/shared/coverage.js';
+import { INJECT_NAMES } from '../src/shared/inject.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+interface Cli { code: number | null; stdout: string; stderr: string }
+
+function cli(...args: string[]): Promise<Cli> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    delete env.NODE_OPTIONS;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function stressJson(...args: string[]): Promise<{ r: Cli; j: StressResult }> {
+  const r = await cli('stress', ...args, '--json');
+  try {
+    return { r, j: JSON.parse(r.stdout) as StressResult };
+  } catch {
+    throw new Error(`stress ${args.join(' ')} --json: stdout is not JSON (exit ${r.code}); stderr: ${r.stderr}\nstdout: ${r.stdout.slice(0, 500)}`);
+  }
+}
+
+/**
+ * Discard-path branches that sim mode cannot take with every fix on, and why:
+ *  - fault_pte_gone: no scheduling point lies between the hardware's discard fault and the
+ *    handler's pte re-check, so in sim mode nothing can change the pte in between
+ *  - remove_lost_to_discard: removal (truncate, vmscan) and page_discard both hold the page
+ *    lock and check the mapping under it, so the PG_discarded interlock never loses
+ */
+const SIM_UNREACHABLE = ['fault_pte_gone', 'remove_lost_to_discard'];
+
+describe('swarm options', () => {
+  it('are a pure function of (seed, index), valid, and spread over workloads, CPUs and hinting modes', () => {
+    const base = { seed: 42, mode: 'sim' as const, unfix: [] };
+    const seen = { workload: new Set<string>(), cpus: new Set<number>(), hinting: new Set<string>(), inject: new Set<string>() };
+    for (let i = 0; i < 200; i++) {
+      const a = swarmOptions(base, i);
+      expect(swarmOptions(base, i)).toEqual(a);
+      expect(() => validate(a)).not.toThrow();
+      seen.workload.add(a.workload); seen.cpus.add(a.cpus); seen.hinting.add(a.hinting);
+      for (const p of a.inject) seen.inject.add(p);
+    }
+    expect([...seen.workload].sort()).toEqual(['alloc-storm', 'file-churn', 'mixed']);
+    expect([...seen.cpus].sort()).toEqual([1, 2, 3, 4]);
+    expect([...seen.hinting].sort()).toEqual(['full', 'off', 'unused']);
+    expect([...seen.inject].sort()).toEqual([...INJECT_NAMES].sort());
+    expect(swarmOptions({ ...base, seed: 43 }, 0)).not.toEqual(swarmOptions(base, 0));
+    expect(swarmOptions(base, 1)).not.toEqual(swarmOptions(base, 0));
+  });
+});
+
+describe('coverage universe', () => {
+  it('is the executed state table: every ESSA row, the host rows that act, every access row, the 8 valid states', () => {
+    const t = computeStates();
+    const u = coverageUniverse();
+    expect(u.essa).toHaveLength(t.essa.length);
+    expect(u.essa).toContain('Sp set_pvolatile -> Sp'); // the change-bit row
+    expect(u.essa).toContain('Sp set_pvolatile -> Vz');
+    expect(u.host.length).toBe(t.host.filter((h) => h.from !== h.to).length);
+    expect(u.access).toHaveLength(t.access.length);
+    expect(u.states).toEqual(['Sr', 'Sp', 'Sz', 'Ur', 'Uz', 'Vr', 'Vz', 'Pr']);
+    expect(u.discard).toEqual(DISCARD_BRANCHES.filter((b) => b.kind === 'path').map((b) => b.name));
+  });
+});
+
+describe('fault injection', () => {
+  it('fires at its points and keeps a sim run a pure function of seed and options', async () => {
+    const o = {
+      ...DEFAULTS, workload: 'mixed', mode: 'sim' as const, memBytes: 4 << 20, hostMemBytes: 256 << 10, hinting: 'full' as const,
+      ops: 2500, seed: 5, cpus: 3, workloadOptions: { files: 2, file_pages: 64, idle_pct: 2, idle_len: 200 }, inject: [...INJECT_NAMES],
+    };
+    const a = await runMachine(o);
+    const b = await runMachine(o);
+    expect(a.violations).toEqual([]);
+    expect(b.trace_hash).toBe(a.trace_hash);
+    expect(b.coverage).toEqual(a.coverage);
+    expect(b.counters).toEqual(a.counters);
+    expect(Object.keys(a.coverage.inject).length).toBeGreaterThanOrEqual(6);
+    const plain = await runMachine({ ...o, inject: [] });
+    expect(plain.coverage.inject).toEqual({});
+    expect(plain.trace_hash).not.toBe(a.trace_hash);
+  }, 120_000);
+});
+
+describe('hintsim stress', () => {
+  it('sim mode, every fix on: clean, every valid state and every reachable discard branch covered (same seed, same result)', async () => {
+    const { r, j } = await stressJson('--mode', 'sim', '--seed', '7', '--ops', '60000', '--jobs', '2');
+    expect(r.code, r.stderr).toBe(0);
+    expect(j.failures).toEqual([]);
+    expect(j.out_dir).toBeNull();
+    expect(j.runs).toBeGreaterThanOrEqual(20);
+    expect(j.coverage.states.never).toEqual([]);
+    for (const b of j.coverage.groups.discard.never) expect(SIM_UNREACHABLE).toContain(b);
+    expect(j.coverage.groups.gpip.never).not.toContain('refused_free');
+    expect(j.coverage.unexpected_branches).toEqual({});
+    // the never-reached list is computed: it names transitions the guest never issues
+    expect(j.coverage.groups.essa.never).toContain('Sz set_stable_make_resident -> Sr');
+  }, 300_000);
+
+  it('threads mode for 12 s, every fix on: exit 0, no violations, every valid state reached', async () => {
+    const { r, j } = await stressJson('--seconds', '12', '--seed', '3', '--jobs', '2');
+    expect(r.code, r.stderr).toBe(0);
+    expect(j.failed_runs).toBe(0);
+    expect(j.runs).toBeGreaterThan(4);
+    expect(j.ops).toBeGreaterThan(0);
+    expect(j.coverage.states.never).toEqual([]);
+    expect(j.coverage.groups.host.reached).toBeGreaterThan(0);
+    expect(r.stderr.split('\n')[0]).toMatch(/^hintsim stress: seed 3, threads mode, 2 jobs/);
+  }, 300_000);
+
+  it('--unfix discard-get-page in sim mode: the refcount race, a replay file that replay reproduces, the run re-derived from seed and index', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'hintsim-stress-')), 'out');
+    const { r, j } = await stressJson('--unfix', 'discard-get-page', '--mode', 'sim', '--seed', '3', '--ops', '25000', '--out', out, '--shrink-seconds', '2');
+    expect(r.code).toBe(1);
+    expect(j.by_oracle.refcount?.length).toBeGreaterThan(0);
+    const f = j.failures.find((x) => x.oracle === 'refcount')!;
+    expect(f.race).toBe('discard-get-page');
+    expect(f.replay_file).not.toBeNull();
+    expect(existsSync(f.replay_file!)).toBe(true);
+    expect(f.stress_command).toBe(`hintsim stress --seed 3 --mode sim --unfix discard-get-page --run ${f.index}`);
+    const file = JSON.parse(readFileSync(f.replay_file!, 'utf8')) as { expected: { oracle: string; step: number; pfn: number }; options: { unfix: string[] } };
+    expect(file.options.unfix).toEqual(['discard-get-page']);
+
+    const rep = await cli('replay', f.replay_file!, '--json');
+    expect(rep.code).toBe(1);
+    const rj = JSON.parse(rep.stdout) as { replay: { reproduced: boolean }; violations: { oracle: string; step: number; pfn: number }[] };
+    expect(rj.replay.reproduced).toBe(true);
+    expect(rj.violations[0].oracle).toBe('refcount');
+
+    // the same run, re-derived from (seed, index) alone, fails the same way at the same step
+    const again = await stressJson('--unfix', 'discard-get-page', '--mode', 'sim', '--seed', '3', '--run', String(f.index), '--out', out, '--shrink-seconds', '0');
+    expect(again.r.code).toBe(1);
+    expect(again.j.runs).toBe(1);
+    expect(again.j.failures[0]).toMatchObject({ index: f.index, oracle: 'refcount', step: f.step, pfn: f.pfn });
+  }, 300_000);
+
+  it('bad input: exit 2, one line on stderr naming the flag, nothing on stdout', async () => {
+    const cases: [string[], string][] = [
+      [['stress', '--mode', 'bogus'], '--mode'],
+      [['stress', '--seconds', '1', '--ops', '5'], '--ops'],
+      [['stress', '--unfix', 'nosuch'], '--unfix'],
+      [['stress', '--jobs', '0'], '--jobs'],
+      [['stress', '--seconds', 'abc'], '--seconds'],
+      [['stress', '--run', 'x'], '--run'],
+      [['run', '--inject', 'nosuch'], '--inject'],
+    ];
+    const rs = await Promise.all(cases.map(([a]) => cli(...a)));
+    rs.forEach((r, i) => {
+      expect(r.code, cases[i][0].join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      const lines = r.stderr.split('\n').filter((l) => l.length > 0);
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^hintsim: /);
+      expect(lines[0]).toContain(cases[i][1]);
+    });
+  }, 120_000);
+});
