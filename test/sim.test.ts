@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../src/machine/config.js';
 import { runMachine, type RunResult } from '../src/machine/run.js';
+import { releaseIdleWorkers, setWorkerReuse, workersStarted } from '../src/machine/worker_pool.js';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
   cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 240_000,
@@ -29,6 +30,24 @@ describe('sim mode', () => {
       expect(a.schedule?.switches).toBeGreaterThan(0);
       const c = await runMachine({ ...o, seed: 12 });
       expect(c.trace_hash).not.toBe(a.trace_hash);
+    }
+  });
+
+  it('a worker reused from an earlier run gives exactly what a fresh one gives', async () => {
+    const o = { ...DEFAULTS, workload: 'mixed', mode: 'sim' as const, memBytes: 2 << 20, hostMemBytes: 256 << 10, hinting: 'full' as const, ops: 2000, seed: 5 };
+    const fresh = await runMachine(o);
+    setWorkerReuse(true);
+    try {
+      // Leave different state behind: other workload, lazy batch on, fixes off, threads mode.
+      await runMachine({ ...o, workload: 'file-churn', seed: 9, unfix: ['lazy-batch-freed'], workloadOptions: { lazy_volatile: 16 }, hostMemBytes: 512 << 10 });
+      await runMachine({ ...o, mode: 'threads', ops: 3000, hinting: 'unused', workload: 'alloc-storm', hostMemBytes: 512 << 10 });
+      const before = workersStarted();
+      const again = await runMachine(o);
+      expect(workersStarted()).toBe(before); // all three came from the earlier runs
+      expect(stable(again)).toEqual(stable(fresh));
+    } finally {
+      setWorkerReuse(false);
+      await releaseIdleWorkers();
     }
   });
 

@@ -133,6 +133,11 @@ function __handle_mm_fault(file: number, index: number, write: boolean): boolean
 const MAX_REFAULTS = 256;
 const lastWritePfn = new Int32Array(NFILES * FILE_PAGES); // diagnostics: the frame this CPU last wrote each file page into
 
+/** Per-machine state of this CPU's memory code (a reused worker starts afresh). */
+export function memoryInit(): void {
+  lastWritePfn.fill(0);
+}
+
 /**
  * A user access through this task's mapping. Reads check the stamp; `minVer` is the
  * version this CPU wrote last (read-your-writes). Writes store version `writeVer`.

@@ -48,6 +48,8 @@ let unfix = 0;
 export function pageStatesInit(): void {
   volatileOn = V.hdr[CTL_HINTING] === 2;
   unfix = V.hdr[CTL_UNFIX];
+  lazyN = 0; // a workload that wants the lazy batch sets it when it configures
+  lazyLen = 0;
 }
 
 export function unfixed(id: string): boolean {

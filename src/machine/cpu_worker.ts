@@ -18,23 +18,44 @@ import { CTL_MODE, CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, PCP_BASE, PC
 import { violationCount } from '../shared/oracles.js';
 import { simExit, simInstall, waitBaton } from '../shared/sim.js';
 import { injectInit } from '../shared/inject.js';
+import { hwInit } from '../shared/hw.js';
+import { memoryInit } from '../guest/memory.js';
+import { setSimHook } from '../shared/sched.js';
 
-interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null }
-const init = workerData as Init;
-const v = new Views(init.sab, init.nframes, init.ncpus);
-ctxInit(v, init.me);
-traceInit(init.traceSab, init.me);
-pageAllocInit();
-pageStatesInit();
-injectInit();
-const sim = v.hdr[CTL_MODE] === 1;
-if (sim) simInstall();
+import type { WorkerInit } from './worker_pool.js';
+let init: WorkerInit;
+let v: Views;
+let sim = false;
 let task: CpuTask | null = null;
-const me = init.me;
+let me = 0;
+
+/**
+ * Bind this CPU to a machine: every module-level piece of guest state is set from the
+ * machine's header here, so a worker reused for the next run (hunt, stress) starts from
+ * exactly what a fresh one would.
+ */
+function attach(i: WorkerInit): void {
+  init = i;
+  me = i.me;
+  v = new Views(i.sab, i.nframes, i.ncpus);
+  ctxInit(v, i.me);
+  traceInit(i.traceSab, i.me);
+  hwInit();
+  pageAllocInit();
+  pageStatesInit();
+  memoryInit();
+  injectInit();
+  sim = v.hdr[CTL_MODE] === 1;
+  setSimHook(null);
+  if (sim) simInstall();
+  task = null;
+}
+attach(workerData as WorkerInit);
 
 export interface CpuRunResult { ops: number; steps: number }
 
 const api = {
+  attach,
   configure(workload: string, seed: number, opts: Record<string, number>): void {
     const w = findWorkload(workload);
     if (!w) throw new Error(`unknown workload ${workload}`);

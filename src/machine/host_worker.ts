@@ -11,17 +11,28 @@ import { injHostBudget, injTouchedPfn, injectInit } from '../shared/inject.js';
 import { traceInit } from '../shared/trace.js';
 import { ctxInit } from '../shared/ctx.js';
 import { CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../shared/layout.js';
-import { SP_HOST, SP_SPIN, sp } from '../shared/sched.js';
+import { SP_HOST, SP_SPIN, setSimHook, sp } from '../shared/sched.js';
+import { hwInit } from '../shared/hw.js';
 import { simExit, simInstall, waitBaton } from '../shared/sim.js';
 
 interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null }
-const init = workerData as Init;
-const v = new Views(init.sab, init.nframes, init.ncpus);
-ctxInit(v, init.me);
-traceInit(init.traceSab, init.me);
-const sim = v.hdr[CTL_MODE] === 1;
-if (sim) simInstall();
-injectInit();
+let init: Init;
+let v: Views;
+let sim = false;
+
+/** Bind the host to a machine (again, when the worker is reused for the next run). */
+function attach(i: Init): void {
+  init = i;
+  v = new Views(i.sab, i.nframes, i.ncpus);
+  ctxInit(v, i.me);
+  traceInit(i.traceSab, i.me);
+  hwInit();
+  sim = v.hdr[CTL_MODE] === 1;
+  setSimHook(null);
+  if (sim) simInstall();
+  injectInit();
+}
+attach(workerData as Init);
 
 /** Sim mode: the host takes part only while some guest CPU still runs. */
 function cpusRunning(): boolean {
@@ -39,6 +50,7 @@ function injectTick(budget: number): number {
 }
 
 const api = {
+  attach,
   run(): number {
     const pa = v.pa;
     const hb = paWord(init.me, PA_HEARTBEAT);

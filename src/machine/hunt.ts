@@ -12,6 +12,7 @@ import type { HuntTask, HuntTaskResult } from './hunt_task.js';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from './replay_file.js';
 import { runMachine, type RunResult } from './run.js';
 import { workerExecArgv, workerUrl, workerUrls } from './worker_url.js';
+import { releaseIdleWorkers, setWorkerReuse, workerReuse } from './worker_pool.js';
 
 export interface HuntOptions {
   id: string;
@@ -106,24 +107,34 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
   let replay: ReplayFile | null = null;
   let violation = f.v;
   if (h.mode === 'sim') {
-    const rec = await runMachine({ ...opts, recordSchedule: true });
-    const v = rec.violations.find((x) => x.oracle === oracle);
-    if (v && rec.schedule?.complete) {
-      violation = v;
-      const schedule: SimSchedule = { first: rec.schedule.first, decisions: rec.schedule.decisions ?? [] };
-      const shrunk = h.shrink ? await shrinkSchedule(opts, schedule, oracle, rec, h.shrinkSeconds) : null;
-      replay = makeReplayFile({
-        race: race.id, seed: f.seed, options: toReplayOptions(shrunk?.opts ?? opts), schedule: shrunk?.schedule ?? schedule,
-        expected: pick(shrunk?.violation ?? v),
-        shrink: shrunk ? { steps_before: rec.schedule.steps, steps_after: shrunk.steps, decisions_before: schedule.decisions.length / 2, decisions_after: shrunk.schedule.decisions.length / 2 } : null,
-      });
-      if (shrunk) violation = shrunk.violation;
+    // The recording run and the shrinking replays share one set of workers.
+    const reused = workerReuse();
+    setWorkerReuse(true);
+    try {
+      replay = await recordAndShrink(race, h, f.seed, opts, oracle);
+    } finally {
+      setWorkerReuse(reused);
+      if (!reused) await releaseIdleWorkers();
     }
+    if (replay) violation = { ...violation, ...replay.expected, oracle: violation.oracle };
   }
   if (!replay) {
     replay = makeReplayFile({ race: race.id, seed: f.seed, options: toReplayOptions(opts), schedule: null, expected: pick(violation), shrink: null });
   }
   return { race: race.id, found: true, seed: f.seed, violation, seeds_tried: done, seconds, replay };
+}
+
+async function recordAndShrink(race: RaceEntry, h: HuntOptions, seed: number, opts: RunOptions, oracle: string): Promise<ReplayFile | null> {
+  const rec = await runMachine({ ...opts, recordSchedule: true });
+  const v = rec.violations.find((x) => x.oracle === oracle);
+  if (!v || !rec.schedule?.complete) return null;
+  const schedule: SimSchedule = { first: rec.schedule.first, decisions: rec.schedule.decisions ?? [] };
+  const shrunk = h.shrink ? await shrinkSchedule(opts, schedule, oracle, rec, h.shrinkSeconds) : null;
+  return makeReplayFile({
+    race: race.id, seed, options: toReplayOptions(shrunk?.opts ?? opts), schedule: shrunk?.schedule ?? schedule,
+    expected: pick(shrunk?.violation ?? v),
+    shrink: shrunk ? { steps_before: rec.schedule.steps, steps_after: shrunk.steps, decisions_before: schedule.decisions.length / 2, decisions_after: shrunk.schedule.decisions.length / 2 } : null,
+  });
 }
 
 function pick(v: Violation) {

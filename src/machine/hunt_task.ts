@@ -1,10 +1,12 @@
 /**
  * A piscina task for `hintsim hunt`: run a batch of seeds and report, per seed, the
- * violations (and the schedule summary). Each run starts its own CPU and host workers.
+ * violations (and the schedule summary). The CPU and host workers of one run serve the next
+ * one in this thread (worker_pool.ts).
  */
 import type { RunOptions } from './config.js';
 import { runMachine } from './run.js';
 import { adoptWorkerUrls } from './worker_url.js';
+import { setWorkerReuse } from './worker_pool.js';
 import type { Violation } from '../shared/oracles.js';
 
 export interface HuntTask { urls: Record<string, string>; execArgv: string[] | undefined; runs: RunOptions[]; oracle: string }
@@ -12,6 +14,7 @@ export interface HuntTaskResult { seed: number; violations: Violation[]; steps: 
 
 export default async function huntTask(t: HuntTask): Promise<HuntTaskResult[]> {
   adoptWorkerUrls(t.urls, t.execArgv);
+  setWorkerReuse(true);
   const out: HuntTaskResult[] = [];
   for (const o of t.runs) {
     const r = await runMachine(o);

@@ -4,9 +4,7 @@
  * run the end-of-run oracles, and report. A watchdog turns a CPU that makes no progress
  * into a liveness violation. Workers are always terminated.
  */
-import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
-import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { findWorkload, WORKLOADS } from '../../workloads/index.js';
 import { resolveOptions } from '../../workloads/workload.js';
 import { ALL_COUNTER_NAMES, COUNTER_NAMES, MAX_COUNTERS } from '../shared/counters.js';
@@ -24,7 +22,7 @@ import { endOfRunChecks, stateMix, type Accounting } from './checks.js';
 import { DEFAULT_SECONDS, DEFAULT_SIM_OPS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
 import type { CpuApi } from './cpu_worker.js';
 import type { HostApi } from './host_worker.js';
-import { workerExecArgv, workerUrl } from './worker_url.js';
+import { type MachineWorker, acquireWorker, releaseWorker } from './worker_pool.js';
 import { buildTrace, type CounterSample } from './trace_out.js';
 import { TRACE_PER_PARTICIPANT } from '../shared/trace.js';
 
@@ -175,27 +173,26 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
   const traceSab = o.trace ? new SharedArrayBuffer((o.cpus + 1) * TRACE_PER_PARTICIPANT * 8) : null;
   const traceSamples: CounterSample[] = [];
   w.setup?.(v.k, wopts);
-  const workers: Worker[] = [];
+  const workers: { mw: MachineWorker; onError: (e: Error) => void }[] = [];
+  let completed = false; // the run ended normally: its workers may serve the next run
   const crashes: string[] = [];
   const timers: NodeJS.Timeout[] = [];
   let livenessFired: (() => void) | null = null;
   const liveness = new Promise<void>((res) => { livenessFired = res; });
   try {
-    const spawn = (name: string, me: number): Worker => {
-      const wk = new Worker(workerUrl(name), {
-        workerData: { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me, traceSab },
-        execArgv: workerExecArgv(),
-      });
-      wk.on('error', (e: Error) => {
+    const spawn = async <T>(name: string, me: number): Promise<Comlink.Remote<T>> => {
+      const mw = await acquireWorker<T>(name, { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me, traceSab });
+      const onError = (e: Error): void => {
         crashes.push(`${name} ${me}: ${e.message}`);
         report(v, O.bug_on, -1, me, 0, `worker ${name} ${me} crashed: ${e.message}`);
         livenessFired?.();
-      });
-      workers.push(wk);
-      return wk;
+      };
+      mw.worker.on('error', onError);
+      workers.push({ mw: mw as MachineWorker, onError });
+      return mw.api;
     };
-    const cpus = Array.from({ length: o.cpus }, (_, i) => Comlink.wrap<CpuApi>(nodeEndpoint(spawn('cpu_worker', i))));
-    const host = Comlink.wrap<HostApi>(nodeEndpoint(spawn('host_worker', o.cpus)));
+    const cpus = await Promise.all(Array.from({ length: o.cpus }, (_, i) => spawn<CpuApi>('cpu_worker', i)));
+    const host = await spawn<HostApi>('host_worker', o.cpus);
     await Promise.race([Promise.all(cpus.map((c) => c.configure(o.workload, o.seed, wopts))), liveness]);
     if (crashes.length) throw new Error(`worker failed to start: ${crashes.join('; ')}`);
 
@@ -315,6 +312,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     for (let pfn = 0; pfn < v.nframes; pfn++) h = mix32(h, v.hs[pfn] & 0x1f);
     for (const name of COUNTER_NAMES) h = mix32(h, counters[name] | 0);
     const ops = counters.ops;
+    completed = !hung;
     return {
       workload: o.workload, seed: o.seed, mode: o.mode, cpus: o.cpus,
       mem: formatSize(o.memBytes), host_mem: formatSize(hostBudgetFrames(o) * 4096),
@@ -330,6 +328,9 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     };
   } finally {
     for (const t of timers) clearInterval(t);
-    await Promise.all(workers.map((wk) => wk.terminate()));
+    await Promise.all(workers.map(({ mw, onError }) => {
+      mw.worker.off('error', onError);
+      return releaseWorker(mw, completed && crashes.length === 0);
+    }));
   }
 }

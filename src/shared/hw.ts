@@ -114,6 +114,11 @@ export function essaNext(state: number, orc: number, change: boolean): number {
 
 let budgetCache = 0;
 
+/** Per-machine state of this participant's hardware view (a reused worker starts afresh). */
+export function hwInit(): void {
+  budgetCache = 0;
+}
+
 /** Acquire the frame lock bit; returns the host state word as it was (lock clear). */
 export function frameLock(pfn: number): number {
   const hs = V.hs;
