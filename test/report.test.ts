@@ -47,11 +47,12 @@ beforeAll(async () => {
   runs.html = cli(...simArgs, '--html', runHtml);
   runs.plain = cli(...simArgs);
   // A real race, found fast in sim mode: the hardware dirty bit cleared before make_stable.
-  const h = await cli('hunt', 'dirty-in-transit', '--seeds', '16', '--no-shrink', '--jobs', '2', '--out', replayFile, '--json');
+  const h = await cli('hunt', 'dirty-in-transit', '--seeds', '16', '--no-shrink', '--jobs', '2', '--out', replayFile, '--json', '--html', join(dir, 'hunt-direct.html'));
   expect(h.status, h.stderr).toBe(0);
   writeFileSync(huntJson, h.stdout);
   found = (JSON.parse(h.stdout) as { violation: Viol }).violation;
   runs.hunt = cli('report', huntJson, '--html', join(dir, 'hunt.html'));
+  runs.replay = cli('replay', replayFile, '--html', join(dir, 'replay-direct.html'));
   const r = await cli('report', replayFile, '--html', replayHtml);
   expect(r.status, r.stderr).toBe(0);
 }, 180_000);
@@ -77,14 +78,27 @@ describe('hintsim report FILE --html OUT', () => {
     for (const s of ['Sr', 'Vz', 'Uz']) expect(html).toContain(`>${s}</text>`);
   });
 
-  it('a hunt --json result: replays the replay file it names and shows the hunt', async () => {
+  it('a hunt --json result: replays the replay file it names and shows the hunt; so does hunt --html', async () => {
     const r = await runs.hunt;
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`[${found.oracle}] pfn ${found.pfn}`);
-    const html = readFileSync(join(dir, 'hunt.html'), 'utf8');
-    expect(html).toContain('<section id="hunt">');
-    expect(html).toContain('dirty-in-transit');
+    for (const page of ['hunt.html', 'hunt-direct.html']) {
+      const html = readFileSync(join(dir, page), 'utf8');
+      expect(html, page).toContain('<section id="hunt">');
+      expect(html, page).toMatch(/<span class="k">race<\/span> <span class="v">dirty-in-transit<\/span>/);
+      expect(html, page).toMatch(violationRe(found));
+      expect(html, page).toContain(`hintsim replay ${replayFile}`);
+    }
+  });
+
+  it('replay FILE --html: exit 1 as replay always is with a violation, and the same page', async () => {
+    const r = await runs.replay;
+    expect(r.status, r.stderr).toBe(1);
+    expect(r.stdout).toContain(`replay: reproduced the ${found.oracle} violation at step ${found.step}, pfn ${found.pfn}`);
+    expect(r.stdout).toContain(`html report: ${join(dir, 'replay-direct.html')}`);
+    const html = readFileSync(join(dir, 'replay-direct.html'), 'utf8');
     expect(html).toMatch(violationRe(found));
+    expect(html).toContain('id="timeline-violation"');
   });
 
   it('run --mode sim --html and --json: the JSON is unchanged by --html; report of that JSON shows the violation and its rerun command', async () => {
