@@ -310,8 +310,14 @@ export function writeback_locked(pfn: number, file: number, index: number): void
   injStall(I_WRITEBACK_DELAY); // a slow disk: the page stays locked and under writeback
   const ver = kernelReadVersion(pfn, file, index);
   if (ver >= 0) {
+    // The disk keeps the newest version: a truncation (which stores its newer version
+    // before it waits for our page lock) must not be overwritten by this older data.
     const slot = K_DISK_VER + slotOf(file, index);
-    if (ver > Atomics.load(V.k, slot)) Atomics.store(V.k, slot, ver);
+    for (let cur = Atomics.load(V.k, slot); ver > cur;) {
+      const seen = Atomics.compareExchange(V.k, slot, cur, ver); // CAS: an atomic max
+      if (seen === cur) break;
+      cur = seen;
+    }
     hist(pfn, H_WRITEBACK, ver);
     CNT[C.writebacks]++;
   }
