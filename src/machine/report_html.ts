@@ -11,7 +11,7 @@ import type { Expected } from './replay_file.js';
 import type { MixSample, RunResult } from './run.js';
 import { computeStates, statesDot } from './states.js';
 import { TRACE_EVENTS } from '../shared/trace.js';
-import { esc, overviewSvg, timelineData, turnTable, violationPoint, zoomSvg, zoomWindow } from './report_timeline.js';
+import { ZOOM_EVENTS, esc, overviewSvg, timelineData, turnTable, violationPoint, zoomSvg, zoomWindow } from './report_timeline.js';
 
 export interface HuntSummary {
   race: string; found: boolean; seed: number | null; seeds_tried: number; seconds: number; replay_file: string | null;
@@ -227,7 +227,7 @@ function timelineSection(inp: ReportInput, r: RunResult): string {
   const label = v ? `[${v.oracle}] pfn ${v.pfn} · ${who(v.cpu, r.cpus)} · ${t.sim ? `step ${at ?? '?'}` : `${at === null ? '?' : Math.round(at)} µs`}` : null;
   const intro = t.sim
     ? `A lane per guest CPU and one for the host. Sim mode runs one participant at a time: a shaded stretch is a turn (the participant held the baton for those scheduling steps); bars are trace slices, ticks are instants. ${v ? `Zoomed: the last ${z.turns.length} turns up to the violation (red line).` : 'No violation: zoomed on the last turns of the run.'}`
-    : `A lane per guest CPU and one for the host, in wall-clock µs (threads mode: all participants run at once). ${v ? `Zoomed: the last ${Math.min(60, t.slices.length + t.instants.length)} trace events before the violation (red line).` : 'No violation: zoomed on the last events of the run.'}`;
+    : `A lane per guest CPU and one for the host, in wall-clock µs (threads mode: all participants run at once). ${v ? `Zoomed: the last ${Math.min(ZOOM_EVENTS, t.slices.length + t.instants.length)} trace events before the violation (red line).` : 'No violation: zoomed on the last events of the run.'}`;
   const off = v && at === null ? `<p class="note">The violation was found by an end-of-run check (${esc(v.oracle)}), not at a step of the schedule.</p>` : '';
   const partial = (t.complete ? '' : '<p class="note">The schedule log overflowed: turns after its capacity are not shown.</p>') +
     (t.dropped > 0 ? `<p class="note">Each participant keeps its last ${n(TRACE_EVENTS)} trace events: ${n(t.dropped)} earlier ones are not shown.</p>` : '');
