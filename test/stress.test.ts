@@ -123,6 +123,15 @@ describe('hintsim stress', () => {
     expect(j.coverage.groups.essa.never).toContain('Sz set_stable_make_resident -> Sr');
   }, 300_000);
 
+  it('sim mode is a pure function of seed and op budget: 1 job or 2, the same runs, ops, failures and coverage', async () => {
+    const [a, b] = [await stressJson('--mode', 'sim', '--seed', '9', '--ops', '6000', '--jobs', '1'), await stressJson('--mode', 'sim', '--seed', '9', '--ops', '6000', '--jobs', '2')];
+    expect(a.r.code, a.r.stderr).toBe(0);
+    expect(b.r.code, b.r.stderr).toBe(0);
+    const same = (j: StressResult) => ({ runs: j.runs, ops: j.ops, failures: j.failures, coverage: j.coverage, inject: j.inject_runs, workloads: j.workload_runs });
+    expect(same(b.j)).toEqual(same(a.j));
+    expect(JSON.stringify(b.j.coverage)).toBe(JSON.stringify(a.j.coverage)); // the same order too
+  }, 300_000);
+
   it('threads mode for 12 s, every fix on: exit 0, no violations, every valid state reached', async () => {
     const { r, j } = await stressJson('--seconds', '12', '--seed', '3', '--jobs', '2');
     expect(r.code, r.stderr).toBe(0);

@@ -135,11 +135,17 @@ export function coverageReport(c: RunCoverage): CoverageReport {
   }
   const unexpected: Record<string, number> = {};
   for (const b of DISCARD_BRANCHES) if (b.kind !== 'path' && c.discard[b.name] > 0) unexpected[b.name] = c.discard[b.name];
+  // counts in a fixed order (the universe's, then anything else by name), whatever order runs finished in
+  const counts = emptyCoverage();
+  for (const g of COVERAGE_GROUPS) {
+    const keys = [...u[g].filter((k) => k in c[g]), ...Object.keys(c[g]).filter((k) => !u[g].includes(k)).sort()];
+    for (const k of keys) counts[g][k] = c[g][k];
+  }
   return {
     groups,
     states: { reached: u.states.filter((s) => seen.has(s)), never: u.states.filter((s) => !seen.has(s)) },
     unexpected_branches: unexpected,
-    counts: c,
+    counts,
   };
 }
 

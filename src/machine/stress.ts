@@ -208,18 +208,22 @@ export async function stress(o: StressOptions): Promise<StressResult> {
   return {
     seed: o.seed, mode: o.mode, jobs: o.jobs, seconds: Number(seconds.toFixed(2)), runs, ops, ops_per_sec: Math.round(ops / Math.max(seconds, 1e-6)),
     failed_runs: failedRuns, failures, by_oracle: byOracle, out_dir: outMade ? o.out : null,
-    inject_runs: injectRuns, workload_runs: workloadRuns, coverage: coverageReport(coverage),
+    inject_runs: sortedByKey(injectRuns), workload_runs: sortedByKey(workloadRuns), coverage: coverageReport(coverage),
   };
 }
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 
+function sortedByKey(r: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 /** The human summary: totals, failures grouped by oracle with their replay commands, coverage. */
 export function formatStress(r: StressResult): string {
   const out: string[] = [];
   out.push(`hintsim stress: seed ${r.seed}, ${r.mode} mode, ${r.jobs} jobs: ${n(r.runs)} runs, ${n(r.ops)} guest ops in ${r.seconds.toFixed(1)} s (${n(r.ops_per_sec)} ops/s)`);
-  out.push(`  workloads    ${Object.entries(r.workload_runs).sort().map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  out.push(`  injection    ${Object.entries(r.inject_runs).sort().map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} (runs with the point active)`);
+  out.push(`  workloads    ${Object.entries(r.workload_runs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  out.push(`  injection    ${Object.entries(r.inject_runs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} (runs with the point active)`);
   if (r.failures.length === 0) {
     out.push('  violations   none');
   } else {

@@ -5,6 +5,7 @@
  *  - shrink: turn a failing run into a replay file: in sim mode shrink the recorded
  *            schedule (hunt.ts shrinkSchedule); a threads-mode failure is first re-run in
  *            sim mode with the same options, and shrunk there if it fails the same way
+ * The CPU and host workers of one run serve the next run in this thread (worker_pool.ts).
  */
 import type { RunOptions, SimSchedule } from './config.js';
 import type { RunCoverage } from './coverage.js';
@@ -12,6 +13,7 @@ import { shrinkSchedule } from './hunt.js';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from './replay_file.js';
 import { runMachine, type RunResult } from './run.js';
 import { adoptWorkerUrls } from './worker_url.js';
+import { setWorkerReuse } from './worker_pool.js';
 import type { Violation } from '../shared/oracles.js';
 
 /** Ops of the sim re-run of a threads-mode failure (the threads run's own count, capped). */
@@ -86,5 +88,6 @@ async function shrink(t: Extract<StressTask, { kind: 'shrink' }>): Promise<Stres
 
 export default async function stressTask(t: StressTask): Promise<StressRunResult | StressShrinkResult> {
   adoptWorkerUrls(t.urls, t.execArgv);
+  setWorkerReuse(true);
   return t.kind === 'run' ? run(t) : shrink(t);
 }
