@@ -221,7 +221,7 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     .option('--mode <mode>', 'sim (deterministic, replayable, shrinkable) | threads', 'sim')
     .option('--strategy <s>', 'sim strategy: random | pct', 'random')
     .option('--depth <d>', 'pct depth', '3')
-    .option('--cpus <n>', 'guest CPUs', '2')
+    .option('--cpus <n>', 'guest CPUs (default: what the race needs, 2 or 3; see hintsim races)')
     .option('--no-shrink', 'keep the schedule as found')
     .option('--shrink-seconds <s>', 'time budget for shrinking', '10')
     .option('--fixed', 'control: hunt with the fix on (should find nothing)')
@@ -238,7 +238,7 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
         id, seeds: parseIntFlag('--seeds', String(f.seeds), 1, 1e9), seconds: parseNumberFlag('--seconds', String(f.seconds), 0.1, 86400),
         jobs: parseIntFlag('--jobs', String(f.jobs), 1, 64), shard: [Number(m[1]), Number(m[2])] as [number, number], mode,
         strategy: parseChoice('--strategy', String(f.strategy), ['pct', 'random'] as const), depth: parseIntFlag('--depth', String(f.depth), 1, 16),
-        cpus: parseIntFlag('--cpus', String(f.cpus), 1, 16), shrink: f.shrink !== false && mode === 'sim', shrinkSeconds: parseNumberFlag('--shrink-seconds', String(f.shrinkSeconds), 0.1, 3600), fixed: !!f.fixed,
+        cpus: f.cpus === undefined ? null : parseIntFlag('--cpus', String(f.cpus), 1, 16), shrink: f.shrink !== false && mode === 'sim', shrinkSeconds: parseNumberFlag('--shrink-seconds', String(f.shrinkSeconds), 0.1, 3600), fixed: !!f.fixed,
         progress: !f.json && process.stderr.isTTY ? (d: number, t: number) => process.stderr.write(`\rhunt ${id}: ${d}/${t} seeds`) : undefined,
       };
       const out = String(f.out ?? `${id}.replay.json`);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { hunt } from '../src/machine/hunt.js';
 import { RACES } from '../src/shared/races.js';
 
-const base = { seeds: 120, seconds: 100, jobs: 2, shard: [1, 1] as [number, number], mode: 'sim' as const, strategy: 'random' as const, depth: 3, cpus: 2, shrink: false, shrinkSeconds: 0 };
+const base = { seeds: 120, seconds: 100, jobs: 2, shard: [1, 1] as [number, number], mode: 'sim' as const, strategy: 'random' as const, depth: 3, cpus: null, shrink: false, shrinkSeconds: 0 };
 
 describe('race catalogue', () => {
   it('lists at least the free-vs-discard pair and marks what is reproduced', () => {

@@ -144,13 +144,13 @@ export async function runBench(opts: { quick: boolean; log: (m: string) => void;
     const times: number[] = [];
     let shrunk: { d: number; s: number } | null = null;
     for (let k = 1; k <= hunts; k++) {
-      const h = await hunt({ id: r.id, seeds: 400, seconds: 60, jobs: 2, shard: [k, hunts], mode: 'sim', strategy: 'random', depth: 3, cpus: 2, shrink: k === 1, shrinkSeconds: 10, fixed: false });
+      const h = await hunt({ id: r.id, seeds: 400, seconds: 60, jobs: 2, shard: [k, hunts], mode: 'sim', strategy: 'random', depth: 3, cpus: null, shrink: k === 1, shrinkSeconds: 10, fixed: false });
       if (h.found) times.push(h.seconds);
       if (k === 1 && h.replay?.shrink) shrunk = { d: h.replay.shrink.decisions_after, s: h.replay.shrink.steps_after };
     }
     times.sort((a, b) => a - b);
     const budget = opts.quick ? 10 : 30;
-    const th = await hunt({ id: r.id, seeds: 1000, seconds: budget, jobs: 2, shard: [1, 1], mode: 'threads', strategy: 'random', depth: 3, cpus: 2, shrink: false, shrinkSeconds: 0, fixed: false });
+    const th = await hunt({ id: r.id, seeds: 1000, seconds: budget, jobs: 2, shard: [1, 1], mode: 'threads', strategy: 'random', depth: 3, cpus: null, shrink: false, shrinkSeconds: 0, fixed: false });
     races.push({
       id: r.id, oracle: r.oracle,
       sim: { median_seconds: times.length ? Number(times[times.length >> 1].toFixed(2)) : null, found: times.length, hunts, shrunk_decisions: shrunk?.d ?? null, shrunk_steps: shrunk?.s ?? null },

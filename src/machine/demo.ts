@@ -15,7 +15,7 @@ export async function demo(write: (s: string) => void): Promise<number> {
   write(`hintsim demo: the free-vs-discard race (${race.catalogue}: ${race.name})\n`);
   race.interleaving.forEach((s, i) => write(`  ${i + 1}. ${s}\n`));
   write(`\n1. hunting it in sim mode with the fix off (--unfix ${id}) on ${DEFAULT_JOBS()} threads ...\n`);
-  const h = await hunt({ id, seeds: 200, seconds: 60, jobs: DEFAULT_JOBS(), shard: [1, 1], mode: 'sim', strategy: 'random', depth: 3, cpus: 2, shrink: true, shrinkSeconds: 3, fixed: false });
+  const h = await hunt({ id, seeds: 200, seconds: 60, jobs: DEFAULT_JOBS(), shard: [1, 1], mode: 'sim', strategy: 'random', depth: 3, cpus: null, shrink: true, shrinkSeconds: 3, fixed: false });
   if (!h.found || !h.violation || !h.replay) {
     write(`   not found in ${h.seeds_tried} seeds (${h.seconds.toFixed(1)} s)\n`);
     return 1;
@@ -30,7 +30,7 @@ export async function demo(write: (s: string) => void): Promise<number> {
   else if (sh) write(`   ${sh.decisions_before} scheduling decisions (shrinking found nothing smaller in 3 s; 'hintsim hunt' shrinks longer)\n`);
   write(`   replay it exactly:  hintsim replay ${file}\n`);
   write(`\n2. the same seed and workload with every fix on ...\n`);
-  const clean = await runMachine({ ...raceRunOptions(race, { mode: 'sim', strategy: 'random', depth: 3, cpus: 2, fixed: true }, h.seed!) });
+  const clean = await runMachine({ ...raceRunOptions(race, { mode: 'sim', strategy: 'random', depth: 3, cpus: null, fixed: true }, h.seed!) });
   const c = clean.counters;
   if (clean.violations.length === 0) {
     write(`   clean: ${clean.ops.toLocaleString('en-US')} ops, ${c.discard_faults} discard faults, ${c.pages_discarded} pages discarded, ` +

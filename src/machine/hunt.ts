@@ -23,7 +23,8 @@ export interface HuntOptions {
   mode: Mode;
   strategy: Strategy;
   depth: number;
-  cpus: number;
+  /** Guest CPUs; null: the race's own (most need 2, some 3). */
+  cpus: number | null;
   shrink: boolean;
   shrinkSeconds: number;
   fixed: boolean;            // run with the fix on instead (a control hunt: should find nothing)
@@ -50,7 +51,7 @@ export function findRace(id: string): RaceEntry {
 export function raceRunOptions(r: RaceEntry, h: Pick<HuntOptions, 'mode' | 'strategy' | 'depth' | 'cpus' | 'fixed'>, seed: number): RunOptions {
   const sim = h.mode === 'sim';
   return {
-    ...DEFAULTS, workload: r.workload, workloadOptions: { ...(r.workloadOptions ?? {}) }, cpus: h.cpus,
+    ...DEFAULTS, workload: r.workload, workloadOptions: { ...(r.workloadOptions ?? {}) }, cpus: h.cpus ?? r.cpus ?? 2,
     memBytes: r.mem ? parseSize('mem', r.mem) : DEFAULTS.memBytes,
     hostMemBytes: r.host_mem ? parseSize('host_mem', r.host_mem) : null,
     ops: sim ? (r.ops ?? 5000) : null, seconds: sim ? null : 2, seed, mode: h.mode, strategy: h.strategy, depth: h.depth,

@@ -14,6 +14,8 @@ export interface RaceEntry {
   /** The run a hunt uses to make the race reachable. */
   workload: string;
   workloadOptions?: Record<string, number>;
+  /** Guest CPUs the race needs (default 2). */
+  cpus?: number;
   mem?: string;
   host_mem?: string;
   ops?: number;
@@ -44,11 +46,13 @@ export const RACES: RaceEntry[] = [
   },
   {
     id: 'grace-early', name: 'grace period counted from before the page was listed', catalogue: 'R4',
-    interleaving: ['a sign-off round is in progress; CPU B has already signed off', 'CPU A takes a discard fault on P and pauses before get_page_if_present',
-      'P is freed and joins the round in progress', 'the round completes without A passing enabled code: P is reused', 'A takes a reference on the reused page and discards it'],
+    interleaving: ['CPU C starts a sign-off round that waits for A and B; A signs off at the start of its step',
+      'A takes a discard fault on P and pauses before get_page_if_present',
+      'B truncates P: freed, it joins the round in progress instead of the next one', 'B signs off: the round completes although A never passed enabled code after P was listed; P is reused',
+      'A takes a reference on the reused page and discards it'],
     oracle: 'bug_on', fix: 'freed discarded pages wait in the gather list for the next full round', source: 'v5-v7 gather/sign-off lists',
     reproduced: false,
-    ...HUNT,
+    ...HUNT, cpus: 3, // with two CPUs the round's starter signs off implicitly: the window needs a third
   },
   {
     id: 'grace-idle', name: 'idle CPUs block the discard-list grace period', catalogue: 'R5',
