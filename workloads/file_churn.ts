@@ -16,7 +16,7 @@ const idleWord = new Int32Array(new SharedArrayBuffer(4)); // nobody notifies it
 import { vmaIdx } from '../src/guest/rmap.js';
 import { Prng } from '../src/shared/prng.js';
 import { slotOf, truncate_page } from '../src/guest/filemap.js';
-import { PRIVATE_VER, anon_access, anon_unmap_all, do_mmap, do_msync, do_munmap, user_access, vmaMapped, vmaPrivate } from '../src/guest/memory.js';
+import { PRIVATE_VER, anon_access, anon_unmap_all, do_mlock, do_mmap, do_msync, do_munmap, user_access, vmaMapped, vmaPrivate } from '../src/guest/memory.js';
 import { O, report } from '../src/shared/oracles.js';
 import { STEPS } from '../src/shared/sched.js';
 import { commit_lazy_volatile, cpu_quiescent, cpu_set_idle, setLazyVolatile } from '../src/guest/page_states.js';
@@ -63,6 +63,7 @@ class FileChurnCpu implements CpuTask {
     if (!vmaMapped(f)) {
       const priv = this.rng.chance(this.o.private_pct / 100);
       do_mmap(f, 0, this.pages, priv || this.rng.chance(this.o.writable_pct / 100), priv);
+      if (this.o.mlock_pct > 0 && this.rng.chance(this.o.mlock_pct / 100)) do_mlock(f);
       return S_MMAP;
     }
     const q = this.rng.below(100);
@@ -175,6 +176,7 @@ const COMMON: WorkloadOption[] = [
   { name: 'idle_len', default: 2000, min: 1, max: 1e7, description: 'length of an idle stretch: scheduling points (sim) or microseconds (threads)' },
   { name: 'anon_fill', default: 30, min: 1, max: 80, description: 'percent of memory the anonymous ballast holds at its peak' },
   { name: 'anon_wave', default: 20000, min: 0, max: 1e9, description: 'ops per wave of the anonymous ballast' },
+  { name: 'mlock_pct', default: 0, min: 0, max: 100, description: 'percent of mmaps that mlock the file (mapping->mlocked: its pages stay stable while any task holds it locked)' },
   { name: 'lazy_volatile', default: 0, min: 0, max: 64, description: 'defer make_volatile at unlock_page and commit it in batches of this many pages (the 2006 lazy scheme; 0: at once, as the series shipped)' },
 ];
 

@@ -12,7 +12,7 @@ import { C } from '../shared/counters.js';
 import { B_COW_SOURCE_DISCARDED, B_FAULT_HANDLED, B_FAULT_PTE_GONE, B_MAP_RECHECK_DISCARDED, covBranch } from '../shared/coverage.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT, hwBegin, hwEnd } from '../shared/hw.js';
-import { ANON_PAGES, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
+import { ANON_PAGES, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_MLOCKED, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
 import { PG_anon, PG_discarded, PG_locked } from '../shared/page_flags.js';
 import { SP_FAULT, STEPS, sp, spinWait } from '../shared/sched.js';
@@ -70,9 +70,33 @@ export function do_munmap(file: number): void {
     page_remove_rmap(pfn);
     page_cache_release(pfn);
   }
+  const wasLocked = (V.k[vi + VMA_FLAGS] & VMA_MLOCKED) !== 0;
   Atomics.store(V.k, vi + VMA_FLAGS, 0);
   ptlUnlock(ME);
+  if (wasLocked) Atomics.sub(V.k, K_MLOCKED + file, 1); // after the ptes are gone: pages may become volatile again at release
   CNT[C.munmaps]++;
+}
+
+const VMA_MLOCKED = 8; // VM_LOCKED on this task's vma of the file
+
+/**
+ * mlock this task's vma of a file. The blocking condition comes first (mapping->mlocked,
+ * here a count of mlocked vmas: make_volatile refuses every page of the file while it is
+ * not 0), then every cached page of the range is made stable (make_pages_present); a page
+ * the host discarded meanwhile goes through the discard path and the next access reads it
+ * in again (v7). The refusals show as make_volatile_refused_mlocked.
+ */
+export function do_mlock(file: number): void {
+  const vi = vmaIdx(ME, file);
+  const flags = V.k[vi + VMA_FLAGS];
+  if ((flags & 1) === 0 || (flags & VMA_MLOCKED) !== 0) return;
+  Atomics.store(V.k, vi + VMA_FLAGS, flags | VMA_MLOCKED);
+  Atomics.add(V.k, K_MLOCKED + file, 1); // seq-cst RMW: a make_volatile that checks after this refuses
+  for (let i = V.k[vi + VMA_START]; i < V.k[vi + VMA_END]; i++) {
+    const pfn = find_get_page(file, i); // make_stable, or discard and return NONE
+    if (pfn < 0) continue;
+    if (put_page_testzero(pfn)) free_page_final(pfn);
+  }
 }
 
 /** A page fault on (file, index): map the cache page, reading it in if needed. */
