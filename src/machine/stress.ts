@@ -214,6 +214,19 @@ export async function stress(o: StressOptions): Promise<StressResult> {
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 
+function replayHow(f: StressFailure): string {
+  const sh = f.shrink;
+  switch (f.replay_kind) {
+    case 'sim-shrunk': case 'sim-reproduced':
+      if (!sh) return 'exact schedule';
+      return `${f.replay_kind === 'sim-reproduced' ? 'found again in sim mode, ' : ''}${sh.decisions_after < sh.decisions_before
+        ? `shrunk ${sh.decisions_before} -> ${sh.decisions_after} decisions, ${sh.steps_before} -> ${sh.steps_after} steps` : `${sh.decisions_before} decisions, nothing smaller found in the shrink budget`}`;
+    case 'sim-recorded': return 'the recorded schedule, not shrunk';
+    case 'threads-only': return 'threads mode: the same options, not the same interleaving (a sim run with them did not fail)';
+    default: return String(f.replay_kind);
+  }
+}
+
 function sortedByKey(r: Record<string, number>): Record<string, number> {
   return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
@@ -234,12 +247,7 @@ export function formatStress(r: StressResult): string {
         out.push(`    run ${f.index}${f.race ? ` (race ${f.race})` : ''}: pfn ${f.pfn}, ${f.cpu === f.options.cpus ? 'host' : `cpu ${f.cpu}`}, step ${f.step}: ${f.message.length > 300 ? `${f.message.slice(0, 300)}...` : f.message}`);
         out.push(`      options:  ${f.run_command}`);
         out.push(`      rerun:    ${f.stress_command}`);
-        if (f.replay_command) {
-          const how = f.replay_kind !== 'sim-shrunk' || !f.shrink ? f.replay_kind
-            : f.shrink.decisions_after < f.shrink.decisions_before ? `shrunk ${f.shrink.decisions_before} -> ${f.shrink.decisions_after} decisions, ${f.shrink.steps_before} -> ${f.shrink.steps_after} steps`
-              : `${f.shrink.decisions_before} decisions; shrinking found nothing smaller in its budget`;
-          out.push(`      replay:   ${f.replay_command}   (${how})`);
-        }
+        if (f.replay_command) out.push(`      replay:   ${f.replay_command}   (${replayHow(f)})`);
       }
     }
   }

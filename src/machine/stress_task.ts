@@ -16,7 +16,8 @@ import { adoptWorkerUrls } from './worker_url.js';
 import { setWorkerReuse } from './worker_pool.js';
 import type { Violation } from '../shared/oracles.js';
 
-/** Ops of the sim re-run of a threads-mode failure (the threads run's own count, capped). */
+/** Ops of the sim re-run of a threads-mode failure: the threads run's own count, within these bounds. */
+export const SIM_REPRO_OPS_MIN = 3_000;
 export const SIM_REPRO_OPS_MAX = 20_000;
 
 export type StressTask =
@@ -73,7 +74,7 @@ async function shrink(t: Extract<StressTask, { kind: 'shrink' }>): Promise<Stres
   }
   if (t.opts.mode === 'threads') {
     // Threads mode cannot be replayed exactly: try the same options in sim mode first.
-    const simOpts: RunOptions = { ...t.opts, mode: 'sim', seconds: null, ops: Math.max(t.opts.cpus, Math.min(SIM_REPRO_OPS_MAX, Math.round(t.ops))), recordSchedule: true };
+    const simOpts: RunOptions = { ...t.opts, mode: 'sim', seconds: null, ops: Math.min(SIM_REPRO_OPS_MAX, Math.max(SIM_REPRO_OPS_MIN, Math.round(t.ops))), recordSchedule: true };
     const r = await runMachine(simOpts);
     const v = r.violations.find((x) => x.oracle === t.oracle);
     if (v && r.schedule?.complete) {
