@@ -6,7 +6,9 @@
 export interface RaceEntry {
   id: string;
   name: string;
-  catalogue: string;      // R-number in reference/hinting.md
+  catalogue: string;      // R-number in reference/hinting.md, X-number in reference/xenpaging_kvm.md
+  /** The host whose code the race lives in: a hunt runs with this --host. */
+  host: 'essa' | 'xenpaging';
   interleaving: string[];
   oracle: string;
   fix: string;
@@ -16,15 +18,105 @@ export interface RaceEntry {
   workloadOptions?: Record<string, number>;
   /** Guest CPUs the race needs (default 2). */
   cpus?: number;
+  /** Fault-injection points the hunt turns on (inject.ts), e.g. a vCPU preempted inside the window. */
+  inject?: string[];
   mem?: string;
   host_mem?: string;
   ops?: number;
+  /** Other fixes that must be off for the window to exist (a hunt unfixes them too). */
+  also_unfix?: string[];
+  /** xenpaging: mem_event ring slots (default 64). */
+  ring_slots?: number;
   /** false while no hunt has reproduced it yet (the toggle exists, the window has not been hit). */
   reproduced: boolean;
 }
 
 /** The default hunting ground for the page-cache races: small, shared, under host pressure. */
-const HUNT = { workload: 'mixed', mem: '4M', host_mem: '256K', ops: 5000, workloadOptions: { files: 2, file_pages: 64 } };
+const HUNT = { host: 'essa' as const, workload: 'mixed', mem: '4M', host_mem: '256K', ops: 5000, workloadOptions: { files: 2, file_pages: 64 } };
+
+/**
+ * The hunting ground of the Xen paging races (--host xenpaging): a small guest whose
+ * alloc-storm CPUs stamp and verify every page they hold while the pager keeps tot_pages
+ * at half of it, dom0 maps guest frames as backends and qemu do, and a balloon gives
+ * frames back and takes them again.
+ */
+const XHUNT = {
+  host: 'xenpaging' as const, workload: 'alloc-storm', mem: '1M', host_mem: '512K', ops: 4000,
+  workloadOptions: { fill: 50, fill_low: 20, wave: 1000, max_order: 2 },
+};
+
+/** Xen paging (reference/xenpaging_kvm.md 1.8): races of the hypervisor, the pager and foreign mappers. */
+const XEN_RACES: RaceEntry[] = [
+  {
+    id: 'xp-evict-recount', name: 'evict after a foreign mapping appeared', catalogue: 'X1',
+    interleaving: ['pager nominates gfn g (count 1: the guest\'s allocation reference)', 'dom0 maps g: paging_out is not paged, so the map is allowed (count 2)',
+      'pager writes the slot and evicts: the 2009 evict checks no counts, drops the allocation reference, g becomes paged',
+      'dom0\'s reference keeps the frame alive, detached from g: its next write lands in an orphan and is lost'],
+    oracle: 'integrity', fix: 'evict takes its own reference and re-checks count == 2, PGC_allocated and the type under the p2m lock, else EBUSY',
+    source: 'xen 2d1f750000 (Oct 2011, p2m.c)', also_unfix: ['xp-map-first'], reproduced: false,
+    ...XHUNT,
+  },
+  {
+    id: 'xp-populate-paging-out', name: 'guest touches a nominated page before eviction', catalogue: 'X2',
+    interleaving: ['pager nominates g', 'vCPU A faults on g: the old populate changes the type only for paged gfns, g stays paging_out; A paused',
+      'pager drains its ring before the evict: g is not in its bitmap, VCPU_PAUSED -> answered "already in"; resume sets ram_rw unconditionally',
+      'A writes g; the old evict accepts any type but paged/paging_in: the frame is freed, g paged with the slot written before A\'s write',
+      'A reads g back: the page-in brings the stale slot'],
+    oracle: 'integrity', fix: 'populate turns paging_out into paging_in keeping the frame and tags EVICT_FAIL; evict demands paging_out; resume only on paging_in with a frame',
+    source: 'xen 2d1f750000, 6b54b24f37 (Oct 2011)', reproduced: false,
+    ...XHUNT,
+  },
+  {
+    id: 'xp-answer-evict-fail', name: 'a foreign populate with EVICT_FAIL is never answered', catalogue: 'X3',
+    interleaving: ['pager nominates g', 'dom0 touches g: populate makes it paging_in (frame kept) with FOREIGN|EVICT_FAIL, no VCPU_PAUSED',
+      'pager\'s evict fails; g is not in its bitmap', 'pager drains: not evicted, not paused -> no response; g stays paging_in and the slot leaks',
+      'vCPU A touches g: a spurious fault on paging_in, again and again, for ever'],
+    oracle: 'liveness', fix: 'the pager also answers EVICT_FAIL requests (resume then publishes ram_rw)',
+    source: 'xen c411a2bcbc (Feb 2012, xenpaging.c)', reproduced: false,
+    ...XHUNT,
+  },
+  {
+    id: 'xp-load-before-publish', name: 'page-in published before it was filled', catalogue: 'X5',
+    interleaving: ['dom0 touches paged I/O gfn g: populate, -ENOENT', 'pager preps g: a fresh zeroed frame, type paging_in, now mappable',
+      'dom0 retries: maps g and reads (zeros) or writes it', 'pager maps g read-write and copies the slot in over dom0\'s write; resume'],
+    oracle: 'integrity', fix: 'load: Xen copies the pager\'s buffer into the new frame before publishing ram_rw; prep without a buffer refused',
+    source: 'xen 26a5c829c8 (Dec 2011), b0a5091ac9, daf20794ed', reproduced: false,
+    ...XHUNT,
+  },
+  {
+    id: 'xp-populate-only-from-paged', name: 'a second populate clobbers a page-in in progress', catalogue: 'X6',
+    interleaving: ['dom0 touches nominated g: populate keeps the frame F, paging_in (EVICT_FAIL)',
+      'vCPU A faults on g, still paging_in: the old populate rewrites every paging type to paging_in with a placeholder',
+      'F is still allocated to the domain and names g in the m2p, but no p2m entry names it'],
+    oracle: 'leak', fix: 'populate changes the type only from paged (later also paging_out); a fault on paging_in is spurious',
+    source: 'xen 55121cdb79 (Nov 2010)', reproduced: false,
+    ...XHUNT,
+  },
+  {
+    id: 'xp-ring-reserve', name: 'concurrent claims overfill the ring', catalogue: 'X8',
+    interleaving: ['one request slot is free', 'vCPU A and dom0 (or vCPU B) each check "is there room?" before either puts',
+      'both put: the second request overwrites an unconsumed slot', 'the overwritten request is lost; its vCPU stays paused'],
+    oracle: 'protocol', fix: 'claim/put/cancel: slots reserved under the ring lock, guest vCPUs sleep for one, foreign callers get EBUSY and one slot stays kept per vCPU',
+    source: 'xen 46d0343de0 (Sep 2011), 3643a96119 (Jan 2012, mem_event.c)', ring_slots: 4, reproduced: false,
+    ...XHUNT,
+  },
+  {
+    id: 'xp-answer-drops', name: 'unanswered drop notifications fill the ring', catalogue: 'X9',
+    interleaving: ['the guest balloons out paged gfns: one DROP_PAGE request each', 'the pager frees their slots in its page file but treats drops as one-way: no response',
+      'each unanswered request holds its ring slot; free slots shrink to 0', 'the next populate cannot be posted: the vCPU sleeps on the ring for ever'],
+    oracle: 'liveness', fix: 'the pager answers every request, drops included',
+    source: 'xen 7c4c4b9c33 (Jun 2011); DUMMY responses 4803908397', ring_slots: 8, reproduced: false,
+    ...XHUNT, workloadOptions: { ...XHUNT.workloadOptions, balloon: 24 },
+  },
+  {
+    id: 'xp-map-first', name: 'the map/nominate ordering window (the seed debate)', catalogue: 'X11',
+    interleaving: ['upstream order: the pager nominates g (count 1), then maps it to write it', 'dom0 maps g meanwhile: paging_out is mappable',
+      'pager writes the slot and unmaps; evict sees an extra reference: EBUSY', 'the page-file write was wasted (no corruption once X1 is fixed)'],
+    oracle: 'protocol', fix: 'seed patch 2 of 5: map before nomination, nominate expects the guest and the pager (count 2), every paging-state gfn refuses mappers so only populate (with EVICT_FAIL) can cancel an eviction',
+    source: 'seed 002 (Hering, Dec 2011); upstream kept nominate-first plus EVICT_FAIL', reproduced: false,
+    ...XHUNT,
+  },
+];
 
 export const RACES: RaceEntry[] = [
   {
@@ -33,7 +125,7 @@ export const RACES: RaceEntry[] = [
       'CPU B truncates P: unmapped, removed from the cache, freed (count -1)', 'A takes a plain get_page on the free page'],
     oracle: 'refcount', fix: 'get_page_if_present: take the reference only if _count >= 0', source: 'seed 001 (Dec 2005, get_page_if_present)',
     reproduced: true,
-    ...HUNT,
+    ...HUNT, inject: ['stall-fault'], // the faulting vCPU is preempted before it holds its reference
   },
   {
     id: 'discard-grace', name: 'free vs. discard: freed page reused before the handler runs', catalogue: 'R1',
@@ -42,7 +134,7 @@ export const RACES: RaceEntry[] = [
       'A: get_page_if_present succeeds on the reused page and discards it'],
     oracle: 'bug_on', fix: 'discarded pages wait on the discard list until every CPU passed enabled code', source: 'seed 001 (page_hva_discarded_list), v2-v7',
     reproduced: true,
-    ...HUNT,
+    ...HUNT, inject: ['stall-fault'], // the faulting vCPU is preempted before it holds its reference
   },
   {
     id: 'grace-early', name: 'grace period counted from before the page was listed', catalogue: 'R4',
@@ -51,8 +143,9 @@ export const RACES: RaceEntry[] = [
       'B truncates P: freed, it joins the round in progress instead of the next one', 'B signs off: the round completes although A never passed enabled code after P was listed; P is reused',
       'A takes a reference on the reused page and discards it'],
     oracle: 'bug_on', fix: 'freed discarded pages wait in the gather list for the next full round', source: 'v5-v7 gather/sign-off lists',
-    reproduced: false,
+    reproduced: true,
     ...HUNT, cpus: 3, // with two CPUs the round's starter signs off implicitly: the window needs a third
+    inject: ['stall-fault'], // the faulting vCPU is preempted before it holds its reference
   },
   {
     id: 'grace-idle', name: 'idle CPUs block the discard-list grace period', catalogue: 'R5',
@@ -132,6 +225,7 @@ export const RACES: RaceEntry[] = [
     reproduced: true,
     ...HUNT, mem: '512K', host_mem: '128K', workloadOptions: { files: 1, file_pages: 16, anon_pct: 20, lazy_volatile: 64 },
   },
+  ...XEN_RACES,
 ];
 
 export const RACE_BIT: Record<string, number> = Object.fromEntries(RACES.map((r, i) => [r.id, 1 << i]));
