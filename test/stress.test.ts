@@ -176,7 +176,8 @@ describe('hintsim stress', () => {
       [['stress', '--unfix', 'nosuch'], '--unfix'],
       [['stress', '--jobs', '0'], '--jobs'],
       [['stress', '--seconds', 'abc'], '--seconds'],
-      [['stress', '--run', 'x'], '--run'],
+      [['stress', '--run', 'x', '--seed', '1'], '--run'],
+      [['stress', '--run', '3'], '--run'],
       [['run', '--inject', 'nosuch'], '--inject'],
     ];
     const rs = await Promise.all(cases.map(([a]) => cli(...a)));

@@ -30,6 +30,7 @@ export function buildStressOptions(f: StressFlags): StressOptions {
   const seed = f.seed !== undefined ? parseIntFlag('--seed', f.seed, 0, 0x7fffffff) : randomInt(1, 0x7fffffff);
   let only: number[] | null = null;
   if (f.run !== undefined) {
+    if (f.seed === undefined) throw new UsageError('--run: give the --seed the run indices belong to (as printed for a failure)');
     only = f.run.split(',').map((s) => parseIntFlag('--run', s.trim(), 0, 1e9));
     if (only.length === 0) throw new UsageError(`--run: '${f.run}' names no run; give indices like 3 or 3,17`);
   }
