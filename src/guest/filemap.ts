@@ -24,7 +24,7 @@ import { alloc_pages, bug, get_page, put_page_testzero } from './page_alloc.js';
 const NONE = NIL;
 import {
   clearPageFlag, free_page_final, lock_page, page_make_stable, page_make_volatile, pageFlags, setPageFlag,
-  testSetPageFlag, unlock_page, page_discard, page_count, unfixed, wait_on_page_locked,
+  testSetPageFlag, unlock_page, page_discard, page_count, unfixed, wait_on_page_locked, hostDiscards,
 } from './page_states.js';
 import { page_unmap_file } from './rmap.js';
 
@@ -220,7 +220,7 @@ export function remove_from_page_cache(pfn: number, expectCount: number): boolea
   lru_del(pfn);
   // Keep PG_discarded only if the host discarded the page: then it is parked when freed,
   // since another CPU may be between its discard fault and get_page_if_present.
-  if (essa(pfn, ORC_GET_STATE) !== ST_Vz) clearPageFlag(pfn, PG_discarded);
+  if (!hostDiscards() || essa(pfn, ORC_GET_STATE) !== ST_Vz) clearPageFlag(pfn, PG_discarded); // no ORC 0 when nothing is volatile
   else covBranch(B_REMOVE_KEEPS_DISCARDED);
   return true;
 }

@@ -52,6 +52,11 @@ export function pageStatesInit(): void {
   lazyLen = 0;
 }
 
+/** page_host_discards(): only with --hinting full can the host discard a page (Vz exists). */
+export function hostDiscards(): boolean {
+  return volatileOn;
+}
+
 export function unfixed(id: string): boolean {
   return (unfix & RACE_BIT[id]) !== 0;
 }
