@@ -54,6 +54,13 @@ function drawOption(rng: Prng, o: WorkloadOption): number | null {
   return o.min + rng.below(o.max - o.min + 1);
 }
 
+/** A stream number for a name (FNV-1a over its UTF-16 units). */
+function streamOf(name: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /** The seed of run `index` of a stress run with seed `seed`. */
 export function swarmRunSeed(seed: number, index: number): number {
   return new Prng(seed, 0x5a41_0000 + index).next() & 0x7fffffff;
@@ -75,9 +82,11 @@ export function swarmOptions(base: SwarmBase, index: number): RunOptions {
     pcpBatch = pick(rng, PCP_BATCH_CHOICES);
     pcpHigh = pcpBatch * (1 + rng.below(8));
   }
+  // Each option draws from its own stream (named by run and option): a workload that gains
+  // an option does not change the draws of the others, nor anything else of the run.
   const workloadOptions: Record<string, number> = {};
   for (const o of w.options) {
-    const x = drawOption(rng, o);
+    const x = drawOption(new Prng(base.seed, streamOf(`${index}/${w.name}/${o.name}`)), o);
     if (x !== null) workloadOptions[o.name] = x;
   }
   // One run in five without injection; otherwise each point on with probability 0.35.
