@@ -169,7 +169,7 @@ export const RACES: RaceEntry[] = [
       'host discards the clean P page', 'A sets PG_dirty: the discard handler finds a dirty discarded page (BUG), the data is gone'],
     oracle: 'bug_on', fix: 'msync holds an extra reference across make_stable ... set_page_dirty', source: 'seed 001 (msync.c comment)',
     reproduced: true,
-    ...HUNT,
+    ...HUNT, inject: ['stall-msync'], // the vCPU is preempted between make_stable and set_page_dirty
   },
   {
     id: 'state-change-lock', name: 'make_volatile overtakes make_stable', catalogue: 'R6',
