@@ -191,8 +191,12 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
       workers.push({ mw: mw as MachineWorker, onError });
       return mw.api;
     };
-    const cpus = await Promise.all(Array.from({ length: o.cpus }, (_, i) => spawn<CpuApi>('cpu_worker', i)));
-    const host = await spawn<HostApi>('host_worker', o.cpus);
+    // Every worker is created before the first await (fresh ones synchronously): a caller
+    // can see them as soon as runMachine returns its promise (test/workers.test.ts).
+    const cpuSpawns = Array.from({ length: o.cpus }, (_, i) => spawn<CpuApi>('cpu_worker', i));
+    const hostSpawn = spawn<HostApi>('host_worker', o.cpus);
+    const cpus = await Promise.all(cpuSpawns);
+    const host = await hostSpawn;
     await Promise.race([Promise.all(cpus.map((c) => c.configure(o.workload, o.seed, wopts))), liveness]);
     if (crashes.length) throw new Error(`worker failed to start: ${crashes.join('; ')}`);
 
