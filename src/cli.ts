@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { WORKLOADS, findWorkload } from '../workloads/index.js';
 import {
-  DEFAULTS, UsageError, parseChoice, parseIntFlag, parseNumberFlag, parseSize, validate, type RunOptions,
+  DEFAULTS, HOSTS, UsageError, parseChoice, parseIntFlag, parseNumberFlag, parseSize, validate, type RunOptions,
 } from './machine/config.js';
 import { runMachine, type RunResult } from './machine/run.js';
 import { DEBUG_FAULTS } from './shared/debug.js';
@@ -34,7 +34,7 @@ function collectOpt(value: string, prev: Record<string, string>): Record<string,
 
 interface RawRunFlags {
   cpus?: string; mem?: string; hostMem?: string; seconds?: string; ops?: string; seed?: string;
-  mode?: string; strategy?: string; depth?: string; hinting?: string; batch?: boolean; unfix?: string;
+  mode?: string; strategy?: string; depth?: string; hinting?: string; host?: string; ringSlots?: string; batch?: boolean; unfix?: string;
   debugFault?: string; inject?: string; pcpHigh?: string; pcpBatch?: string; watchdogMs?: string; opt?: Record<string, string>;
   json?: boolean;
   trace?: string;
@@ -58,6 +58,8 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
   if (f.strategy !== undefined) o.strategy = parseChoice('--strategy', f.strategy, ['pct', 'random'] as const);
   if (f.depth !== undefined) o.depth = parseIntFlag('--depth', f.depth, 1, 64);
   if (f.hinting !== undefined) o.hinting = parseChoice('--hinting', f.hinting, ['off', 'unused', 'full'] as const);
+  if (f.host !== undefined) o.host = parseChoice('--host', f.host, HOSTS);
+  if (f.ringSlots !== undefined) o.ringSlots = parseIntFlag('--ring-slots', f.ringSlots, 2, 64);
   if (f.batch === false) o.batch = false;
   if (f.unfix !== undefined) {
     const ids = f.unfix.split(',').map((s) => s.trim()).filter(Boolean);
@@ -105,6 +107,8 @@ function addRunFlags(c: Command): Command {
     .option('--strategy <s>', 'sim scheduling strategy: random (a switch every 16 points on average) | pct (priority-change points)', 'random')
     .option('--depth <d>', 'pct depth: d-1 priority-change points', '3')
     .option('--hinting <mode>', 'off (blind host baseline) | unused (free pages hinted unused) | full (plus volatile page cache); default unused, or the workload\'s own')
+    .option('--host <host>', 'essa (the s390 ESSA host, default) | xenpaging (Xen paging: a dom0 pager that knows nothing of guest page states, dom0 backends mapping guest frames; ESSA is a no-op))')
+    .option('--ring-slots <n>', 'xenpaging: mem_event ring slots, a power of two 2..64 (default 64)')
     .option('--no-batch', 'issue one ESSA per page instead of batched host calls at the pcp<->buddy boundary')
     .option('--unfix <ids>', 'comma-separated race ids whose fix is switched off (see `hintsim races`)')
     .option('--opt <key=value>', 'workload option (repeatable; see `hintsim workloads`)', collectOpt, {})
@@ -202,14 +206,15 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     .action((f: { json?: boolean; markdown?: boolean }) => {
       if (f.json) { process.stdout.write(JSON.stringify(RACES, null, 2) + '\n'); return; }
       if (f.markdown) {
-        process.stdout.write('| id | race | oracle | fix | source | reproduced |\n|---|---|---|---|---|---|\n');
-        for (const r of RACES) process.stdout.write(`| \`${r.id}\` | ${r.catalogue}: ${r.name} | ${r.oracle} | ${r.fix} | ${r.source} | ${r.reproduced ? 'yes' : 'not yet'} |\n`);
+        process.stdout.write('| id | host | race | oracle | fix | source | reproduced |\n|---|---|---|---|---|---|---|\n');
+        for (const r of RACES) process.stdout.write(`| \`${r.id}\` | ${r.host} | ${r.catalogue}: ${r.name} | ${r.oracle} | ${r.fix} | ${r.source} | ${r.reproduced ? 'yes' : 'not yet'} |\n`);
         return;
       }
       for (const r of RACES) {
-        process.stdout.write(`${r.id}  (${r.catalogue}) ${r.name}${r.reproduced ? '' : '   [not reproduced by a hunt yet]'}\n`);
+        process.stdout.write(`${r.id}  (${r.catalogue}, ${r.host} host) ${r.name}${r.reproduced ? '' : '   [not reproduced by a hunt yet]'}\n`);
         r.interleaving.forEach((s, i) => process.stdout.write(`    ${i + 1}. ${s}\n`));
-        process.stdout.write(`    oracle: ${r.oracle}   fix: ${r.fix}\n    source: ${r.source}   hunted on: ${r.workload}\n\n`);
+        process.stdout.write(`    oracle: ${r.oracle}   fix: ${r.fix}\n    source: ${r.source}   hunted on: ${r.workload}${r.host === 'xenpaging' ? ' with --host xenpaging' : ''}` +
+          `${r.also_unfix?.length ? ` (also unfixed: ${r.also_unfix.join(', ')})` : ''}\n\n`);
       }
     });
 
@@ -225,11 +230,15 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     .option('--no-shrink', 'keep the schedule as found')
     .option('--shrink-seconds <s>', 'time budget for shrinking', '10')
     .option('--fixed', 'control: hunt with the fix on (should find nothing)')
+    .option('--host <host>', 'essa | xenpaging: must be the race\'s own host (hunts run on it anyway; see hintsim races)')
     .option('--out <file>', 'replay file to write (default <id>.replay.json)')
     .option('--html <file>', 'also write a self-contained HTML report (replays what was found, with its timeline)')
     .option('--json', 'machine-readable')
     .action(async (id: string, f: Record<string, string | boolean | undefined>) => {
-      findRace(id);
+      const race = findRace(id);
+      if (f.host !== undefined && parseChoice('--host', String(f.host), HOSTS) !== race.host) {
+        throw new UsageError(`--host: race '${id}' belongs to the ${race.host} host; leave --host out or give --host ${race.host}`);
+      }
       if (typeof f.html === 'string') checkHtmlPath(f.html);
       const m = /^(\d+)\/(\d+)$/.exec(String(f.shard));
       if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard: '${String(f.shard)}' is not K/N with 1 <= K <= N (e.g. 2/8)`);
@@ -267,11 +276,11 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     });
 
   addRunFlags(program.command('compare [workload]')
-    .description('run the same workload and seed with hinting off, unused and full; compare host I/O'))
+    .description('run the same workload and seed with hinting off, unused and full; compare host I/O (--host xenpaging adds Xen paging)'))
     .action(async (wl: string | undefined, flags: RawRunFlags) => {
       if (flags.hinting !== undefined) throw new UsageError('--hinting: compare runs all three modes itself; leave it out');
       const o = buildRunOptions(wl, flags);
-      const rows = await compare(o);
+      const rows = await compare(o, flags.host === 'xenpaging');
       if (flags.json) process.stdout.write(JSON.stringify({ workload: o.workload, seed: o.seed, mode: o.mode, rows }, null, 2) + '\n');
       else process.stdout.write(formatCompare(rows, `hintsim compare ${o.workload}: seed ${o.seed}, ${o.mode} mode, ${o.cpus} CPUs, ${o.ops !== null ? `${o.ops} ops` : `${o.seconds ?? 3} s`} each`));
       code = rows.some((r) => r.violations > 0) ? 1 : 0;
@@ -309,8 +318,13 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     .option('--json', 'print the run result as JSON')
     .option('--trace <file>', 'write a Chrome trace-event JSON file of the replayed run')
     .option('--html <file>', 'also write a self-contained HTML report of the replayed run')
-    .action(async (file: string, f: { json?: boolean; trace?: string; html?: string }) => {
+    .option('--host <host>', 'essa | xenpaging: must match the host the file was recorded with')
+    .action(async (file: string, f: { json?: boolean; trace?: string; html?: string; host?: string }) => {
       const rf = readReplayFile(file);
+      const fileHost = rf.options.host ?? 'essa';
+      if (f.host !== undefined && parseChoice('--host', f.host, HOSTS) !== fileHost) {
+        throw new UsageError(`--host: '${file}' was recorded with --host ${fileHost}; leave --host out or give --host ${fileHost}`);
+      }
       checkTracePath(f.trace);
       if (f.html !== undefined) checkHtmlPath(f.html);
       const o = { ...fromReplayOptions(rf.options, rf.seed, rf.schedule), trace: f.trace !== undefined };

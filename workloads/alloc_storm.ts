@@ -15,10 +15,11 @@ import { Prng } from '../src/shared/prng.js';
 import { STEPS } from '../src/shared/sched.js';
 import { describePage } from '../src/shared/assert.js';
 import { __free_pages, alloc_pages } from '../src/guest/page_alloc.js';
+import { Balloon } from '../src/guest/balloon.js';
 import type { CpuTask, Workload } from './workload.js';
 
 const STAMP_MAGIC = 0x5a17_0000;
-export const STEP_ALLOC = 1, STEP_FREE = 2, STEP_VERIFY = 3;
+export const STEP_ALLOC = 1, STEP_FREE = 2, STEP_VERIFY = 3, STEP_BALLOON = 4;
 
 export class AllocStormCpu implements CpuTask {
   private readonly rng: Prng;
@@ -35,6 +36,7 @@ export class AllocStormCpu implements CpuTask {
   private steps = 0;
   private readonly maxOrder: number;
   private debug: number;
+  private readonly balloon: Balloon | null;
 
   constructor(private readonly cpu: number, ncpus: number, seed: number, opts: Record<string, number>) {
     this.rng = new Prng(seed, cpu + 1);
@@ -48,6 +50,7 @@ export class AllocStormCpu implements CpuTask {
     this.orders = new Int8Array(cap);
     this.seqs = new Int32Array(cap);
     this.debug = V.hdr[CTL_DEBUG];
+    this.balloon = opts.balloon > 0 ? new Balloon(opts.balloon) : null;
   }
 
   private pickOrder(): number {
@@ -139,6 +142,7 @@ export class AllocStormCpu implements CpuTask {
   step(): number {
     CNT[C.ops]++;
     if (injHit(I_FREE_BURST)) return this.freeBurst();
+    if (this.balloon !== null && this.rng.chance(0.1)) { this.balloon.step(); return STEP_BALLOON; } // the balloon driver: one page out or back in
     if (this.wave > 0) { // triangle wave between fill_low and fill
       const ph = (this.steps++ % this.wave) / this.wave; // CPUs in phase: total memory held rises and falls
       this.targetPages = this.lowPages + Math.floor((this.highPages - this.lowPages) * (1 - Math.abs(2 * ph - 1)));
@@ -174,11 +178,13 @@ export class AllocStormCpu implements CpuTask {
       if (this.nblocks === before) return; // verification failed: reported, stop here
     }
     if (keep) this.nblocks = 0;
+    this.balloon?.finish();
   }
 
   owned(): number[] {
     const out: number[] = [];
     for (let i = 0; i < this.nblocks; i++) for (let k = 0; k < (1 << this.orders[i]); k++) out.push(this.pfns[i] + k);
+    if (this.balloon !== null) out.push(...this.balloon.owned());
     return out;
   }
 }
@@ -191,9 +197,10 @@ export const allocStorm: Workload = {
     { name: 'fill_low', default: 10, min: 0, max: 90, description: 'percent of guest memory they hold at the bottom of a wave' },
     { name: 'wave', default: 200000, min: 0, max: 1e9, description: 'ops per CPU for one wave (0: hold fill all the time)' },
     { name: 'max_order', default: 6, min: 0, max: MAX_ORDER - 1, description: 'largest block order allocated' },
+    { name: 'balloon', default: 0, min: 0, max: 4096, description: 'balloon driver: up to this many pages per CPU given back to the host and taken again (xenpaging; the ESSA host has no balloon)' },
   ],
   oracles: ['integrity', 'use_after_free', 'refcount', 'buddy', 'invalid_state', 'leak'],
-  stepNames: ['idle', 'alloc', 'free', 'verify'],
+  stepNames: ['idle', 'alloc', 'free', 'verify', 'balloon'],
   createCpu: (cpu, ncpus, seed, opts) => new AllocStormCpu(cpu, ncpus, seed, opts),
 };
 

@@ -16,6 +16,7 @@ import {
   CTL_DEBUG, CTL_HOST_BUDGET, HOST_HAND, HOST_RESIDENT, HS_CHANGE, HS_REF, HS_STATE_MASK, PAGE_INTS, PAGE_SIZE,
 } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
+import { countWaste } from '../shared/waste.js';
 import { SP_HOST, STEPS, sp } from '../shared/sched.js';
 import { HX_DISCARD, HX_FREE, HX_NONE, HX_PAGE_OUT, hostReclaimNext } from './host_states.js';
 
@@ -46,6 +47,7 @@ export function reclaimFrame(pfn: number, honourRef: boolean): number {
       const base = pfn * PAGE_INTS;
       V.swap.set(V.frame.subarray(base, base + PAGE_INTS), base);
       CNT[C.host_pageouts]++;
+      countWaste(pfn, w & HS_CHANGE);
       CNT[C.host_swap_bytes_written] += PAGE_SIZE;
     }
   } else if (action === HX_FREE) {

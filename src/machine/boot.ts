@@ -7,9 +7,10 @@
 import { __free_one_page, defaultPcpBatch, pageAllocInit } from '../guest/page_alloc.js';
 import { ctxInit } from '../shared/ctx.js';
 import { DEBUG_FAULTS, type DebugFaultName } from '../shared/debug.js';
-import { ORC_SET_UNUSED, ST_Sz, essa } from '../shared/hw.js';
+import { ORC_SET_UNUSED, ST_Sr, ST_Sz, essa } from '../shared/hw.js';
+import { xenBoot, xenIoFrames, xenWarmUp } from './xen_machine.js';
 import {
-  BOOT_FRAMES, DEBUG_PFN, CTL_BATCH, CTL_INJECT, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
+  BOOT_FRAMES, CTL_HOST, DEBUG_PFN, HOST_ESSA, HOST_XENPAGING, CTL_BATCH, CTL_INJECT, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
   CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
   PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL,
   K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter,
@@ -39,6 +40,8 @@ export function bootMachine(o: RunOptions): Views {
   h[CTL_BATCH] = o.batch ? 1 : 0;
   h[CTL_SEED] = o.seed | 0;
   h[CTL_MODE] = o.mode === 'sim' ? 1 : 0;
+  const xen = o.host === 'xenpaging';
+  h[CTL_HOST] = xen ? HOST_XENPAGING : HOST_ESSA;
   const batch = o.pcpBatch ?? defaultPcpBatch(nframes);
   h[CTL_PCP_BATCH] = batch;
   h[CTL_PCP_HIGH] = o.pcpHigh ?? 6 * batch;
@@ -56,12 +59,13 @@ export function bootMachine(o: RunOptions): Views {
     v.page[b + PG_MAPCOUNT] = -1;
     v.page[b + PG_LRU_NEXT] = NIL;
     v.page[b + PG_LRU_PREV] = NIL;
-    v.hs[pfn] = ST_Sz;               // nothing resident yet, content logically zero
+    v.hs[pfn] = xen ? ST_Sr : ST_Sz; // ESSA: nothing resident yet, content zero; xenpaging: the storage key only (ESSA states unused)
   }
   // The boot CPU is the host participant's slot; its counters are cleared afterwards.
   ctxInit(v, o.cpus);
   pageAllocInit();
-  for (let pfn = 0; pfn < nframes;) {
+  // xenpaging: the domain starts fully populated; its first gfns are granted to dom0's backends, not the allocator.
+  for (let pfn = xen ? xenIoFrames(nframes) : 0; pfn < nframes;) {
     let order = MAX_ORDER - 1;
     while ((pfn & ((1 << order) - 1)) !== 0 || pfn + (1 << order) > nframes) order--;
     if (o.hinting !== 'off') for (let i = 0; i < (1 << order); i++) essa(pfn + i, ORC_SET_UNUSED);
@@ -69,6 +73,10 @@ export function bootMachine(o: RunOptions): Views {
     pfn += 1 << order;
   }
   for (const w of [K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL]) v.k[w] = NIL;
+  if (xen) { // after the boot-time ESSAs (no-ops here): counters start at zero
+    xenBoot(v, hostBudgetFrames(o), o.ringSlots);
+    xenWarmUp(v);
+  }
   h[BOOT_FRAMES] = nframes;
   for (let p = 0; p < MAX_PARTICIPANTS; p++) v.paF64.fill(0, paCounter(p, 0), paCounter(p, 0) + PA_NCOUNTERS);
   v.cov.fill(0); // the boot-time ESSAs are not the run's coverage

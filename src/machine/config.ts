@@ -9,6 +9,8 @@ export class UsageError extends Error {}
 export type Mode = 'threads' | 'sim';
 export type Hinting = 'off' | 'unused' | 'full';
 export type Strategy = 'pct' | 'random';
+export type Host = 'essa' | 'xenpaging';
+export const HOSTS: readonly Host[] = ['essa', 'xenpaging'];
 
 export interface RunOptions {
   workload: string;
@@ -22,6 +24,10 @@ export interface RunOptions {
   strategy: Strategy;
   depth: number;
   hinting: Hinting;
+  /** The host: the s390 ESSA host, or Xen paging (a dom0 pager that knows nothing of guest states). */
+  host: Host;
+  /** xenpaging: mem_event ring slots, a power of two 2..64. */
+  ringSlots: number;
   batch: boolean;
   unfix: string[];
   debugFaults: string[];
@@ -58,6 +64,8 @@ export const DEFAULTS: RunOptions = {
   strategy: 'random',
   depth: 3,
   hinting: 'unused',
+  host: 'essa',
+  ringSlots: 64,
   batch: true,
   unfix: [],
   debugFaults: [],
@@ -122,6 +130,8 @@ export function validate(o: RunOptions): void {
   }
   if (o.seconds !== null && o.ops !== null) throw new UsageError('--seconds and --ops: give one of them, not both');
   if (o.mode === 'sim' && o.seconds !== null) throw new UsageError('--seconds: sim mode is measured in operations, not wall time; use --ops N');
+  if (o.host === 'xenpaging' && o.cpus > MAX_CPUS - 1) throw new UsageError(`--cpus: ${o.cpus} is out of range with --host xenpaging (dom0 takes a participant); accepted: 1..${MAX_CPUS - 1}`);
+  if (o.ringSlots < 2 || o.ringSlots > 64 || (o.ringSlots & (o.ringSlots - 1)) !== 0) throw new UsageError(`--ring-slots: ${o.ringSlots} is not accepted; use a power of two from 2 to 64`);
 }
 
 export function nframesOf(o: RunOptions): number {

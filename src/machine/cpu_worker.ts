@@ -21,6 +21,7 @@ import { injectInit } from '../shared/inject.js';
 import { hwInit } from '../shared/hw.js';
 import { memoryInit } from '../guest/memory.js';
 import { setSimHook } from '../shared/sched.js';
+import { VcpuAbandoned } from '../shared/xen_ring.js';
 
 import type { WorkerInit } from './worker_pool.js';
 let init: WorkerInit;
@@ -73,10 +74,14 @@ const api = {
     let n = 0;
     // CTL_STATE is read with Atomics.load each step: the stop request (main or a
     // violation report) becomes visible within one step.
-    while (n < opsBudget && Atomics.load(v.hdr, CTL_STATE) === 1) {
-      pa[last] = t.step();
-      n++;
-      Atomics.store(pa, hb, n); // watchdog reads it with Atomics.load
+    try {
+      while (n < opsBudget && Atomics.load(v.hdr, CTL_STATE) === 1) {
+        pa[last] = t.step();
+        n++;
+        Atomics.store(pa, hb, n); // watchdog reads it with Atomics.load
+      }
+    } catch (e) {
+      if (!(e instanceof VcpuAbandoned)) throw e; // xenpaging: a vCPU waiting for a page that will never come, after a violation
     }
     if (sim) simExit(); else Atomics.store(pa, paWord(me, PA_STATE), 2);
     return { ops: CNT[C.ops], steps: n };
@@ -84,7 +89,11 @@ const api = {
   /** Verify and release what the task owns (only after a clean run). */
   finish(): number[] {
     if (!task) return [];
-    if (violationCount(v) === 0) task.finish();
+    try {
+      if (violationCount(v) === 0) task.finish();
+    } catch (e) {
+      if (!(e instanceof VcpuAbandoned)) throw e;
+    }
     return task.owned();
   },
   /** This CPU's state while idle: its pcp lists and its last step. */

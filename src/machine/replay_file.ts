@@ -8,7 +8,7 @@ import { findWorkload } from '../../workloads/index.js';
 import { RACES } from '../shared/races.js';
 import { ORACLES } from '../shared/oracles.js';
 import { INJECT_NAMES } from '../shared/inject.js';
-import { DEFAULTS, UsageError, formatSize, parseSize, type RunOptions, type SimSchedule } from './config.js';
+import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, type RunOptions, type SimSchedule } from './config.js';
 
 export const REPLAY_FORMAT = 'hintsim-replay';
 export const REPLAY_VERSION = 1;
@@ -19,6 +19,8 @@ export interface ReplayOptions {
   batch: boolean; unfix: string[]; workload_options: Record<string, number>;
   /** Written only when set (stress runs): pcp watermarks and fault-injection points. */
   pcp_high?: number; pcp_batch?: number; inject?: string[];
+  /** Written only for --host xenpaging: the host and its ring size. */
+  host?: 'xenpaging'; ring_slots?: number;
 }
 
 export interface Expected { oracle: string; pfn: number; cpu: number; step: number; message: string }
@@ -42,6 +44,7 @@ export function toReplayOptions(o: RunOptions): ReplayOptions {
     unfix: [...o.unfix], workload_options: { ...o.workloadOptions },
     ...(o.pcpHigh !== null ? { pcp_high: o.pcpHigh } : {}), ...(o.pcpBatch !== null ? { pcp_batch: o.pcpBatch } : {}),
     ...(o.inject.length ? { inject: [...o.inject] } : {}),
+    ...(o.host === 'xenpaging' ? { host: 'xenpaging' as const, ring_slots: o.ringSlots } : {}),
   };
 }
 
@@ -52,6 +55,7 @@ export function fromReplayOptions(r: ReplayOptions, seed: number, schedule: SimS
     mode: r.mode, strategy: r.strategy, depth: r.depth, hinting: r.hinting, batch: r.batch, unfix: [...r.unfix],
     workloadOptions: { ...r.workload_options }, schedule, recordSchedule: false, trace: false,
     pcpHigh: r.pcp_high ?? null, pcpBatch: r.pcp_batch ?? null, inject: [...(r.inject ?? [])],
+    host: r.host ?? 'essa', ringSlots: r.ring_slots ?? DEFAULTS.ringSlots,
   };
 }
 
@@ -84,6 +88,7 @@ export function readReplayFile(path: string): ReplayFile {
   if (!o || typeof o !== 'object' || !findWorkload(o.workload)) bad(`names an unknown workload '${String(o?.workload)}'`);
   for (const id of o.unfix ?? []) if (!RACES.some((r) => r.id === id)) bad(`unfixes an unknown race '${id}'`);
   for (const id of o.inject ?? []) if (!INJECT_NAMES.includes(id)) bad(`names an unknown injection point '${id}'`);
+  if (o.host !== undefined && !(HOSTS as readonly string[]).includes(o.host)) bad(`names an unknown host '${String(o.host)}'; accepted: ${HOSTS.join(', ')}`);
   if (!f.expected || !(ORACLES as readonly string[]).includes(f.expected.oracle)) bad('has no expected violation with a known oracle');
   if (f.schedule !== null && (!Array.isArray(f.schedule?.decisions) || f.schedule.decisions.length % 2 !== 0)) bad('has a malformed schedule');
   return f;

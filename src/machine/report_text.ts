@@ -22,6 +22,8 @@ export function replayCommand(o: RunOptions): string {
   if (o.mode !== 'threads') parts.push('--mode', o.mode);
   if (o.mode === 'sim' && (o.strategy !== DEFAULTS.strategy || o.depth !== DEFAULTS.depth)) parts.push('--strategy', o.strategy, '--depth', String(o.depth));
   if (o.hinting !== DEFAULTS.hinting) parts.push('--hinting', o.hinting);
+  if (o.host !== DEFAULTS.host) parts.push('--host', o.host);
+  if (o.ringSlots !== DEFAULTS.ringSlots) parts.push('--ring-slots', String(o.ringSlots));
   if (!o.batch) parts.push('--no-batch');
   if (o.unfix.length) parts.push('--unfix', o.unfix.join(','));
   if (o.debugFaults.length) parts.push('--debug-fault', o.debugFaults.join(','));
@@ -32,14 +34,35 @@ export function replayCommand(o: RunOptions): string {
   return parts.join(' ');
 }
 
+/** The xenpaging host's lines: pager, vCPU stalls, dom0, the p2m at the end. */
+function formatXen(r: RunResult): string[] {
+  const c = r.counters;
+  const x = r.xen!;
+  const k = x.counters;
+  const stall = r.mode === 'sim' ? `${n(k.vcpu_stall)} steps` : `${(k.vcpu_stall / 1000).toFixed(1)} ms`;
+  return [
+    `  hinting      ESSA calls ${n(c.essa_calls + c.essa_batched_pages)} (pages), all ignored by the xenpaging host: the pager knows no guest page states`,
+    `  host         xenpaging: page-outs ${n(c.host_pageouts)} (${bytes(c.host_swap_bytes_written)} to the page file), page-ins ${n(c.host_pageins)}; ` +
+      `nominated ${n(k.nominate_ok)} (EBUSY ${n(k.nominate_ebusy)}), evicted ${n(k.evict_ok)} (EBUSY ${n(k.evict_ebusy)}), EVICT_FAIL ${n(k.evict_fail_events)}`,
+    `  waste        page-file writes of free guest pages ${n(c.wasted_writes_free)}, of clean page cache ${n(c.wasted_writes_clean_cache)}, ` +
+      `for evictions that failed ${n(k.wasted_writes_failed_evict)}; double paging ${n(c.double_paging)}`,
+    `  vCPUs        paused for a page-in ${n(k.vcpu_pauses)} times (${stall}), spurious faults on paging_in ${n(k.spin_exits_paging_in)}, ring waits ${n(k.ring_full_waits)}`,
+    `  dom0         foreign maps ${n(k.foreign_maps)} (-ENOENT ${n(k.foreign_enoent_retries)}, EBUSY ${n(k.foreign_ebusy)}), I/O writes ${n(k.dom0_io_writes)}, ` +
+      `reads ${n(k.dom0_io_reads)}, map-cache reads ${n(k.dom0_mapcache_reads)}; balloon out ${n(k.balloon_out)}, in ${n(k.balloon_in)}`,
+    `  p2m          ${Object.entries(x.p2m).sort().map(([t, v]) => `${t} ${n(v)}`).join(', ')}; tot_pages ${n(x.tot_pages)} (target ${n(x.target)}); ` +
+      `ring ${x.ring_slots} slots, ${n(k.ring_requests)} requests, ${n(x.ring_unanswered)} unanswered`,
+  ];
+}
+
 export function formatRunHuman(r: RunResult, command: string): string {
   const c = r.counters;
   const out: string[] = [];
-  out.push(`hintsim run ${r.workload}: seed ${r.seed}, ${r.mode} mode, ${r.cpus} CPUs, ${r.mem} guest / ${r.host_mem} host budget, hinting ${r.hinting}${r.batch ? '' : ' (unbatched)'}${r.unfix.length ? `, unfixed: ${r.unfix.join(',')}` : ''}`);
+  out.push(`hintsim run ${r.workload}: seed ${r.seed}, ${r.mode} mode, ${r.cpus} CPUs, ${r.mem} guest / ${r.host_mem} host budget, ${r.host === 'xenpaging' ? 'host xenpaging, ' : ''}hinting ${r.hinting}${r.batch ? '' : ' (unbatched)'}${r.unfix.length ? `, unfixed: ${r.unfix.join(',')}` : ''}`);
   out.push(`  ops          ${n(r.ops)} in ${r.seconds.toFixed(2)} s (${n(r.ops_per_sec)} ops/s; ${r.per_cpu.map((p) => `cpu${p.cpu} ${n(p.ops)}`).join(', ')})`);
   out.push(`  allocator    allocs ${n(c.allocs)}, frees ${n(c.frees)}, pcp refills ${n(c.pcp_refills)}, pcp drains ${n(c.pcp_drains)}, alloc failures ${n(c.alloc_failures)}`);
-  out.push(`  hinting      ESSA calls ${n(c.essa_calls)}, batched host calls ${n(c.essa_batches)} carrying ${n(c.essa_batched_pages)} pages`);
-  out.push(`  host         page-outs ${n(c.host_pageouts)} (${bytes(c.host_swap_bytes_written)} to swap), page-ins ${n(c.host_pageins)}, unused frees ${n(c.host_frees)}, discards ${n(c.host_discards)}, zero fills ${n(c.zero_fills)}, clock scans ${n(c.host_scans)}`);
+  if (r.xen) out.push(...formatXen(r));
+  else out.push(`  hinting      ESSA calls ${n(c.essa_calls)}, batched host calls ${n(c.essa_batches)} carrying ${n(c.essa_batched_pages)} pages`);
+  if (!r.xen) out.push(`  host         page-outs ${n(c.host_pageouts)} (${bytes(c.host_swap_bytes_written)} to swap), page-ins ${n(c.host_pageins)}, unused frees ${n(c.host_frees)}, discards ${n(c.host_discards)}, zero fills ${n(c.zero_fills)}, clock scans ${n(c.host_scans)}`);
   out.push(`  faults       discard ${n(c.discard_faults)}, addressing exceptions ${n(c.addressing_exceptions)}, page faults ${n(c.faults)}`);
   if (r.hinting === 'full') {
     out.push(`  volatility   make_volatile ${n(c.make_volatile_ok)} of ${n(c.make_volatile_attempts)} attempts; make_stable ${n(c.make_stable_calls)} (${n(c.make_stable_failed)} found the page discarded)`);
@@ -52,7 +75,7 @@ export function formatRunHuman(r: RunResult, command: string): string {
   } else {
     out.push(`  violations   ${r.violations.length}`);
     for (const v of r.violations) {
-      out.push(`    [${v.oracle}]${v.race ? ` (race ${v.race})` : ''} pfn ${v.pfn}, ${v.cpu === r.cpus ? 'host' : `cpu ${v.cpu}`}, step ${v.step}: ${v.message}`);
+      out.push(`    [${v.oracle}]${v.race ? ` (race ${v.race})` : ''} pfn ${v.pfn}, ${v.cpu === r.cpus ? (r.xen ? 'pager' : 'host') : v.cpu > r.cpus ? 'dom0' : `cpu ${v.cpu}`}, step ${v.step}: ${v.message}`);
     }
     out.push(`  rerun with:  ${command}`);
   }

@@ -22,6 +22,8 @@ import { endOfRunChecks, stateMix, type Accounting } from './checks.js';
 import { DEFAULT_SECONDS, DEFAULT_SIM_OPS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
 import type { CpuApi } from './cpu_worker.js';
 import type { HostApi } from './host_worker.js';
+import type { XenApi } from './xen_worker.js';
+import { type XenSummary, xenEndOfRunChecks, xenIoFrames, xenSummary } from './xen_machine.js';
 import { type MachineWorker, acquireWorker, releaseWorker } from './worker_pool.js';
 import { buildTrace, type CounterSample } from './trace_out.js';
 import { TRACE_PER_PARTICIPANT } from '../shared/trace.js';
@@ -34,6 +36,8 @@ export interface RunResult {
   mem: string;
   host_mem: string;
   hinting: string;
+  /** The host: essa or xenpaging. */
+  host: string;
   batch: boolean;
   unfix: string[];
   /** Active fault-injection points (only when some are). */
@@ -58,6 +62,8 @@ export interface RunResult {
   schedule?: ScheduleResult;
   /** With --debug-fault: the first pfn the planted bug acted on (-1 none). */
   planted_pfn?: number;
+  /** --host xenpaging: the p2m at the end, tot_pages and its target, the ring, the Xen counters. */
+  xen?: XenSummary;
   /** What the run exercised: ESSA transitions, host actions, access outcomes, discard branches (coverage.ts). */
   coverage: RunCoverage;
 }
@@ -72,7 +78,7 @@ export interface ScheduleResult { steps: number; switches: number; first: number
 /** Seed the sim scheduler words and name the first participant to run. */
 function simSetup(v: Views, o: RunOptions): void {
   const h = v.hdr;
-  const n = o.cpus + 1;
+  const n = participantsOf(o);
   const rng = new Prng(o.seed, 0x5111);
   h[SIM_NPART] = n;
   for (let i = 0; i < 4; i++) h[SIM_RNG + i] = rng.next() | 1;
@@ -155,6 +161,11 @@ function attributeRaces(vs: Violation[], unfix: string[]): Violation[] {
   });
 }
 
+/** Guest CPUs, the host (the ESSA host or the pager) and, with xenpaging, dom0. */
+export function participantsOf(o: RunOptions): number {
+  return o.cpus + (o.host === 'xenpaging' ? 2 : 1);
+}
+
 /** Deterministic split of a total op budget over the CPUs. */
 export function opsShare(total: number, cpus: number, cpu: number): number {
   return Math.floor(total / cpus) + (cpu < total % cpus ? 1 : 0);
@@ -170,7 +181,9 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
   if (sim && o.ops === null) o = { ...o, ops: DEFAULT_SIM_OPS };
   const seconds = o.ops === null ? (o.seconds ?? DEFAULT_SECONDS) : null;
   const v = bootMachine(o);
-  const traceSab = o.trace ? new SharedArrayBuffer((o.cpus + 1) * TRACE_PER_PARTICIPANT * 8) : null;
+  const xen = o.host === 'xenpaging';
+  const nparts = participantsOf(o);
+  const traceSab = o.trace ? new SharedArrayBuffer(nparts * TRACE_PER_PARTICIPANT * 8) : null;
   const traceSamples: CounterSample[] = [];
   w.setup?.(v.k, wopts);
   const workers: { mw: MachineWorker; onError: (e: Error) => void }[] = [];
@@ -194,9 +207,11 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     // Every worker is created before the first await (fresh ones synchronously): a caller
     // can see them as soon as runMachine returns its promise (test/workers.test.ts).
     const cpuSpawns = Array.from({ length: o.cpus }, (_, i) => spawn<CpuApi>('cpu_worker', i));
-    const hostSpawn = spawn<HostApi>('host_worker', o.cpus);
+    const hostSpawn = xen ? spawn<XenApi>('xen_worker', o.cpus) : spawn<HostApi>('host_worker', o.cpus); // xenpaging: the pager
+    const dom0Spawn = xen ? spawn<XenApi>('xen_worker', o.cpus + 1) : null;
     const cpus = await Promise.all(cpuSpawns);
     const host = await hostSpawn;
+    const dom0 = dom0Spawn ? await dom0Spawn : null;
     await Promise.race([Promise.all(cpus.map((c) => c.configure(o.workload, o.seed, wopts))), liveness]);
     if (crashes.length) throw new Error(`worker failed to start: ${crashes.join('; ')}`);
 
@@ -204,14 +219,15 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     Atomics.store(v.hdr, CTL_STATE, 1); // run: CPUs poll it with Atomics.load
     if (sim) Atomics.notify(v.hdr, SIM_BATON);
     const t0 = performance.now();
-    const hostDone = host.run();
+    const hostDone = Promise.all([host.run(), dom0 ? dom0.run() : 0]);
     const runs = cpus.map((c, i) => c.run(o.ops === null ? Number.MAX_SAFE_INTEGER : opsShare(o.ops, o.cpus, i)));
     if (seconds !== null) {
       timers.push(setTimeout(() => Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2), seconds * 1000));
     }
     // Watchdog: a running participant whose heartbeat stands still for watchdogMs.
-    const beats = new Array<number>(o.cpus + 1).fill(-1);
-    const since = new Array<number>(o.cpus + 1).fill(performance.now());
+    const beats = new Array<number>(nparts).fill(-1);
+    const since = new Array<number>(nparts).fill(performance.now());
+    const who = (q: number): string => (q < o.cpus ? `cpu ${q}` : q > o.cpus ? 'dom0' : xen ? 'the pager' : 'the host');
     let runsDone = false;
     let violatedAt = -1;
     timers.push(setInterval(() => {
@@ -224,19 +240,18 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
         livenessFired?.();
         return;
       }
-      for (let p = 0; p <= o.cpus; p++) {
+      for (let p = 0; p < nparts; p++) {
         if (Atomics.load(v.pa, paWord(p, PA_STATE)) !== 1) { since[p] = now; continue; }
         if (sim && Atomics.load(v.hdr, SIM_BATON) !== p) { since[p] = now; continue; } // waiting for its turn
         const hb = sim ? Atomics.load(v.hdr, SIM_STEP) : Atomics.load(v.pa, paWord(p, PA_HEARTBEAT));
         if (hb !== beats[p]) { beats[p] = hb; since[p] = now; continue; }
         if (now - since[p] > o.watchdogMs) {
           const lines = [];
-          for (let q = 0; q <= o.cpus; q++) {
-            const who = q === o.cpus ? 'host' : `cpu ${q}`;
-            const step = q === o.cpus ? 'reclaim' : w.stepNames[v.pa[paWord(q, PA_LAST_STEP)]] ?? '?';
-            lines.push(`${who}: last step ${step}, heartbeat ${Atomics.load(v.pa, paWord(q, PA_HEARTBEAT))}, pfn ${v.pa[paWord(q, PA_LAST_PFN)]}`);
+          for (let q = 0; q < nparts; q++) {
+            const step = q > o.cpus ? 'map' : q === o.cpus ? (xen ? 'page' : 'reclaim') : w.stepNames[v.pa[paWord(q, PA_LAST_STEP)]] ?? '?';
+            lines.push(`${who(q)}: last step ${step}, heartbeat ${Atomics.load(v.pa, paWord(q, PA_HEARTBEAT))}, pfn ${v.pa[paWord(q, PA_LAST_PFN)]}`);
           }
-          report(v, O.liveness, -1, p, hb, `watchdog: ${p === o.cpus ? 'the host' : `cpu ${p}`} made no progress for ${o.watchdogMs} ms (${lines.join('; ')})`);
+          report(v, O.liveness, -1, p, hb, `watchdog: ${who(p)} made no progress for ${o.watchdogMs} ms (${lines.join('; ')})`);
           livenessFired?.();
           return;
         }
@@ -302,8 +317,10 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     if (o.mixSampleMs !== undefined) takeMix();
 
     let accounting: Accounting | null = null;
+    if (xen) owned.push(Array.from({ length: xenIoFrames(v.nframes) }, (_, i) => i)); // dom0's I/O gfns
     if (!hung && violationCount(v) === 0) accounting = endOfRunChecks(v, owned, o.cpus);
-    const counters = sumCounters(v, o.cpus + 1);
+    if (xen && !hung && violationCount(v) === 0) xenEndOfRunChecks(v, o.cpus);
+    const counters = sumCounters(v, nparts);
     const snaps = hung ? [] : await Promise.all(cpus.map((c) => c.snapshot())); // comlink: the CPUs are idle now
     const perCpu = Array.from({ length: o.cpus }, (_, cpu) => ({
       cpu, pcp_hot: snaps[cpu]?.pcp_hot ?? -1, pcp_cold: snaps[cpu]?.pcp_cold ?? -1,
@@ -320,7 +337,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     return {
       workload: o.workload, seed: o.seed, mode: o.mode, cpus: o.cpus,
       mem: formatSize(o.memBytes), host_mem: formatSize(hostBudgetFrames(o) * 4096),
-      hinting: o.hinting, batch: o.batch, unfix: o.unfix, ...(o.inject.length ? { inject: o.inject } : {}),
+      hinting: o.hinting, host: o.host, batch: o.batch, unfix: o.unfix, ...(o.inject.length ? { inject: o.inject } : {}),
       ops, seconds: Number(elapsed.toFixed(3)), ops_per_sec: Math.round(ops / Math.max(elapsed, 1e-6)),
       violations: attributeRaces(readViolations(v, raceName), o.unfix), counters, per_cpu: perCpu, state_mix: mix,
       ...(sim && o.mixSampleMs === undefined ? {} : { state_mix_samples: samples }), accounting,
@@ -328,7 +345,8 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
       ...(sim ? { schedule: simResult(v, o) } : {}),
       ...(traceSab ? { trace: (sampleCounters(sim ? v.hdr[SIM_STEP] : (performance.timeOrigin + performance.now()) * 1000), buildTrace(traceSab, o.cpus, sim, traceSamples)) } : {}),
       ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
-      coverage: readCoverage(v, o.cpus + 1, counters),
+      ...(xen ? { xen: xenSummary(v, nparts) } : {}),
+      coverage: readCoverage(v, nparts, counters),
     };
   } finally {
     for (const t of timers) clearInterval(t);

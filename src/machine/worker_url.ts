@@ -33,7 +33,7 @@ export function adoptWorkerUrls(urls: Record<string, string>, execArgv: string[]
 
 /** The resolved entries of every worker a run needs, for adoptWorkerUrls in a child. */
 export function workerUrls(): Record<string, string> {
-  return Object.fromEntries(['cpu_worker', 'host_worker'].map((n) => [n, workerUrl(n).href]));
+  return Object.fromEntries(['cpu_worker', 'host_worker', 'xen_worker'].map((n) => [n, workerUrl(n).href]));
 }
 
 function bundleOnDemand(name: string): URL {

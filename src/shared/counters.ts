@@ -56,6 +56,11 @@ export const COUNTER_NAMES = [
   'discard_refaults',
   'file_reads_checked',
   'file_writes',
+  // host-only paging's waste (xenpaging_kvm.md 3.1), for every host: what the host wrote
+  // that the guest did not need kept, and guest write-outs of what the host paged out
+  'wasted_writes_free',        // host page-outs of frames free in the guest at that moment
+  'wasted_writes_clean_cache', // host page-outs of clean page-cache frames (the guest can re-read them)
+  'double_paging',             // guest writeback read a frame the host had paged out (host read + guest write)
 ] as const;
 
 /** Why page_make_volatile said no (one counter each, make_volatile_refused_<reason>). */

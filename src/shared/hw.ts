@@ -18,11 +18,13 @@ import { C } from './counters.js';
 import { covAccess, covEssa } from './coverage.js';
 import { injTouch } from './inject.js';
 import { T_ESSA_BATCH, tr } from './trace.js';
-import { CNT, ME, V } from './ctx.js';
+import { CNT, ME, V, XEN } from './ctx.js';
 import {
   CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, SIM_DIRTY, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_CONTENT_MASK, HS_LOCK, HS_REF,
-  HS_STATE_MASK, PAGE_INTS,
+  HS_STATE_MASK, PAGE_INTS, PAGE_WORDS, PG_FLAGS,
 } from './layout.js';
+import { PG_writeback } from './page_flags.js';
+import { xpAccessBegin, xpEssaIgnored, xpInit } from './p2m.js';
 import { O, report } from './oracles.js';
 import { SP_ACCESS, SP_ESSA, STEPS, simActive, sp, spinWait } from './sched.js';
 
@@ -117,6 +119,7 @@ let budgetCache = 0;
 /** Per-machine state of this participant's hardware view (a reused worker starts afresh). */
 export function hwInit(): void {
   budgetCache = 0;
+  xpInit();
 }
 
 /** Acquire the frame lock bit; returns the host state word as it was (lock clear). */
@@ -158,6 +161,7 @@ function applyEffect(pfn: number, fx: number): void {
   if (fx === FX_PAGE_IN) {
     V.frame.set(V.swap.subarray(base, base + PAGE_INTS), base);
     CNT[C.host_pageins]++;
+    if ((V.page[pfn * PAGE_WORDS + PG_FLAGS] & PG_writeback) !== 0) CNT[C.double_paging]++; // guest writeback reads what the host paged out
     residentAdd(1);
   } else if (fx === FX_ZERO_FILL) {
     V.frame.fill(0, base, base + PAGE_INTS);
@@ -176,6 +180,7 @@ function invalid(pfn: number, what: string): void {
 export function essa(pfn: number, orc: number): number {
   sp(SP_ESSA, pfn);
   CNT[C.essa_calls]++;
+  if (XEN) return xpEssaIgnored(1); // xenpaging keeps no guest page states: a no-op that reads Sr
   return essaLocked(pfn, orc);
 }
 
@@ -210,6 +215,11 @@ export function essaBatch(pfns: Int32Array, n: number, orc: number, oldOut: Int3
   tr(T_ESSA_BATCH, n);
   CNT[C.essa_batches]++;
   CNT[C.essa_batched_pages] += n;
+  if (XEN) { // xenpaging keeps no guest page states: the batch is a no-op, every old state reads Sr
+    xpEssaIgnored(n);
+    if (oldOut !== null) oldOut.fill(ST_Sr, 0, n);
+    return;
+  }
   for (let i = 0; i < n; i++) {
     const old = essaLocked(pfns[i], orc);
     if (oldOut !== null) oldOut[i] = old;
@@ -233,6 +243,7 @@ export const ACC_NAMES = ['ok', 'zero_fill', 'page_in', 'discard_fault', 'addres
  * what it was doing).
  */
 export function hwBegin(pfn: number, write: boolean): number {
+  if (XEN) return xpAccessBegin(pfn, write); // --host xenpaging: the p2m decides (p2m.ts); the one mode test here
   sp(SP_ACCESS, pfn);
   CNT[C.frame_accesses]++;
   injTouch(pfn);

@@ -46,6 +46,9 @@ export const INJ_TOUCHED = 22;     // atomic store by guests (only while host-re
 export const FREE_HEAD = 24;       // zone lock: FREE_HEAD + order -> first pfn of the order's free list
 export const FREE_NR = FREE_HEAD + MAX_ORDER;  // zone lock: nr_free blocks per order
 export const ZONE_FREE_PAGES = FREE_NR + MAX_ORDER; // zone lock: free pages in the buddy
+export const CTL_HOST = ZONE_FREE_PAGES + 1; // main: which host runs the machine (HOST_ESSA, HOST_XENPAGING)
+export const HOST_ESSA = 0;        // the s390 ESSA host (host state words, reclaim daemon)
+export const HOST_XENPAGING = 1;   // Xen paging: p2m, dom0 pager, foreign mappers (xenpaging area below)
 export const SIM_BASE = 64;        // sim-mode scheduler words (sim.ts), 64 words; the baton holder writes them
 export const SIM_WORDS = 64;
 export const SIM_BATON = SIM_BASE;        // atomic: participant allowed to run (-1 nobody); store + notify hands over
@@ -197,8 +200,9 @@ export function geometry(nframes: number, ncpus: number) {
   const simLog = kernel + K_WORDS * 4;
   const history = simLog + SIMLOG_WORDS * 4;
   const coverage = (history + nframes * HIST_WORDS * 4 + 7) & ~7;
-  const total = coverage + MAX_PARTICIPANTS * COV_SLOTS * 8;
-  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, history, coverage, total, nframes, ncpus };
+  const xen = coverage + MAX_PARTICIPANTS * COV_SLOTS * 8;
+  const total = xen + xenGeometry(nframes).words * 4;
+  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, history, coverage, xen, total, nframes, ncpus };
 }
 
 /** Typed views over the machine buffer. Every participant builds its own from the same SAB. */
@@ -250,3 +254,81 @@ export function paWord(p: number, w: number): number {
 export function paCounter(p: number, c: number): number {
   return (p * PA_INTS + PA_COUNTERS_F64) / 2 + c;
 }
+
+// ---------------------------------------------------------------- xenpaging area (Int32 words)
+// Used only with --host xenpaging (CTL_HOST == HOST_XENPAGING); xen_views.ts builds the
+// views. Frame content stays where the guest reads it (the frames region, at the gfn):
+// a machine frame (mfn) is an identity with a reference count; the frame attached to a
+// gfn holds that gfn's content, a detached one (an orphan) holds nothing reachable.
+// The page file is the swap region, one 4 KiB slot per frame, indexed by pager slot.
+export const XH_TOT_PAGES = 0;      // atomic add: frames allocated to the domain (tot_pages)
+export const XH_PAGED_PAGES = 1;    // atomic add: gfns in a paging type without a frame (paged_pages)
+export const XH_TARGET = 2;         // main: the pager's tot_pages target (the host budget)
+export const XH_HEAP_LOCK = 3;      // atomic: spinlock of the machine-frame free list
+export const XH_FREE_HEAD = 4;      // heap lock: first free mfn, NIL none
+export const XH_FREE_COUNT = 5;     // heap lock: free machine frames
+export const XH_NMFN = 6;           // main: machine frames in the pool
+export const XH_IO_BASE = 7;        // main: first of dom0's I/O gfns (granted by the guest at boot)
+export const XH_IO_N = 8;           // main: how many
+export const XH_PAGER_KICK = 9;     // atomic: event channel Xen -> pager; senders store 1 + notify, the pager stores 0
+export const XH_DOM0_KICK = 10;     // atomic: the guest's I/O doorbell to dom0; store 1 + notify, dom0 stores 0
+export const XH_DRAIN_EPOCH = 11;   // atomic add + notify by the pager after each drain and resume; waiters' clock
+export const XH_PAGER_GONE = 12;    // atomic store 1 by the pager when it exits: nobody will answer any more
+export const XH_FLUSH_CACHE = 13;   // atomic: the pager asks qemu (dom0) to drop its map cache ("flush-cache")
+export const XH_WAIT_DRAINS = 14;   // main: drains a waiting vCPU sits through before it reports a lost request
+export const XH_IO_TICK = 15;       // atomic add: guest accesses since dom0 was last rung (the doorbell's counter)
+export const XR_SIZE = 16;          // main: ring slots, a power of two <= RING_MAX
+export const XR_LOCK = 17;          // atomic: producers' spinlock (the mem_event ring lock)
+export const XR_REQ_PROD = 18;      // atomic store (release) by a producer under XR_LOCK after filling the slot; the pager loads
+export const XR_REQ_PROD_PVT = 19;  // ring lock: next request slot (front end private)
+export const XR_RSP_CONS = 20;      // atomic store by Xen's resume (in the pager's context); producers load it for free slots
+export const XR_REQ_CONS = 21;      // owner (pager): next request to consume (back end private)
+export const XR_RSP_PROD_PVT = 22;  // owner (pager): next response slot (back end private)
+export const XR_RSP_PROD = 23;      // atomic store (release) by the pager after filling responses; resume loads
+export const XR_CLAIMS_GUEST = 24;  // ring lock: slots reserved by guest vCPUs (claim/put/cancel)
+export const XR_CLAIMS_FOREIGN = 25; // ring lock: slots reserved by foreign callers
+export const XR_WAITERS = 26;       // atomic add: vCPUs on the ring's wait queue (no slot available)
+export const XP_CURSOR = 27;        // owner (pager): the policy's scan cursor (current_gfn)
+export const XP_I_MRU = 28;         // owner (pager): next MRU index
+export const XP_NUM_PAGED_OUT = 29; // owner (pager): gfns in its page file; main reads after stop
+export const XP_SLOT_TOP = 30;      // owner (pager): entries on the free-slot stack
+export const XP_WRAPS = 31;         // owner (pager): full scans without a victim (unconsumed reset after 123)
+export const XV_BASE = 32;          // per vCPU, XV_WORDS each (MAX_CPUS)
+export const XV_WORDS = 4;
+export const XV_PAUSE = 0;          // atomic add: pause count (populate +1 before its request is put, the response -1); notify
+export const XV_GFN = 1;            // owner (the vCPU): gfn it waits for, -1 none (diagnostics)
+export const XV_WHY = 2;            // owner: 0 running, 1 paused for a page-in, 2 spinning on paging_in, 3 no ring slot
+export const XS_BASE = XV_BASE + MAX_CPUS * XV_WORDS; // ring slots, RS_WORDS each
+export const RING_MAX = 64;         // (4096 - 64) / 40 rounded down to a power of two (xenpaging_kvm.md 1.6)
+export const RS_WORDS = 8;
+export const RS_FLAGS = 0;          // requests and responses share a slot: written by its producer before the release store
+export const RS_VCPU = 1;
+export const RS_GFN = 2;
+export const RS_P2MT = 3;
+export const RS_REASON = 4;
+export const XP2M_BASE = XS_BASE + RING_MAX * RS_WORDS; // p2m entries, one word per gfn: type | mfn << 4
+export const MFN_WORDS = 4;         // machine-frame record (page_info)
+export const MF_COUNT = 0;          // atomic add: references (allocation + mappings + temporary), 0 = free
+export const MF_FLAGS = 1;          // atomic: PGC_allocated (test-and-clear with Atomics.and)
+export const MF_M2P = 2;            // entry lock of the gfn or heap lock: the gfn this frame backs, -1 none
+export const MF_NEXT = 3;           // heap lock: free-list link
+export const PGC_ALLOCATED = 1;
+export const XEN_MFN_SLACK = 64;    // machine frames beyond the guest's own (allocations during a page-in)
+export const MRU_SIZE = 1024 * 16;  // pager MRU of paged-in gfns (64 MiB), xenpaging_kvm.md 1.7
+export const XEN_COUNTERS = 48;     // Float64 counters per participant (xen_views.ts names them)
+
+/** Word offsets of the xenpaging area's arrays for a machine of nframes. */
+export function xenGeometry(nframes: number) {
+  const nmfn = nframes + XEN_MFN_SLACK;
+  const p2m = XP2M_BASE;
+  const mfn = p2m + nframes;
+  const gfnToSlot = mfn + nmfn * MFN_WORDS;     // owner (pager): page-file slot of an evicted gfn, -1 none
+  const slotToGfn = gfnToSlot + nframes;        // owner (pager)
+  const slotStack = slotToGfn + nframes;        // owner (pager): free slots
+  const policy = slotStack + nframes;           // owner (pager): per gfn bit 0 "not a victim" (bitmap), bit 1 unconsumed
+  const mru = policy + nframes;                 // owner (pager)
+  const counters = (mru + MRU_SIZE + 1) & ~1;   // Float64: MAX_PARTICIPANTS * XEN_COUNTERS, owner-written
+  const words = counters + MAX_PARTICIPANTS * XEN_COUNTERS * 2;
+  return { nmfn, p2m, mfn, gfnToSlot, slotToGfn, slotStack, policy, mru, counters, words };
+}
+

@@ -38,12 +38,23 @@ export function sp(kind: number, arg: number): void {
   STEPS = simHook(kind, arg);
 }
 
+let spinCheck: (() => void) | null = null;
+/**
+ * A check run every 256 failed attempts of a spinning participant (null: none). The
+ * xenpaging host installs one in guest CPUs: once a violation stopped the run, a CPU that
+ * spins on a lock held by a vCPU which gave up waiting for its page gives up too.
+ */
+export function setSpinCheck(f: (() => void) | null): void {
+  spinCheck = f;
+}
+
 const spinWord = new Int32Array(new SharedArrayBuffer(4));
 /**
  * Called once per failed attempt on a busy word. Threads mode: spin briefly, then sleep
  * a few microseconds (on 2 cores a pure spin can starve the holder). Sim mode: yield.
  */
 export function spinWait(attempt: number): void {
+  if (spinCheck !== null && (attempt & 255) === 255) spinCheck();
   if (simHook !== null) { STEPS = simHook(SP_SPIN, attempt); return; }
   if (attempt < 64) return;
   // Nobody notifies spinWord: this is a bounded sleep, not a handoff.
