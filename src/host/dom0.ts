@@ -53,12 +53,16 @@ const cacheM = new Int32Array(MAPCACHE).fill(-1);
 let cacheNext = 0;
 const sleepWord = new Int32Array(new SharedArrayBuffer(4)); // nobody notifies it: a bounded sleep
 
+/** Per-run reset (a reused worker starts as a fresh one would). */
 export function dom0Init(): void {
   rng = new Prng(V.hdr[CTL_SEED], 0xd0d0);
   ioBase = XV.x[XH_IO_BASE];
   ioN = XV.x[XH_IO_N];
   ioMfn = new Int32Array(ioN).fill(-1);
   ioVer = new Int32Array(ioN).fill(1);
+  cacheG.fill(-1);
+  cacheM.fill(-1);
+  cacheNext = 0;
 }
 
 /** Map g, retrying -ENOENT a few times as libxc does (the populate is under way). */
