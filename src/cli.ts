@@ -49,6 +49,7 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
   if (f.cpus !== undefined) o.cpus = parseIntFlag('--cpus', f.cpus, 1, 16);
   if (w.defaults?.memBytes !== undefined) o.memBytes = w.defaults.memBytes;
   if (w.defaults?.hinting !== undefined) o.hinting = w.defaults.hinting;
+  if (w.defaults?.host !== undefined) o.host = w.defaults.host;
   if (f.mem !== undefined) o.memBytes = parseSize('--mem', f.mem);
   if (f.hostMem !== undefined) o.hostMemBytes = parseSize('--host-mem', f.hostMem);
   if (f.seconds !== undefined) o.seconds = parseNumberFlag('--seconds', f.seconds, 0.01, 86400);
@@ -107,7 +108,7 @@ function addRunFlags(c: Command): Command {
     .option('--strategy <s>', 'sim scheduling strategy: random (a switch every 16 points on average) | pct (priority-change points)', 'random')
     .option('--depth <d>', 'pct depth: d-1 priority-change points', '3')
     .option('--hinting <mode>', 'off (blind host baseline) | unused (free pages hinted unused) | full (plus volatile page cache); default unused, or the workload\'s own')
-    .option('--host <host>', 'essa (the s390 ESSA host, default) | xenpaging (Xen paging: a dom0 pager that knows nothing of guest page states, dom0 backends mapping guest frames; ESSA is a no-op))')
+    .option('--host <host>', 'essa (the s390 ESSA host, default) | xenpaging (Xen paging: a dom0 pager that knows nothing of guest page states, dom0 backends mapping guest frames; ESSA is a no-op) | shadow (KVM\'s shadow MMU of 2.6.2x: write-protected guest page tables, emulated pte writes, flood detection; the kscand workload\'s default)')
     .option('--ring-slots <n>', 'xenpaging: mem_event ring slots, a power of two 2..64 (default 64)')
     .option('--no-batch', 'issue one ESSA per page instead of batched host calls at the pcp<->buddy boundary')
     .option('--unfix <ids>', 'comma-separated race ids whose fix is switched off (see `hintsim races`)')
@@ -213,7 +214,7 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
       for (const r of RACES) {
         process.stdout.write(`${r.id}  (${r.catalogue}, ${r.host} host) ${r.name}${r.reproduced ? '' : '   [not reproduced by a hunt yet]'}\n`);
         r.interleaving.forEach((s, i) => process.stdout.write(`    ${i + 1}. ${s}\n`));
-        process.stdout.write(`    oracle: ${r.oracle}   fix: ${r.fix}\n    source: ${r.source}   hunted on: ${r.workload}${r.host === 'xenpaging' ? ' with --host xenpaging' : ''}` +
+        process.stdout.write(`    oracle: ${r.oracle}   fix: ${r.fix}\n    source: ${r.source}   hunted on: ${r.workload}${r.host !== 'essa' ? ` with --host ${r.host}` : ''}` +
           `${r.also_unfix?.length ? ` (also unfixed: ${r.also_unfix.join(', ')})` : ''}\n\n`);
       }
     });
@@ -230,7 +231,7 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     .option('--no-shrink', 'keep the schedule as found')
     .option('--shrink-seconds <s>', 'time budget for shrinking', '10')
     .option('--fixed', 'control: hunt with the fix on (should find nothing)')
-    .option('--host <host>', 'essa | xenpaging: must be the race\'s own host (hunts run on it anyway; see hintsim races)')
+    .option('--host <host>', 'essa | xenpaging | shadow: must be the race\'s own host (hunts run on it anyway; see hintsim races)')
     .option('--out <file>', 'replay file to write (default <id>.replay.json)')
     .option('--html <file>', 'also write a self-contained HTML report (replays what was found, with its timeline)')
     .option('--json', 'machine-readable')
@@ -318,7 +319,7 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     .option('--json', 'print the run result as JSON')
     .option('--trace <file>', 'write a Chrome trace-event JSON file of the replayed run')
     .option('--html <file>', 'also write a self-contained HTML report of the replayed run')
-    .option('--host <host>', 'essa | xenpaging: must match the host the file was recorded with')
+    .option('--host <host>', 'essa | xenpaging | shadow: must match the host the file was recorded with')
     .action(async (file: string, f: { json?: boolean; trace?: string; html?: string; host?: string }) => {
       const rf = readReplayFile(file);
       const fileHost = rf.options.host ?? 'essa';

@@ -26,7 +26,7 @@ import type { CpuTask, Workload, WorkloadOption } from './workload.js';
 
 const S_READ = 1, S_WRITE = 2, S_MSYNC = 3, S_MUNMAP = 4, S_TRUNCATE = 5, S_MMAP = 6, S_IDLE = 7, S_ANON = 8, S_ANON_MEM = 9;
 
-class FileChurnCpu implements CpuTask {
+export class FileChurnCpu implements CpuTask {
   private readonly rng: Prng;
   private readonly lastWritten = new Int32Array(NFILES * FILE_PAGES);
   private readonly privVer = new Int32Array(NFILES * FILE_PAGES);   // version of this task's private copy, 0 none
@@ -166,7 +166,7 @@ class FileChurnCpu implements CpuTask {
 }
 
 
-const COMMON: WorkloadOption[] = [
+export const COMMON: WorkloadOption[] = [
   { name: 'files', default: 8, min: 1, max: NFILES, description: 'number of shared files' },
   { name: 'file_pages', default: 128, min: 1, max: FILE_PAGES, description: 'pages per file' },
   { name: 'writable_pct', default: 50, min: 0, max: 100, description: 'percent of mmaps that are writable' },
@@ -180,13 +180,13 @@ const COMMON: WorkloadOption[] = [
   { name: 'lazy_volatile', default: 0, min: 0, max: 64, description: 'defer make_volatile at unlock_page and commit it in batches of this many pages (the 2006 lazy scheme; 0: at once, as the series shipped)' },
 ];
 
-function setupFiles(k: Int32Array, o: Record<string, number>): void {
+export function setupFiles(k: Int32Array, o: Record<string, number>): void {
   for (let f = 0; f < NFILES; f++) k[K_FILE_SIZE + f] = f < o.files ? o.file_pages : 0;
   for (let s = 0; s < NFILES * FILE_PAGES; s++) { k[K_CUR_VER + s] = 1; k[K_DISK_VER + s] = 1; }
 }
 
-const STEP_NAMES = ['idle', 'read', 'write', 'msync', 'munmap', 'truncate', 'mmap', 'idle-stretch', 'anon-ballast', 'anon-memory'];
-const ORACLES = ['integrity', 'use_after_free', 'refcount', 'buddy', 'bug_on', 'invalid_state', 'protocol', 'leak', 'liveness'];
+export const STEP_NAMES = ['idle', 'read', 'write', 'msync', 'munmap', 'truncate', 'mmap', 'idle-stretch', 'anon-ballast', 'anon-memory'];
+export const ORACLES = ['integrity', 'use_after_free', 'refcount', 'buddy', 'bug_on', 'invalid_state', 'protocol', 'leak', 'liveness'];
 
 export const fileChurn: Workload = {
   name: 'file-churn',

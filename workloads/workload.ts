@@ -28,7 +28,7 @@ export interface Workload {
   oracles: string[];
   stepNames: string[];
   /** Run options this workload is meant for, used when the user does not give them. */
-  defaults?: { memBytes?: number; hinting?: 'off' | 'unused' | 'full' };
+  defaults?: { memBytes?: number; hinting?: 'off' | 'unused' | 'full'; host?: 'essa' | 'xenpaging' | 'shadow' };
   /** Main-thread setup of the machine before the CPUs start (e.g. file sizes). */
   setup?(k: Int32Array, opts: Record<string, number>): void;
   createCpu(cpu: number, ncpus: number, seed: number, opts: Record<string, number>): CpuTask;

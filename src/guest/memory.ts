@@ -10,9 +10,9 @@ import { T_COW_B, T_COW_E, T_FAULT_B, T_FAULT_E, T_MSYNC_B, T_MSYNC_E, tr } from
 import { H_COW, H_MAP, H_WRITE, describeHistory, hist } from '../shared/history.js';
 import { C } from '../shared/counters.js';
 import { B_COW_SOURCE_DISCARDED, B_FAULT_HANDLED, B_FAULT_PTE_GONE, B_MAP_RECHECK_DISCARDED, covBranch } from '../shared/coverage.js';
-import { CNT, ME, V } from '../shared/ctx.js';
+import { CNT, ME, SHADOW, V } from '../shared/ctx.js';
 import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT, hwBegin, hwEnd } from '../shared/hw.js';
-import { ANON_PAGES, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_MLOCKED, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
+import { ANON_PAGES, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_MLOCKED, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_AD, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
 import { PG_anon, PG_discarded, PG_locked } from '../shared/page_flags.js';
 import { SP_FAULT, STEPS, sp, spinWait } from '../shared/sched.js';
@@ -25,6 +25,8 @@ import {
 } from './page_states.js';
 import { page_add_file_rmap, page_remove_rmap, ptlLock, ptlUnlock, pteIdx, transfer_dirty, vmaIdx } from './rmap.js';
 import { shrink_page_cache } from './vmscan.js';
+import { anonTable, anon_pte_alloc, fileTable, pte_alloc, pte_free, set_pte } from './pgtable.js';
+import { shTranslate } from '../shared/shadow.js';
 
 export const ACCESS_OK = 0;
 export const ACCESS_FAILED = 1;   // violation reported or no memory
@@ -33,6 +35,7 @@ export const ACCESS_FAILED = 1;   // violation reported or no memory
 export function do_mmap(file: number, start: number, end: number, writable: boolean, priv = false): void {
   const vi = vmaIdx(ME, file);
   ptlLock(ME);
+  if (SHADOW) pte_alloc(fileTable(ME, file)); // the vma's page table gets its frame
   V.k[vi + VMA_START] = start;
   V.k[vi + VMA_END] = end;
   Atomics.store(V.k, vi + VMA_FLAGS, 1 | (writable ? 2 : 0) | (priv ? 4 : 0));
@@ -66,10 +69,11 @@ export function do_munmap(file: number): void {
     const pte = Atomics.load(V.k, pi);
     if (pte === 0) continue;
     const pfn = (pte & PTE_PFN_MASK) - 1;
-    Atomics.store(V.k, pi, 0);
+    set_pte(pi, 0);
     page_remove_rmap(pfn);
     page_cache_release(pfn);
   }
+  if (SHADOW) pte_free(fileTable(ME, file)); // free_pgtables: the host is not told
   const wasLocked = (V.k[vi + VMA_FLAGS] & VMA_MLOCKED) !== 0;
   Atomics.store(V.k, vi + VMA_FLAGS, 0);
   ptlUnlock(ME);
@@ -133,14 +137,14 @@ function __handle_mm_fault(file: number, index: number, write: boolean): boolean
   }
   if (cur !== 0) {
     if ((cur & PTE_PFN_MASK) === pfn + 1) {
-      if (write) { page_check_writable(pfn); Atomics.store(V.k, pi, cur | PTE_WRITE); }
+      if (write) { page_check_writable(pfn); set_pte(pi, cur | PTE_WRITE); }
       ptlUnlock(ME);
       if (put_page_testzero(pfn)) free_page_final(pfn);
       return true;
     }
     // a stale pte to another page: replace it
     const old = (cur & PTE_PFN_MASK) - 1;
-    Atomics.store(V.k, pi, 0);
+    set_pte(pi, 0);
     page_remove_rmap(old);
     page_cache_release(old);
   }
@@ -149,7 +153,7 @@ function __handle_mm_fault(file: number, index: number, write: boolean): boolean
   // After the mapcount went up: a concurrent last page_remove_rmap can no longer clear
   // PG_writable underneath this writable pte.
   if (write) page_check_writable(pfn);
-  Atomics.store(V.k, pi, (pfn + 1) | (write ? PTE_WRITE : 0)); // our reference becomes the pte's
+  set_pte(pi, (pfn + 1) | (write ? PTE_WRITE : 0)); // our reference becomes the pte's
   ptlUnlock(ME);
   return true;
 }
@@ -171,7 +175,7 @@ export function user_access(file: number, index: number, write: boolean, writeVe
   for (let attempt = 0; attempt < MAX_REFAULTS; attempt++) {
     if (attempt >= 8) spinWait(attempt * 8); // another CPU is mid-discard or mid-removal: let it run
     const pi = pteIdx(ME, file, index);
-    const pte = Atomics.load(V.k, pi);
+    const pte = SHADOW ? shTranslate(pi, write) : Atomics.load(V.k, pi); // the MMU's translation (shadow: TLB, sptes or an exit)
     if (pte === 0 || (write && (pte & PTE_WRITE) === 0)) {
       if (write && vmaPrivate(file)) { if (!do_cow_fault(file, index)) return -1; continue; }
       if (!handle_mm_fault(file, index, write && !vmaPrivate(file))) return -1;
@@ -182,17 +186,17 @@ export function user_access(file: number, index: number, write: boolean, writeVe
     if (r === ACC_DISCARD_FAULT) {
       // The hardware raises the discard fault only through a valid translation: if the
       // pte went away meanwhile, the access walks the new one instead.
-      if (Atomics.load(V.k, pi) === pte) { covBranch(B_FAULT_HANDLED); do_discard_fault(pfn); } else covBranch(B_FAULT_PTE_GONE);
+      if (((Atomics.load(V.k, pi) ^ pte) & ~PTE_AD) === 0) { covBranch(B_FAULT_HANDLED); do_discard_fault(pfn); } else covBranch(B_FAULT_PTE_GONE);
       CNT[C.discard_refaults]++;
       continue;
     }
     if (r === ACC_ADDRESSING) {
-      if (Atomics.load(V.k, pi) !== pte) continue; // the translation changed meanwhile: walk it again
+      if (((Atomics.load(V.k, pi) ^ pte) & ~PTE_AD) !== 0) continue; // the translation changed meanwhile: walk it again
       report(V, O.use_after_free, pfn, ME, STEPS, `addressing exception: user access to file ${file} index ${index} hit an unused page; ${describePage(V, pfn)}`);
       return -1;
     }
     if (r >= ACC_FAULT) return -1;
-    if (Atomics.load(V.k, pi) !== pte) { hwEnd(pfn); continue; } // unmapped meanwhile: walk again
+    if (((Atomics.load(V.k, pi) ^ pte) & ~PTE_AD) !== 0) { hwEnd(pfn); continue; } // unmapped meanwhile (A/D bits aside): walk again
     const b = pfn * PAGE_INTS;
     if (write) {
       hist(pfn, H_WRITE, writeVer);
@@ -325,13 +329,13 @@ function __do_cow_fault(file: number, index: number): boolean {
   const cur = Atomics.load(V.k, pi);
   if (cur !== 0) {
     const old = (cur & PTE_PFN_MASK) - 1;
-    Atomics.store(V.k, pi, 0);
+    set_pte(pi, 0);
     page_remove_rmap(old);
     page_cache_release(old);
   }
   Atomics.add(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT, 1); // page_add_anon_rmap
   hist(pfn, H_COW, src);
-  Atomics.store(V.k, pi, (pfn + 1) | PTE_WRITE);
+  set_pte(pi, (pfn + 1) | PTE_WRITE);
   ptlUnlock(ME);
   return true;
 }
@@ -341,15 +345,17 @@ export { do_cow_fault };
 /** Anonymous memory of this task: `vpage` in 0..ANON_PAGES. Returns the stamp read or written, or -1. */
 export function anon_access(vpage: number, write: boolean, stamp: number): number {
   const pi = K_APTE + ME * ANON_PAGES + vpage;
-  let pte = Atomics.load(V.k, pi); // only this task maps its anonymous pages
+  let pte = SHADOW ? shTranslate(pi, write) : Atomics.load(V.k, pi); // only this task maps its anonymous pages
   if (pte === 0) {
     if (!write) return 0; // never touched: reads as zero without a page (the zero page)
     CNT[C.faults]++;
     const pfn = alloc_anon_page(vpage);
     if (pfn < 0) return -1;
     Atomics.add(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT, 1);
+    anon_pte_alloc();
     pte = (pfn + 1) | PTE_WRITE;
-    Atomics.store(V.k, pi, pte);
+    set_pte(pi, pte);
+    if (SHADOW) pte = shTranslate(pi, write); // the retried access
   }
   const pfn = (pte & PTE_PFN_MASK) - 1;
   const r = hwBegin(pfn, write);
@@ -375,8 +381,9 @@ export function anon_unmap_all(): void {
     const pte = Atomics.load(V.k, pi);
     if (pte === 0) continue;
     const pfn = (pte & PTE_PFN_MASK) - 1;
-    Atomics.store(V.k, pi, 0);
+    set_pte(pi, 0);
     Atomics.sub(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT, 1);
     if (put_page_testzero(pfn)) free_page_final(pfn);
   }
+  if (SHADOW) pte_free(anonTable(ME));
 }

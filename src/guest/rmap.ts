@@ -17,6 +17,7 @@ import { SP_STEP, sp } from '../shared/sched.js';
 import { spinLock, spinUnlock } from '../shared/spinlock.js';
 import { bug, put_page_testzero } from './page_alloc.js';
 import { clearPageFlag, free_page_final, page_make_stable, setPageFlag, testSetPageFlag, unfixed } from './page_states.js';
+import { set_pte } from './pgtable.js';
 
 export function vmaIdx(task: number, file: number): number {
   return K_VMA + (task * NFILES + file) * VMA_WORDS;
@@ -78,7 +79,7 @@ function unmapOne(task: number, file: number, index: number, pfn: number): boole
   if ((V.k[vi + VMA_FLAGS] & 1) === 0 || index < V.k[vi + VMA_START] || index >= V.k[vi + VMA_END]) return false;
   const pi = pteIdx(task, file, index);
   if ((Atomics.load(V.k, pi) & PTE_PFN_MASK) !== pfn + 1) return false;
-  Atomics.store(V.k, pi, 0); // the hardware walker re-reads ptes after it holds the frame
+  set_pte(pi, 0); // the hardware walker re-reads ptes after it holds the frame
   hist(pfn, H_UNMAP, task);
   page_remove_rmap(pfn);
   if (put_page_testzero(pfn)) { bug(pfn, 'unmap: a pte held the last reference'); free_page_final(pfn); }

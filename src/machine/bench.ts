@@ -12,6 +12,7 @@ import { hunt } from './hunt.js';
 import { RACES } from '../shared/races.js';
 import { stress } from './stress.js';
 import { DEFAULT_JOBS } from './hunt.js';
+import { benchShadow } from './shadow_bench.js';
 
 export interface BenchEntry { name: string; value: number; unit: string; baseline: number; ratio: number; goal: string; note: string }
 export interface RaceBench {
@@ -123,6 +124,8 @@ export async function runBench(opts: { quick: boolean; log: (m: string) => void;
     name: 'sim_vs_threads_one_cpu', value: sr.ops_per_sec, unit: 'ops/s', baseline: tr.ops_per_sec,
     ratio: sr.ops_per_sec / tr.ops_per_sec, goal: 'ratio >= 0.5 (sim within 2x of threads)', note: 'mixed, 1 CPU + host, same op count',
   });
+
+  entries.push(...await benchShadow(opts));
 
   let soak: SoakBench | undefined;
   const soakSeconds = opts.soakSeconds ?? (opts.quick ? 5 : SOAK_SECONDS);

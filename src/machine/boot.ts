@@ -9,8 +9,9 @@ import { ctxInit } from '../shared/ctx.js';
 import { DEBUG_FAULTS, type DebugFaultName } from '../shared/debug.js';
 import { ORC_SET_UNUSED, ST_Sr, ST_Sz, essa } from '../shared/hw.js';
 import { xenBoot, xenIoFrames, xenWarmUp } from './xen_machine.js';
+import { SHADOW_RESERVED_FRAMES, shadowBoot } from '../host/shadow_mmu.js';
 import {
-  BOOT_FRAMES, CTL_HOST, DEBUG_PFN, HOST_ESSA, HOST_XENPAGING, CTL_BATCH, CTL_INJECT, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
+  BOOT_FRAMES, CTL_HOST, DEBUG_PFN, HOST_ESSA, HOST_SHADOW, HOST_XENPAGING, CTL_BATCH, CTL_INJECT, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
   CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
   PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL,
   K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter,
@@ -41,7 +42,8 @@ export function bootMachine(o: RunOptions): Views {
   h[CTL_SEED] = o.seed | 0;
   h[CTL_MODE] = o.mode === 'sim' ? 1 : 0;
   const xen = o.host === 'xenpaging';
-  h[CTL_HOST] = xen ? HOST_XENPAGING : HOST_ESSA;
+  const shadow = o.host === 'shadow';
+  h[CTL_HOST] = xen ? HOST_XENPAGING : shadow ? HOST_SHADOW : HOST_ESSA;
   const batch = o.pcpBatch ?? defaultPcpBatch(nframes);
   h[CTL_PCP_BATCH] = batch;
   h[CTL_PCP_HIGH] = o.pcpHigh ?? 6 * batch;
@@ -65,9 +67,11 @@ export function bootMachine(o: RunOptions): Views {
   ctxInit(v, o.cpus);
   pageAllocInit();
   // xenpaging: the domain starts fully populated; its first gfns are granted to dom0's backends, not the allocator.
-  for (let pfn = xen ? xenIoFrames(nframes) : 0; pfn < nframes;) {
+  // shadow: the kernel's page table K and the kernel data it maps sit at the top, outside the allocator.
+  const guestFrames = shadow ? nframes - SHADOW_RESERVED_FRAMES : nframes;
+  for (let pfn = xen ? xenIoFrames(nframes) : 0; pfn < guestFrames;) {
     let order = MAX_ORDER - 1;
-    while ((pfn & ((1 << order) - 1)) !== 0 || pfn + (1 << order) > nframes) order--;
+    while ((pfn & ((1 << order) - 1)) !== 0 || pfn + (1 << order) > guestFrames) order--;
     if (o.hinting !== 'off') for (let i = 0; i < (1 << order); i++) essa(pfn + i, ORC_SET_UNUSED);
     __free_one_page(pfn, order);
     pfn += 1 << order;
@@ -76,6 +80,11 @@ export function bootMachine(o: RunOptions): Views {
   if (xen) { // after the boot-time ESSAs (no-ops here): counters start at zero
     xenBoot(v, hostBudgetFrames(o), o.ringSlots);
     xenWarmUp(v);
+  }
+  if (shadow) {
+    const w = o.workloadOptions;
+    shadowBoot(v, { pool: w.shadow_pool ?? 0, aClearUnshadow: (w.a_clear ?? 0) !== 0, emulateMore: (w.emulate_more ?? 0) !== 0 });
+    ctxInit(v, o.cpus); // again: the shadow views read the words just written
   }
   h[BOOT_FRAMES] = nframes;
   for (let p = 0; p < MAX_PARTICIPANTS; p++) v.paF64.fill(0, paCounter(p, 0), paCounter(p, 0) + PA_NCOUNTERS);

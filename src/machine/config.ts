@@ -9,8 +9,8 @@ export class UsageError extends Error {}
 export type Mode = 'threads' | 'sim';
 export type Hinting = 'off' | 'unused' | 'full';
 export type Strategy = 'pct' | 'random';
-export type Host = 'essa' | 'xenpaging';
-export const HOSTS: readonly Host[] = ['essa', 'xenpaging'];
+export type Host = 'essa' | 'xenpaging' | 'shadow';
+export const HOSTS: readonly Host[] = ['essa', 'xenpaging', 'shadow'];
 
 export interface RunOptions {
   workload: string;

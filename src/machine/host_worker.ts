@@ -7,10 +7,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { reclaimFrame, reclaimPass } from '../host/reclaim.js';
+import { shadowShrinkTick } from '../host/shadow_mmu.js';
 import { injHostBudget, injTouchedPfn, injectInit } from '../shared/inject.js';
 import { traceInit } from '../shared/trace.js';
 import { ctxInit } from '../shared/ctx.js';
-import { CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../shared/layout.js';
+import { CTL_HOST, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, HOST_SHADOW, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../shared/layout.js';
 import { SP_HOST, SP_SPIN, setSimHook, sp } from '../shared/sched.js';
 import { hwInit } from '../shared/hw.js';
 import { simExit, simInstall, waitBaton } from '../shared/sim.js';
@@ -19,6 +20,7 @@ interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: num
 let init: Init;
 let v: Views;
 let sim = false;
+let shadow = false; // --host shadow: a reclaim pass also runs KVM's mmu shrinker
 
 /** Bind the host to a machine (again, when the worker is reused for the next run). */
 function attach(i: Init): void {
@@ -28,6 +30,7 @@ function attach(i: Init): void {
   traceInit(i.traceSab, i.me);
   hwInit();
   sim = v.hdr[CTL_MODE] === 1;
+  shadow = v.hdr[CTL_HOST] === HOST_SHADOW;
   setSimHook(null);
   if (sim) simInstall();
   injectInit();
@@ -60,7 +63,7 @@ const api = {
       waitBaton();
       while (!done() && cpusRunning()) {
         const b = injectTick(budget);
-        if (Atomics.load(v.hdr, HOST_RESIDENT) > b) reclaimPass(done, b);
+        if (Atomics.load(v.hdr, HOST_RESIDENT) > b) { reclaimPass(done, b); if (shadow) shadowShrinkTick(); }
         else {
           // Nothing to do: wait (not runnable) until a guest pushes residency past the budget.
           Atomics.store(pa, paWord(init.me, PA_STATE), 3);
@@ -77,6 +80,7 @@ const api = {
       const b = injectTick(budget);
       if (Atomics.load(v.hdr, HOST_RESIDENT) > b) {
         reclaimPass(done, b);
+        if (shadow) shadowShrinkTick();
       } else {
         // Clear the kick, re-check, then sleep: a guest that raises residency after our
         // check stores 1 and notifies, so the wait returns at once (no lost wake-up).

@@ -19,8 +19,8 @@ export interface ReplayOptions {
   batch: boolean; unfix: string[]; workload_options: Record<string, number>;
   /** Written only when set (stress runs): pcp watermarks and fault-injection points. */
   pcp_high?: number; pcp_batch?: number; inject?: string[];
-  /** Written only for --host xenpaging: the host and its ring size. */
-  host?: 'xenpaging'; ring_slots?: number;
+  /** Written only for --host xenpaging (with its ring size) and --host shadow. */
+  host?: 'xenpaging' | 'shadow'; ring_slots?: number;
 }
 
 export interface Expected { oracle: string; pfn: number; cpu: number; step: number; message: string }
@@ -44,7 +44,7 @@ export function toReplayOptions(o: RunOptions): ReplayOptions {
     unfix: [...o.unfix], workload_options: { ...o.workloadOptions },
     ...(o.pcpHigh !== null ? { pcp_high: o.pcpHigh } : {}), ...(o.pcpBatch !== null ? { pcp_batch: o.pcpBatch } : {}),
     ...(o.inject.length ? { inject: [...o.inject] } : {}),
-    ...(o.host === 'xenpaging' ? { host: 'xenpaging' as const, ring_slots: o.ringSlots } : {}),
+    ...(o.host === 'xenpaging' ? { host: 'xenpaging' as const, ring_slots: o.ringSlots } : o.host === 'shadow' ? { host: 'shadow' as const } : {}),
   };
 }
 

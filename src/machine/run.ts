@@ -24,6 +24,7 @@ import type { CpuApi } from './cpu_worker.js';
 import type { HostApi } from './host_worker.js';
 import type { XenApi } from './xen_worker.js';
 import { type XenSummary, xenEndOfRunChecks, xenIoFrames, xenSummary } from './xen_machine.js';
+import { type ShadowSummary, shadowAudit, shadowKernelFrames, shadowSummary } from '../host/shadow_mmu.js';
 import { type MachineWorker, acquireWorker, releaseWorker } from './worker_pool.js';
 import { buildTrace, type CounterSample } from './trace_out.js';
 import { TRACE_PER_PARTICIPANT } from '../shared/trace.js';
@@ -64,6 +65,8 @@ export interface RunResult {
   planted_pfn?: number;
   /** --host xenpaging: the p2m at the end, tot_pages and its target, the ring, the Xen counters. */
   xen?: XenSummary;
+  /** --host shadow: the pool, the MMU counters (exits, emulations, zaps, floods, recycles...) and traps per 1000 ops. */
+  shadow?: ShadowSummary;
   /** What the run exercised: ESSA transitions, host actions, access outcomes, discard branches (coverage.ts). */
   coverage: RunCoverage;
 }
@@ -318,8 +321,10 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
 
     let accounting: Accounting | null = null;
     if (xen) owned.push(Array.from({ length: xenIoFrames(v.nframes) }, (_, i) => i)); // dom0's I/O gfns
+    if (o.host === 'shadow') owned.push(shadowKernelFrames(v)); // the kernel's page table and its data, outside the allocator
     if (!hung && violationCount(v) === 0) accounting = endOfRunChecks(v, owned, o.cpus);
     if (xen && !hung && violationCount(v) === 0) xenEndOfRunChecks(v, o.cpus);
+    if (o.host === 'shadow' && !hung && violationCount(v) === 0) shadowAudit(v, o.cpus);
     const counters = sumCounters(v, nparts);
     const snaps = hung ? [] : await Promise.all(cpus.map((c) => c.snapshot())); // comlink: the CPUs are idle now
     const perCpu = Array.from({ length: o.cpus }, (_, cpu) => ({
@@ -346,6 +351,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
       ...(traceSab ? { trace: (sampleCounters(sim ? v.hdr[SIM_STEP] : (performance.timeOrigin + performance.now()) * 1000), buildTrace(traceSab, o.cpus, sim, traceSamples)) } : {}),
       ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
       ...(xen ? { xen: xenSummary(v, nparts) } : {}),
+      ...(o.host === 'shadow' ? { shadow: shadowSummary(v, nparts, ops) } : {}),
       coverage: readCoverage(v, nparts, counters),
     };
   } finally {

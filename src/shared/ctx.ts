@@ -3,7 +3,8 @@
  * its counters. Set once per worker (or per scratch machine on the main thread) by
  * ctxInit; hot paths read these module bindings directly.
  */
-import { COV_SLOTS, CTL_HOST, HOST_XENPAGING, paCounter, PA_NCOUNTERS, type Views } from './layout.js';
+import { COV_SLOTS, CTL_HOST, HOST_SHADOW, HOST_XENPAGING, paCounter, PA_NCOUNTERS, type Views } from './layout.js';
+import { shadowViewsInit } from './shadow_views.js';
 import { xenViewsInit } from './xen_views.js';
 
 export let V: Views;
@@ -15,6 +16,8 @@ export let CNT: Float64Array;
 export let COV: Float64Array;
 /** The xenpaging host runs this machine (CTL_HOST): hw.ts takes the p2m access path. */
 export let XEN = false;
+/** The shadow MMU host runs this machine (CTL_HOST): pte stores and user translations go through shadow.ts. */
+export let SHADOW = false;
 
 export function ctxInit(views: Views, me: number): void {
   V = views;
@@ -24,4 +27,6 @@ export function ctxInit(views: Views, me: number): void {
   COV = views.cov.subarray(me * COV_SLOTS, (me + 1) * COV_SLOTS);
   XEN = views.hdr[CTL_HOST] === HOST_XENPAGING;
   xenViewsInit(views, me);
+  SHADOW = views.hdr[CTL_HOST] === HOST_SHADOW;
+  shadowViewsInit(views, me);
 }

@@ -49,6 +49,7 @@ export const ZONE_FREE_PAGES = FREE_NR + MAX_ORDER; // zone lock: free pages in 
 export const CTL_HOST = ZONE_FREE_PAGES + 1; // main: which host runs the machine (HOST_ESSA, HOST_XENPAGING)
 export const HOST_ESSA = 0;        // the s390 ESSA host (host state words, reclaim daemon)
 export const HOST_XENPAGING = 1;   // Xen paging: p2m, dom0 pager, foreign mappers (xenpaging area below)
+export const HOST_SHADOW = 2;      // KVM's shadow MMU of 2.6.2x: shadow page tables, write-protected guest tables (shadow area below)
 export const SIM_BASE = 64;        // sim-mode scheduler words (sim.ts), 64 words; the baton holder writes them
 export const SIM_WORDS = 64;
 export const SIM_BATON = SIM_BASE;        // atomic: participant allowed to run (-1 nobody); store + notify hands over
@@ -148,7 +149,10 @@ export const VMA_START = 1;                       // first file index mapped
 export const VMA_END = 2;                         // one past the last
 export const K_PTE = K_VMA + MAX_CPUS * NFILES * VMA_WORDS; // pte lock of the task: pfn + 1 | PTE_WRITE
 export const PTE_WRITE = 1 << 30;
-export const PTE_PFN_MASK = (1 << 30) - 1;
+export const PTE_DIRTY = 1 << 29;                 // x86 D: set by the MMU's walker (--host shadow only; the ESSA host never sets it)
+export const PTE_ACCESSED = 1 << 28;              // x86 A: set by the walker, cleared by an accessed-bit scanner (--host shadow only)
+export const PTE_AD = PTE_ACCESSED | PTE_DIRTY;
+export const PTE_PFN_MASK = (1 << 28) - 1;        // pfn + 1 (512 MiB of 4 KiB frames needs 18 bits)
 export const K_LRU_LOCK = K_PTE + MAX_CPUS * NVP; // atomic: zone->lru_lock
 export const K_LRU_HEAD = K_LRU_LOCK + 1;         // lru lock: LRU list, most recent at head
 export const K_LRU_TAIL = K_LRU_HEAD + 1;
@@ -201,8 +205,9 @@ export function geometry(nframes: number, ncpus: number) {
   const history = simLog + SIMLOG_WORDS * 4;
   const coverage = (history + nframes * HIST_WORDS * 4 + 7) & ~7;
   const xen = coverage + MAX_PARTICIPANTS * COV_SLOTS * 8;
-  const total = xen + xenGeometry(nframes).words * 4;
-  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, history, coverage, xen, total, nframes, ncpus };
+  const shadow = (xen + xenGeometry(nframes).words * 4 + 7) & ~7;
+  const total = shadow + shadowGeometry(nframes).words * 4;
+  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, history, coverage, xen, shadow, total, nframes, ncpus };
 }
 
 /** Typed views over the machine buffer. Every participant builds its own from the same SAB. */
@@ -332,3 +337,85 @@ export function xenGeometry(nframes: number) {
   return { nmfn, p2m, mfn, gfnToSlot, slotToGfn, slotStack, policy, mru, counters, words };
 }
 
+// ---------------------------------------------------------------- shadow MMU area (Int32 words)
+// Used only with --host shadow (CTL_HOST == HOST_SHADOW): KVM's shadow MMU as it was in Linux
+// 2.6.2x (xenpaging_kvm.md 2 and 4.2). shadow.ts runs it on the vCPUs (exits are handled in
+// the vCPU's own thread), host/shadow_mmu.ts boots, shrinks and audits it, shadow_views.ts
+// builds the views. The guest keeps its ptes where it always does (K_PTE, K_APTE); with this
+// host every guest page table also has a page-table frame (a guest frame from the buddy, or
+// one reserved for the kernel's table) whose gfn the host shadows and write-protects.
+// Page tables are numbered: task t's table of file f is t * NFILES + f (FILE_PAGES ptes), its
+// anonymous table T_ANON0 + t (ANON_PAGES ptes), and the kernel's table K (T_KERNEL) holds
+// one fixmap pte per CPU (kmap_atomic's KM_PTE0 slot) and KERNEL_PTES ptes of kernel data.
+export const SH_MMU_LOCK = 0;       // atomic: kvm->mmu_lock, a spinlock.ts word (0 free, participant + 1 held)
+export const SH_POOL_MAX = 1;       // main: shadow pages the pool may hold (kvm->n_max_mmu_pages)
+export const SH_MIN_FREE = 2;       // main: recycle when fewer are free (KVM_MIN_FREE_MMU_PAGES, 5)
+export const SH_REFILL = 3;         // main: ...until this many are free (KVM_REFILL_PAGES, 25)
+export const SH_POLICY = 4;         // main: SHP_* bits, host policy the workload chose
+export const SH_KMAP_GFN = 5;       // main: frame of the kernel's page table K (reserved at boot)
+export const SH_KDATA_GFN = 6;      // main: first of the KERNEL_DATA_FRAMES frames K's kernel ptes map (reserved at boot)
+export const SH_POOL_USED = 7;      // mmu lock: shadow pages in use
+export const SH_LRU_HEAD = 8;       // mmu lock: active list, most recently used first (unfixed K9: newest first); -1 empty
+export const SH_LRU_TAIL = 9;       // mmu lock
+export const SH_FREE_HEAD = 10;     // mmu lock: free shadow pages, linked through SP_NEXT; -1 none
+export const SH_CLOCK = 11;         // mmu lock: shadow pages built or used by a fault so far (the LRU clock)
+export const SH_EVENTS = 12;        // mmu lock: MMU events handled under the lock (the false-flood window's clock)
+export const SV_BASE = 16;          // per participant, SV_WORDS each (the host posts flushes too)
+export const SV_WORDS = 4;
+export const SV_LAST_SPEC = 0;      // mmu lock: spte slot this vCPU last installed speculatively (last_pte_updated), -1 none
+export const SV_LAST_SPEC_GFN = 1;  // mmu lock: the frame that spte maps (last_pte_gfn)
+export const SV_FLUSH_REQ = 2;      // atomic: others store 1 (a remote TLB flush, KVM_REQ_TLB_FLUSH); the vCPU exchanges it to 0 at guest entry
+export const KERNEL_PTES = 64;      // ptes of kernel data in K (pkmap-like), after the MAX_CPUS fixmap slots
+export const KERNEL_DATA_FRAMES = 8; // reserved frames those ptes map, pte i mapping frame i % 8 of them
+export const K_SLOTS = MAX_CPUS + KERNEL_PTES;
+export const SH_KPTE = SV_BASE + MAX_PARTICIPANTS * SV_WORDS; // mmu lock: the ptes of K (the guest memory of frame K), K_SLOTS words
+export const SH_TABLE_GFN = SH_KPTE + K_SLOTS; // guest, under the owner task's pte lock: page-table frame + 1 of each table, 0 none
+export const T_ANON0 = MAX_CPUS * NFILES;
+export const T_KERNEL = T_ANON0 + MAX_CPUS;
+export const NTABLES = T_KERNEL + 1;
+export const SH_FIXED_WORDS = SH_TABLE_GFN + NTABLES;
+export const SHP_A_CLEAR_UNSHADOW = 1; // an accessed-bit clear through a kmap unshadows the table at once (Arcangeli, seed 004)
+export const SHP_EMULATE_MORE = 2;     // after the first half of a PAE pte write, emulate the next instruction in the same exit (Xen; Kivity's suggestion)
+export const SPTES_PER_SP = 128;       // >= FILE_PAGES, ANON_PAGES and K_SLOTS: one shadow page per guest table
+export const SP_CAP = 1024;            // most shadow pages any pool holds
+export const SP_WORDS = 12;            // per shadow page, all under the mmu lock
+export const SP_GFN = 0;               // frame shadowed, -1 free
+export const SP_TABLE = 1;             // the guest table it was built for
+export const SP_NEXT = 2;              // active or free list link, -1 end
+export const SP_PREV = 3;
+export const SP_FLOOD = 4;             // emulated writes the flood detector counted (write_flooding_count)
+export const SP_LAST_SPEC = 5;         // slot in this page of its last speculative spte, -1 none
+export const SP_EVIDENCE = 6;          // false-flood oracle: EV_* seen since the last emulated write
+export const SP_MISSED = 7;            // false-flood oracle: EV_* evidence the detector ignored in the current count
+export const SP_BUILT_AT = 8;          // SH_CLOCK when built (diagnostics)
+export const SP_PRESENT = 9;           // present sptes
+export const SP_WRITER = 10;           // the vCPU whose emulated writes SP_FLOOD counts (another's restarts it)
+export const SP_USED_AT = 11;          // SH_CLOCK when last built or used by a fault (the active list's order, with the K9 fix)
+export const EV_FAULT = 1;             // a demand or reflected fault went through the table
+export const EV_HW = 2;                // its last speculative spte was used by the hardware (SPTE_A)
+export const EV_EMU = 4;               // its last speculative spte was used by an emulated access (the hardware never sets A then)
+export const SPTE_PFN_MASK = (1 << 28) - 1; // spte: frame + 1 | SPTE_W | SPTE_A; 0 = not present
+export const SPTE_W = 1 << 28;
+export const SPTE_A = 1 << 29;         // the hardware sets it (compare-exchange) on an access through the spte
+export const SHADOW_COUNTERS = 48;     // Float64 counters per participant (shadow_views.ts names them)
+
+/** max(64, 2% of guest frames) shadow pages (2.6.2x: KVM_PERMILLE_MMU_PAGES 20, KVM_MIN_ALLOC_MMU_PAGES 64), at most SP_CAP. */
+export function shadowPoolDefault(nframes: number): number {
+  return Math.min(SP_CAP, Math.max(64, Math.floor((nframes * 20) / 1000)));
+}
+
+/** Word offsets of the shadow area's arrays for a machine of nframes. */
+export function shadowGeometry(nframes: number) {
+  const cap = shadowPoolDefault(nframes);
+  const gfnSp = SH_FIXED_WORDS;             // mmu lock (atomic loads outside): shadow page + 1 shadowing the frame; 0 = not write-protected
+  const gfnTable = gfnSp + nframes;         // guest, under the owner task's pte lock: table id + 1 the frame holds, 0 = not a page table
+  const gfnRecycled = gfnTable + nframes;   // mmu lock: 1 when its last shadow page was recycled for room (a rebuild counts as recycled_rebuilds)
+  const gfnFlooded = gfnRecycled + nframes; // mmu lock: SH_EVENTS + 1 when it was last flooded, 0 never
+  const gfnShadowed = gfnFlooded + nframes; // mmu lock: shadow pages built for the frame so far
+  const sp = gfnShadowed + nframes;         // SP_WORDS per shadow page
+  const spte = sp + cap * SP_WORDS;         // SPTES_PER_SP per shadow page: mmu lock; the hardware sets SPTE_A by compare-exchange
+  const gen = spte + cap * SPTES_PER_SP;    // per spte slot, Atomics.add under the mmu lock: odd while the slot is rewritten (the oracles' seqlock)
+  const counters = (gen + cap * SPTES_PER_SP + 1) & ~1; // Float64: MAX_PARTICIPANTS * SHADOW_COUNTERS, owner-written
+  const words = counters + MAX_PARTICIPANTS * SHADOW_COUNTERS * 2;
+  return { cap, gfnSp, gfnTable, gfnRecycled, gfnFlooded, gfnShadowed, sp, spte, gen, counters, words };
+}

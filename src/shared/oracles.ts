@@ -19,6 +19,12 @@ export const ORACLES = [
   'leak',            // a frame not accounted for at the end
   'liveness',        // watchdog: no progress
   'protocol',        // a hinting-protocol contract broken (write to V, V without its conditions)
+  // --host shadow (xenpaging_kvm.md 4.3)
+  'false_flood',     // a page table in use was flooded (unshadowed) on evidence the detector should have seen
+  'shadow_coherence', // a present spte disagrees with its guest pte (not present, other frame, accessed bit clear, W without W and D)
+  'stale_shadow',    // a user-mode write was emulated on a frame whose shadow outlived its use as a page table
+  'tlb',             // a vCPU used a TLB entry more permissive than its spte after the flush point
+  'shadow_thrash',   // the shadow pool recycled a page table in use (rebuilt at once)
 ] as const;
 export type OracleName = (typeof ORACLES)[number];
 export const O = Object.fromEntries(ORACLES.map((n, i) => [n, i])) as { readonly [K in OracleName]: number };
@@ -39,8 +45,10 @@ const dec = new TextDecoder();
 /**
  * Record a violation and request a stop. Returns the record number, or -1 if the table
  * is full (the count still goes up). `race` is the race index + 1 when the site knows it.
+ * `stop` false: a performance oracle (--host shadow's false_flood, stale_shadow,
+ * shadow_thrash) records the violation and lets the run go on, so that its cost is measured.
  */
-export function report(v: Views, oracle: number, pfn: number, cpu: number, step: number, msg: string, race = 0): number {
+export function report(v: Views, oracle: number, pfn: number, cpu: number, step: number, msg: string, race = 0, stop = true): number {
   // VIOL_LOCK: CAS 0->1 acquire, store 0 release; records are read by main after stop.
   while (Atomics.compareExchange(v.hdr, VIOL_LOCK, 0, 1) !== 0) { /* rare, short */ }
   const n = Atomics.add(v.hdr, VIOL_COUNT, 1);
@@ -58,7 +66,7 @@ export function report(v: Views, oracle: number, pfn: number, cpu: number, step:
   Atomics.store(v.hdr, VIOL_LOCK, 0);
   tr(T_VIOLATION, oracle);
   // Stop request: CAS run(1)->stop(2) so a finished run is not reopened.
-  Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2);
+  if (stop) Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2);
   return n < VIOL_MAX ? n : -1;
 }
 
