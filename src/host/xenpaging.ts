@@ -57,6 +57,7 @@ const U_ANSWER_DROPS = RACE_BIT['xp-answer-drops'];            // X9
 const U_MAP_FIRST = RACE_BIT['xp-map-first'];                  // X11
 
 let lastFlushPaged = -1;
+let exiting = false;
 const sleepWord = new Int32Array(new SharedArrayBuffer(4)); // nobody notifies it: a bounded sleep
 
 function x(): Int32Array { return XV.x; }
@@ -64,6 +65,7 @@ function x(): Int32Array { return XV.x; }
 /** Per-run reset of the pager's private state (its shared state is set at boot). */
 export function pagerInit(): void {
   lastFlushPaged = -1;
+  exiting = false;
 }
 
 // ------------------------------------------------------------------ policy
@@ -167,8 +169,8 @@ function pageIn(g: number, slot: number, onlyPaged: boolean): boolean {
     }
     resumeGfn(g, 0);
   }
-  CNT[C.host_pageins]++;
-  XCNT[XC.pager_loads]++;
+  if (exiting) XCNT[XC.pager_exit_loads]++;
+  else { CNT[C.host_pageins]++; XCNT[XC.pager_loads]++; }
   return true;
 }
 
@@ -326,6 +328,7 @@ export function pagerHasWork(): boolean {
 /** SIGTERM: page everything back in (batches of 64), answer what is pending, and go. */
 export function pagerExit(): void {
   const w = x();
+  exiting = true;
   for (let round = 0; round < 4 * V.nframes && w[XP_NUM_PAGED_OUT] > 0; round++) {
     drain(-1);
     if (pageBack(PAGEIN_BATCH, true) === 0 && !ringPendingRequests()) break;

@@ -158,7 +158,10 @@ export function simExit(): void {
   Atomics.store(V.pa, paWord(ME, PA_STATE), 2);
   h[SIM_DIRTY] = 1;
   if (Atomics.load(h, SIM_BATON) !== ME) return;
-  const step = h[SIM_STEP];
+  // A step of its own: when this participant's last scheduling point kept the baton, a
+  // decision logged at that step would be taken by that point's hook in a replay.
+  const step = h[SIM_STEP] + 1;
+  h[SIM_STEP] = step;
   let to = choose(step, SP_SPIN);
   // Nobody runnable: wake a waiting participant (the idle host) so it can see the end.
   for (let p = 0; to < 0 && p < h[SIM_NPART]; p++) if (Atomics.load(V.pa, paWord(p, PA_STATE)) === 3) to = p;

@@ -24,6 +24,7 @@ export const XEN_COUNTER_NAMES = [
   'spin_exits_paging_in',       // spurious faults on a gfn already being paged in (X16)
   'load_enomem_retries',
   'pager_loads',                // page-ins by the pager (populate answered or paged back)
+  'pager_exit_loads',           // page-ins when the pager stops (everything back in): not counted as host_pageins
   'pager_slot_writes',          // page-file writes (also counted as host_pageouts)
   'wasted_writes_failed_evict', // page-file writes whose eviction then failed
   'mapcache_flushes',
