@@ -30,10 +30,12 @@ export function workersStarted(): number {
   return started;
 }
 
-/** Keep finished runs' workers for the next run in this thread (hunt and stress tasks). */
+/**
+ * Keep finished runs' workers for the next run in this thread (hunt and stress tasks).
+ * Turning it off keeps what is idle: the caller awaits releaseIdleWorkers() to end them.
+ */
 export function setWorkerReuse(on: boolean): void {
   reuse = on;
-  if (!on) void releaseIdleWorkers();
 }
 
 export function workerReuse(): boolean {
