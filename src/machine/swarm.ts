@@ -37,6 +37,9 @@ function pick<T>(rng: Prng, xs: readonly T[]): T {
   return xs[rng.below(xs.length)];
 }
 
+/** The workloads a swarm draws from: those meant for the default host (kscand is --host shadow's). */
+const SWARM_WORKLOADS = WORKLOADS.filter((w) => (w.defaults?.host ?? 'essa') === 'essa');
+
 /**
  * One option of the workload: 40% its default (left out), 15% its minimum, else a value
  * in its declared range (log-uniform for wide ranges such as lengths and periods).
@@ -69,7 +72,7 @@ export function swarmRunSeed(seed: number, index: number): number {
 /** The options of run `index`: a pure function of (base, index). */
 export function swarmOptions(base: SwarmBase, index: number): RunOptions {
   const rng = new Prng(base.seed, index);
-  const w = pick(rng, WORKLOADS);
+  const w = pick(rng, SWARM_WORKLOADS);
   const cpus = 1 + rng.below(4);
   const memBytes = pick(rng, MEM_CHOICES);
   const hostMemBytes = Math.max(16 * PAGE_SIZE, memBytes >> pick(rng, HOST_FRACTION_LOG2));

@@ -32,9 +32,16 @@
  * Lock order:
  *   task pte lock (K_PTL)
  *     kvm->mmu_lock (SH_MMU_LOCK)    every spte, shadow page and guest pte store of this host
- * TLB hits and walks through present sptes take no lock (they are the hardware); the oracles
- * there read an spte between two loads of its slot's generation (a seqlock: odd while the
- * MMU rewrites the slot, bumped under the lock).
+ *
+ * Ordering. Every Atomics operation here is sequentially consistent. Words changed under
+ * the mmu lock reach the next holder through the lock's compare-exchange and release
+ * exchange (spinlock.ts); plain accesses are used for words only lock holders touch (shadow
+ * page words, list links, SH_* counters). Atomics are used where a reader holds no lock,
+ * which is the hardware side: a TLB hit reads gen, spte, gen of its slot (a seqlock: the
+ * MMU makes gen odd before it changes a present spte and even only after posting every
+ * flush the change needs); a walk reads gfnSp, gen, spte and gfnSp again (the page was not
+ * zapped and reused meanwhile) and sets SPTE_A by compare-exchange, which fails once the MMU
+ * stored anything else; remote flush requests are stores the target exchanges back to 0.
  */
 import { ME, V } from './ctx.js';
 import {
@@ -329,7 +336,7 @@ function rmapWriteProtect(gfn: number): void {
     const x = SV.spte[base + i];
     if (x === 0 || (x & SPTE_W) === 0 || (x & SPTE_PFN_MASK) !== gfn + 1) continue;
     Atomics.add(SV.gen, base + i, 1);
-    Atomics.store(SV.spte, base + i, x & ~SPTE_W); // fixmap sptes are never cached in a TLB here (kmap_atomic flushes its entry)
+    Atomics.store(SV.spte, base + i, x & ~SPTE_W); // K's sptes are rewritten under the lock; no TLB caches them (kmap_atomic flushes its entry)
     Atomics.add(SV.gen, base + i, 1);
   }
 }
@@ -373,13 +380,13 @@ function install(spi: number, idx: number, x: number, w: boolean): number {
   const nw = (x + 1) | SPTE_A | (w ? SPTE_W : 0); // demand-fault sptes carry A: the access that faulted uses them
   if (old === 0) SV.sp[spi * SP_WORDS + SP_PRESENT]++;
   if (old !== 0 && ((old & SPTE_PFN_MASK) !== x + 1 || ((old & SPTE_W) !== 0 && !w))) {
-    Atomics.add(SV.gen, slot, 1);
+    Atomics.add(SV.gen, slot, 1); // odd before the narrower spte is visible to lock-free walkers and TLB checks
     Atomics.store(SV.spte, slot, nw);
     postRemoteFlush();
     tlbFlushLocal();
-    Atomics.add(SV.gen, slot, 1);
+    Atomics.add(SV.gen, slot, 1); // even after the flush is posted (tlbUsable re-reads the request)
   } else {
-    Atomics.store(SV.spte, slot, nw);
+    Atomics.store(SV.spte, slot, nw); // same or wider: a walker's compare-exchange of SPTE_A on the old value fails and it walks again
   }
   SCNT[SC.pf_fixed]++;
   return slot;
@@ -405,7 +412,7 @@ function accessPage(gfn: number): void {
   const ls = SV.s[SH.svMe + SV_LAST_SPEC];
   if (ls < 0 || SV.s[SH.svMe + SV_LAST_SPEC_GFN] !== gfn) return;
   const x = Atomics.load(SV.spte, ls);
-  if (x !== 0 && (x & SPTE_A) === 0) Atomics.compareExchange(SV.spte, ls, x, x | SPTE_A);
+  if (x !== 0 && (x & SPTE_A) === 0) Atomics.compareExchange(SV.spte, ls, x, x | SPTE_A); // as the hardware would; a walker's CAS of the same bit is harmless
 }
 
 function evidenceName(ev: number): string {
@@ -466,7 +473,7 @@ function mmuPteWrite(spi: number, gfn: number, idx: number, oldG: number, newG: 
     return;
   }
   if (old !== 0) {
-    Atomics.store(SV.spte, slot, 0);
+    Atomics.store(SV.spte, slot, 0); // gen is odd: a walker's compare-exchange of SPTE_A fails from here, a TLB check waits for even
     SV.sp[spi * SP_WORDS + SP_PRESENT]--;
     SCNT[SC.spte_zaps]++;
   }
@@ -475,7 +482,7 @@ function mmuPteWrite(spi: number, gfn: number, idx: number, oldG: number, newG: 
   if (newG > 0 && (newG & PTE_ACCESSED) !== 0) {
     const x = (newG & PTE_PFN_MASK) - 1;
     const wr = (newG & PTE_WRITE) !== 0 && (newG & PTE_DIRTY) !== 0 && Atomics.load(SV.gfnSp, x) === 0;
-    Atomics.store(SV.spte, slot, (x + 1) | (wr ? SPTE_W : 0));
+    Atomics.store(SV.spte, slot, (x + 1) | (wr ? SPTE_W : 0)); // gen is odd (emulatePteStore): lock-free readers see the slot as changing
     SV.sp[spi * SP_WORDS + SP_PRESENT]++;
     SV.sp[spi * SP_WORDS + SP_LAST_SPEC] = idx;
     SV.s[SH.svMe + SV_LAST_SPEC] = slot;
@@ -512,7 +519,7 @@ export function shPteWrite(pi: number, val: number): void {
   mmuLock();
   const spi = gfn < 0 ? -1 : SV.gfnSp[gfn] - 1;
   if (spi < 0) {
-    Atomics.store(V.k, pi, g); // the frame is not write-protected: a native store
+    Atomics.store(V.k, pi, g); // not write-protected: a native store (under the lock, so no shadow page is built from the old value meanwhile)
   } else {
     SCNT[SC.exits]++;
     SCNT[SC.insn_emulation]++;
@@ -545,7 +552,7 @@ export function shTranslate(pi: number, write: boolean): number {
     if (x === 0 || (write && (x & SPTE_W) === 0)) break;
     // The hardware walk sets A in the spte; the compare-exchange fails if the MMU rewrote it.
     if ((x & SPTE_A) === 0 && Atomics.compareExchange(SV.spte, slot, x, x | SPTE_A) !== x) continue;
-    const gpte = Atomics.load(V.k, pi);
+    const gpte = Atomics.load(V.k, pi); // after the spte: a guest pte store under the lock made gen odd first (checked below)
     if ((g1 & 1) === 0 && Atomics.load(SV.gen, slot) === g1) checkCoherent(pi, x, gpte);
     tlbFill(pi, slot, g1, x, gpte);
     return gpte;
@@ -589,7 +596,7 @@ function pageFault(pi: number, table: number, idx: number, gfn: number, write: b
   // The walker sets A, and D for a write, in the guest pte (every guest pte store of this host
   // is made under the mmu lock, so a plain read-modify-write here loses nothing).
   const ng = gpte | PTE_ACCESSED | (write ? PTE_DIRTY : 0);
-  if (ng !== gpte) Atomics.store(V.k, pi, ng);
+  if (ng !== gpte) Atomics.store(V.k, pi, ng); // the guest reads its ptes lock-free; every writer holds the lock
   const x = (ng & PTE_PFN_MASK) - 1;
   let w = (ng & PTE_WRITE) !== 0 && (ng & PTE_DIRTY) !== 0;
   const xsp = Atomics.load(SV.gfnSp, x) - 1;
@@ -659,6 +666,7 @@ export function kernelTouch(k: number): void {
   if (spi >= 0) {
     const slot = spi * SPTES_PER_SP + idx;
     const x = Atomics.load(SV.spte, slot);
+    // the hardware: a present spte of a page still shadowing K; A by compare-exchange (fails if the MMU rewrote it)
     if (x !== 0 && Atomics.load(SV.gfnSp, SH.kGfn) === spi + 1 &&
       ((x & SPTE_A) !== 0 || Atomics.compareExchange(SV.spte, slot, x, x | SPTE_A) === x)) return;
   }
@@ -716,7 +724,7 @@ export function kunmapAtomic(clear: boolean, halves: number): void {
 function nativeClearYoung(pi: number): boolean {
   const old = V.k[pi];
   if ((old & PTE_ACCESSED) === 0) return false;
-  Atomics.store(V.k, pi, old & ~PTE_ACCESSED);
+  Atomics.store(V.k, pi, old & ~PTE_ACCESSED); // every guest pte writer holds the lock; the owner reads lock-free and compares without A/D
   return true;
 }
 
@@ -741,7 +749,7 @@ export function kmapTestClearYoung(table: number, idx: number): boolean {
   let young: boolean;
   if ((x & SPTE_W) !== 0) {
     // the table is not shadowed: the locked RMW runs natively and the hardware marks the kmap spte used
-    if ((x & SPTE_A) === 0) Atomics.compareExchange(SV.spte, slot, x, x | SPTE_A);
+    if ((x & SPTE_A) === 0) Atomics.compareExchange(SV.spte, slot, x, x | SPTE_A); // the hardware's A, as in a walk
     young = nativeClearYoung(pi);
   } else {
     SCNT[SC.exits]++; // a write fault through the read-only kmap spte
@@ -753,7 +761,7 @@ export function kmapTestClearYoung(table: number, idx: number): boolean {
         SCNT[SC.a_clear_unshadows]++;
       }
       // the kmap spte becomes writable (a wider translation: no flush) and the instruction re-runs natively
-      Atomics.store(SV.spte, slot, x | SPTE_W | SPTE_A);
+      Atomics.store(SV.spte, slot, x | SPTE_W | SPTE_A); // K's sptes change under the lock; kernelTouch's lock-free hit only sets A by compare-exchange
       young = nativeClearYoung(pi);
     } else {
       // KVM 2.6.2x emulates the locked RMW: read, clear A, write back through kvm_mmu_pte_write
