@@ -378,9 +378,11 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     .option('--json', 'machine-readable')
     .option('--quick', 'shorter measurements (noisier)')
     .option('--soak-seconds <s>', `budget of the stress soak entry (default ${SOAK_SECONDS}, 5 with --quick; 0 skips it)`)
-    .action(async (f: { json?: boolean; quick?: boolean; soakSeconds?: string }) => {
+    .option('--host <host>', 'only one host\'s entries: shadow (the kscand pathology under KVM\'s shadow MMU, time to find the K races)')
+    .action(async (f: { json?: boolean; quick?: boolean; soakSeconds?: string; host?: string }) => {
       const soakSeconds = f.soakSeconds !== undefined ? parseNumberFlag('--soak-seconds', f.soakSeconds, 0, 3600) : undefined;
-      const b = await runBench({ quick: !!f.quick, soakSeconds, log: f.json ? () => {} : (m) => process.stderr.write(m + '\n') });
+      const host = f.host !== undefined ? parseChoice('--host', f.host, ['shadow'] as const) : undefined;
+      const b = await runBench({ quick: !!f.quick, soakSeconds, host, log: f.json ? () => {} : (m) => process.stderr.write(m + '\n') });
       process.stdout.write(f.json ? JSON.stringify(b, null, 2) + '\n' : formatBench(b));
     });
 
