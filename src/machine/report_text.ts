@@ -54,16 +54,29 @@ function formatXen(r: RunResult): string[] {
   ];
 }
 
+/** The shadow host's lines: exits and emulations, the pool, kscand. */
+function formatShadow(r: RunResult): string[] {
+  const s = r.shadow!;
+  const c = s.counters;
+  const out = [
+    `  shadow mmu   exits ${n(c.exits)} (${s.traps_per_1000_ops} per 1000 ops), emulations ${n(c.insn_emulation)} (kmap ${n(c.emulations_kmap)}, A-bit clears ${n(c.emulations_a_clear)}, data ${n(c.emulations_data)}), floods ${n(c.mmu_flooded)} (kernel table ${n(c.kernel_table_floods)})`,
+    `  shadow pool  ${s.pool_pages} pages, built ${n(c.mmu_cache_miss)}, zapped ${n(c.mmu_shadow_zapped)} (unshadowed ${n(c.unshadows)}, recycled ${n(c.mmu_recycled)}, shrunk ${n(c.mmu_shrink_zaps)}), remote TLB flushes ${n(c.remote_tlb_flush)}`,
+  ];
+  if (c.kscand_steps > 0) out.push(`  kscand       ${n(c.kscand_scanned)} ptes scanned in ${n(c.kscand_steps)} passes, ${n(c.kscand_young)} young; A-bit clears ${s.a_clear === 'unshadow' ? 'unshadow the table' : 'emulated'}`);
+  return out;
+}
+
 export function formatRunHuman(r: RunResult, command: string): string {
   const c = r.counters;
   const out: string[] = [];
-  out.push(`hintsim run ${r.workload}: seed ${r.seed}, ${r.mode} mode, ${r.cpus} CPUs, ${r.mem} guest / ${r.host_mem} host budget, ${r.host === 'xenpaging' ? 'host xenpaging, ' : ''}hinting ${r.hinting}${r.batch ? '' : ' (unbatched)'}${r.unfix.length ? `, unfixed: ${r.unfix.join(',')}` : ''}`);
+  out.push(`hintsim run ${r.workload}: seed ${r.seed}, ${r.mode} mode, ${r.cpus} CPUs, ${r.mem} guest / ${r.host_mem} host budget, ${r.host !== 'essa' ? `host ${r.host}, ` : ''}hinting ${r.hinting}${r.batch ? '' : ' (unbatched)'}${r.unfix.length ? `, unfixed: ${r.unfix.join(',')}` : ''}`);
   out.push(`  ops          ${n(r.ops)} in ${r.seconds.toFixed(2)} s (${n(r.ops_per_sec)} ops/s; ${r.per_cpu.map((p) => `cpu${p.cpu} ${n(p.ops)}`).join(', ')})`);
   out.push(`  allocator    allocs ${n(c.allocs)}, frees ${n(c.frees)}, pcp refills ${n(c.pcp_refills)}, pcp drains ${n(c.pcp_drains)}, alloc failures ${n(c.alloc_failures)}`);
   if (r.xen) out.push(...formatXen(r));
   else out.push(`  hinting      ESSA calls ${n(c.essa_calls)}, batched host calls ${n(c.essa_batches)} carrying ${n(c.essa_batched_pages)} pages`);
   if (!r.xen) out.push(`  host         page-outs ${n(c.host_pageouts)} (${bytes(c.host_swap_bytes_written)} to swap), page-ins ${n(c.host_pageins)}, unused frees ${n(c.host_frees)}, discards ${n(c.host_discards)}, zero fills ${n(c.zero_fills)}, clock scans ${n(c.host_scans)}`);
   out.push(`  faults       discard ${n(c.discard_faults)}, addressing exceptions ${n(c.addressing_exceptions)}, page faults ${n(c.faults)}`);
+  if (r.shadow) out.push(...formatShadow(r));
   if (r.hinting === 'full') {
     out.push(`  volatility   make_volatile ${n(c.make_volatile_ok)} of ${n(c.make_volatile_attempts)} attempts; make_stable ${n(c.make_stable_calls)} (${n(c.make_stable_failed)} found the page discarded)`);
     out.push(`  discard      pages discarded ${n(c.pages_discarded)}, get_page_if_present refused ${n(c.get_page_if_present_refused)}, discard list adds ${n(c.discard_list_adds)} (max ${n(c.discard_list_max)}), grace periods ${n(c.grace_periods)}`);

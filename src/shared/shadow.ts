@@ -289,6 +289,7 @@ function freeSomePages(): void {
 
 /** kvm_mmu_get_page on a miss: a fresh shadow page for table frame gfn; write-protects the frame. */
 function spAlloc(gfn: number, table: number): number {
+  if (SV.gfnSp[gfn] !== 0) { report(V, O.bug_on, gfn, ME, STEPS, `shadow mmu: building a second shadow page for ${frameName(gfn)}`); return SV.gfnSp[gfn] - 1; }
   freeSomePages();
   const s = SV.s;
   const w = SV.sp;
@@ -346,6 +347,7 @@ function spZap(spi: number): void {
   const w = SV.sp;
   const b = spi * SP_WORDS;
   const gfn = w[b + SP_GFN];
+  if (gfn < 0 || SV.gfnSp[gfn] !== spi + 1) { report(V, O.bug_on, gfn, ME, STEPS, `shadow mmu: zapping shadow page ${spi}, which does not shadow frame ${gfn}`); return; }
   const base = spi * SPTES_PER_SP;
   let present = 0;
   for (let i = 0; i < SPTES_PER_SP; i++) {
