@@ -122,6 +122,7 @@ function flushCache(): void {
 }
 
 function mapcacheOp(): void {
+  // The pager's request: a flag, no data travels with it (a late flush only costs mappings).
   if (Atomics.load(XV.x, XH_FLUSH_CACHE) !== 0) { Atomics.store(XV.x, XH_FLUSH_CACHE, 0); flushCache(); }
   const first = ioBase + ioN; // guest gfns start after the I/O gfns
   const g = rng.below(4) !== 0 ? Math.min(V.nframes - 1, first + rng.below(HOT_WINDOW)) : first + rng.below(V.nframes - first);

@@ -303,7 +303,7 @@ export function pagerPass(): number {
   XCNT[XC.pager_passes]++;
   drain(-1);
   const w = x();
-  const n = Atomics.load(w, XH_TOT_PAGES);
+  const n = Atomics.load(w, XH_TOT_PAGES); // a statistic others add to: a snapshot is enough to decide this pass
   const target = w[XH_TARGET];
   let work = 0;
   if (n > target) {

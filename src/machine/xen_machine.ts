@@ -69,7 +69,7 @@ export function xenBoot(v: Views, targetFrames: number, ringSlots: number): void
  * on the main thread before any worker, as the boot CPU in the pager's slot (ctxInit).
  */
 export function xenWarmUp(v: Views): void {
-  const x = new XenViews(v).x;
+  const x = new XenViews(v).x; // main thread, before any worker: plain program order
   pagerInit();
   for (let pass = 0; Atomics.load(x, XH_TOT_PAGES) > x[XH_TARGET] && pass < 4 * v.nframes; pass++) {
     if (pagerPass() === 0) break;
@@ -88,6 +88,7 @@ export interface XenSummary {
   counters: Record<string, number>;
 }
 
+/** Main thread after the stop handshake (every participant finished: its stores are visible). */
 export function xenSummary(v: Views, participants: number): XenSummary {
   const x = new XenViews(v).x;
   return {

@@ -41,21 +41,23 @@ function attach(i: WorkerInit): void {
 }
 attach(workerData as WorkerInit);
 
-const done = (): boolean => Atomics.load(v.hdr, CTL_STATE) >= 3;
+const done = (): boolean => Atomics.load(v.hdr, CTL_STATE) >= 3; // main's store after the run; seen within one loop turn
 
 /** Sim mode: some guest CPU still runs its steps (a paused vCPU stays runnable: it spins). */
 function guestActive(): boolean {
-  for (let c = 0; c < v.hdr[CTL_NCPUS]; c++) if (Atomics.load(v.pa, paWord(c, PA_STATE)) === 1) return true;
+  for (let c = 0; c < v.hdr[CTL_NCPUS]; c++) if (Atomics.load(v.pa, paWord(c, PA_STATE)) === 1) return true; // owners store it (simExit)
   return false;
 }
 
 /** Sim mode: not runnable until a kick makes us runnable again (xen_ring.ts simWake). */
 function simIdle(): void {
+  // Baton holder: the scheduler reads PA_STATE when it chooses; a kick stores 1 back (xen_ring.ts simWake).
   Atomics.store(v.pa, paWord(init.me, PA_STATE), 3);
   sp(SP_SPIN, 0);
   Atomics.store(v.pa, paWord(init.me, PA_STATE), 1);
 }
 
+// Heartbeats and PA_STATE: Atomics.store by the owner, the watchdog on the main thread loads them.
 function runPager(): number {
   const hb = paWord(init.me, PA_HEARTBEAT);
   let beats = 0;
@@ -73,6 +75,7 @@ function runPager(): number {
   while (!done()) {
     // Clear the pending bit, then look: a kick after the clear is seen by the wait below.
     Atomics.store(XV.x, XH_PAGER_KICK, 0);
+    // wait returns at once if a kick stored 1 after our clear (seq-cst): no lost wake-up; 5 ms bound.
     if (pagerPass() === 0 && !pagerHasWork()) Atomics.wait(XV.x, XH_PAGER_KICK, 0, 5); // the idle poll (100 ms upstream)
     Atomics.store(v.pa, hb, ++beats);
   }
@@ -99,7 +102,7 @@ function runDom0(): number {
   while (!done()) {
     Atomics.store(XV.x, XH_DOM0_KICK, 0);
     dom0Batch();
-    Atomics.wait(XV.x, XH_DOM0_KICK, 0, 2);
+    Atomics.wait(XV.x, XH_DOM0_KICK, 0, 2); // a ring after the clear makes it return at once; 2 ms bound
     Atomics.store(v.pa, hb, ++beats);
   }
   dom0Exit();

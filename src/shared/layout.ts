@@ -281,7 +281,7 @@ export const XH_DRAIN_EPOCH = 11;   // atomic add + notify by the pager after ea
 export const XH_PAGER_GONE = 12;    // atomic store 1 by the pager when it exits: nobody will answer any more
 export const XH_FLUSH_CACHE = 13;   // atomic: the pager asks qemu (dom0) to drop its map cache ("flush-cache")
 export const XH_WAIT_DRAINS = 14;   // main: drains a waiting vCPU sits through before it reports a lost request
-export const XH_IO_TICK = 15;       // atomic add: guest accesses since dom0 was last rung (the doorbell's counter)
+// word 15 unused (the doorbell counts accesses per CPU, p2m.ts)
 export const XR_SIZE = 16;          // main: ring slots, a power of two <= RING_MAX
 export const XR_LOCK = 17;          // atomic: producers' spinlock (the mem_event ring lock)
 export const XR_REQ_PROD = 18;      // atomic store (release) by a producer under XR_LOCK after filling the slot; the pager loads

@@ -80,7 +80,7 @@ export function entryAux(e: number): number { return (e >>> 4) & 0xf; }
 export function entryMfn(e: number): number { return e >>> 8; }
 
 export function p2mGet(g: number): number {
-  return Atomics.load(XV.x, XV.g.p2m + g);
+  return Atomics.load(XV.x, XV.g.p2m + g); // whole word; under the entry lock it is current (the lock's CAS orders it), outside it may be stale
 }
 /** Entry lock of g held. Release: readers that load the word see it whole. */
 function p2mSet(g: number, type: number, mfn: number, aux = 0): void {
@@ -88,6 +88,9 @@ function p2mSet(g: number, type: number, mfn: number, aux = 0): void {
 }
 
 function mf(m: number): number { return XV.g.mfn + m * MFN_WORDS; }
+// Frame words are read with Atomics.load: exact under the entry lock of the gfn the frame backs
+// (every change to a backing frame's count or flags happens under it, or is a mapper's get/put
+// that nominate and evict re-read under that lock); diagnostics elsewhere tolerate staleness.
 export function mfnCount(m: number): number { return Atomics.load(XV.x, mf(m) + MF_COUNT); }
 export function mfnAllocated(m: number): boolean { return (Atomics.load(XV.x, mf(m) + MF_FLAGS) & PGC_ALLOCATED) !== 0; }
 export function mfnM2p(m: number): number { return Atomics.load(XV.x, mf(m) + MF_M2P); }
@@ -116,6 +119,7 @@ function allocMfn(g: number): number {
   x[XH_FREE_COUNT]--;
   heapUnlock();
   const b = mf(m);
+  // The frame came off the free list under the heap lock (its release ordered the freer's stores): nobody else holds it.
   if (Atomics.load(x, b + MF_COUNT) !== 0) {
     report(V, O.refcount, g, ME, STEPS, `alloc_domheap_page: free frame ${m} has ${Atomics.load(x, b + MF_COUNT)} references`);
   }
@@ -124,16 +128,17 @@ function allocMfn(g: number): number {
     // O-m2p: a free frame has no m2p entry (X13's invariant).
     report(V, O.invalid_state, g, ME, STEPS, `alloc_domheap_page: free frame ${m} still names gfn ${old} in the m2p (stale m2p entry)`);
   }
-  Atomics.store(x, b + MF_COUNT, 1);
+  Atomics.store(x, b + MF_COUNT, 1);          // published to others by the entry lock's release when the caller attaches it
   Atomics.store(x, b + MF_FLAGS, PGC_ALLOCATED);
   Atomics.store(x, b + MF_M2P, g);
-  Atomics.add(x, XH_TOT_PAGES, 1);
+  Atomics.add(x, XH_TOT_PAGES, 1);            // a statistic: any participant adds, the pager and main load
   return m;
 }
 
 function freeMfn(m: number): void {
   const x = XV.x;
   const b = mf(m);
+  // The last reference is gone: these stores precede the heap lock's release that hands the frame to its next allocator.
   Atomics.store(x, b + MF_FLAGS, 0);
   Atomics.store(x, b + MF_M2P, -1); // the m2p entry goes with the frame (4515d7bd13)
   heapLock();
@@ -150,9 +155,9 @@ export function getPage(m: number): void {
 
 /** put_page: the last reference frees the frame. */
 export function putPage(m: number, g: number): void {
-  const c = Atomics.sub(XV.x, mf(m) + MF_COUNT, 1) - 1;
+  const c = Atomics.sub(XV.x, mf(m) + MF_COUNT, 1) - 1; // seq-cst RMW: exactly one putter sees the count reach 0 and frees
   if (c < 0) {
-    Atomics.add(XV.x, mf(m) + MF_COUNT, 1);
+    Atomics.add(XV.x, mf(m) + MF_COUNT, 1); // undo, keep the evidence for the report
     report(V, O.refcount, g, ME, STEPS, `put_page: frame ${m} (of gfn ${g}) dropped below zero references`);
     return;
   }
@@ -163,7 +168,7 @@ export function putPage(m: number, g: number): void {
 function dropAllocation(m: number, g: number): void {
   const was = Atomics.and(XV.x, mf(m) + MF_FLAGS, ~PGC_ALLOCATED); // test-and-clear: exactly one dropper wins
   if ((was & PGC_ALLOCATED) === 0) return;
-  Atomics.sub(XV.x, XH_TOT_PAGES, 1);
+  Atomics.sub(XV.x, XH_TOT_PAGES, 1); // statistic
   putPage(m, g);
 }
 
@@ -382,7 +387,7 @@ export function evict(g: number): number {
   }
   dropAllocation(m, g);
   p2mSet(g, P2M_PAGED, MFN_NONE);
-  Atomics.add(XV.x, XH_PAGED_PAGES, 1);
+  Atomics.add(XV.x, XH_PAGED_PAGES, 1); // statistic (paged_pages), changed with the entry under its lock; audited at the end
   V.frame.fill(SCRUB_WORD, g * PAGE_INTS, (g + 1) * PAGE_INTS); // Xen scrubs after evict (62530296c7)
   putPage(m, g); // our reference: the frame is freed unless someone else still holds it
   audit(g, m, 'evict');
@@ -428,7 +433,7 @@ export function load(g: number, slot: number, onlyPaged: boolean): number {
   if (m < 0) { frameUnlock(g, w); return E_NOMEM; }
   V.frame.set(V.swap.subarray(slot * PAGE_INTS, (slot + 1) * PAGE_INTS), g * PAGE_INTS); // filled before it is published
   p2mSet(g, P2M_RAM_RW, m);
-  Atomics.sub(XV.x, XH_PAGED_PAGES, 1);
+  Atomics.sub(XV.x, XH_PAGED_PAGES, 1); // statistic, with the entry
   audit(g, MFN_NONE, 'load');
   frameUnlock(g, w);
   return E_OK;
@@ -449,7 +454,7 @@ export function prep(g: number): number {
   if (m < 0) { frameUnlock(g, w); return E_NOMEM; }
   V.frame.fill(0, g * PAGE_INTS, (g + 1) * PAGE_INTS);
   p2mSet(g, P2M_PAGING_IN, m);
-  Atomics.sub(XV.x, XH_PAGED_PAGES, 1);
+  Atomics.sub(XV.x, XH_PAGED_PAGES, 1); // statistic, with the entry
   audit(g, MFN_NONE, 'prep');
   frameUnlock(g, w);
   return E_OK;
@@ -476,7 +481,7 @@ export function resumeGfn(g: number, flags: number): void {
   const m = entryMfn(e);
   if (t === P2M_PAGING_IN && m !== MFN_NONE) p2mSet(g, P2M_RAM_RW, m);
   else if (xpUnfixed(U_POPULATE_PAGING_OUT) && (t === P2M_PAGING_IN || t === P2M_PAGING_OUT || t === P2M_PAGED)) {
-    if (m === MFN_NONE) Atomics.sub(XV.x, XH_PAGED_PAGES, 1);
+    if (m === MFN_NONE) Atomics.sub(XV.x, XH_PAGED_PAGES, 1); // statistic, with the entry
     p2mSet(g, P2M_RAM_RW, m);
   }
   audit(g, m, 'resume');
@@ -502,7 +507,7 @@ export function decreaseReservation(g: number): number {
     const nowPaging = t === P2M_PAGING_OUT || t === P2M_PAGED || t === P2M_PAGING_IN;
     if (nowPaging !== paging) { frameUnlock(g, w); if (claimed >= 0) ringCancel(claimed, true); continue; } // changed: again
     if (t === P2M_INVALID) { frameUnlock(g, w); return E_INVAL; }
-    if (m !== MFN_NONE) dropAllocation(m, g); else if (t !== P2M_RAM_RW) Atomics.sub(XV.x, XH_PAGED_PAGES, 1);
+    if (m !== MFN_NONE) dropAllocation(m, g); else if (t !== P2M_RAM_RW) Atomics.sub(XV.x, XH_PAGED_PAGES, 1); // statistic
     p2mSet(g, P2M_INVALID, MFN_NONE, t === P2M_RAM_RW ? 0 : t - 8); // aux 1 = D1 (paging_out), 2 = D2 (paged), 3 = D3 (paging_in)
     if (paging) {
       ringPut(MEM_EVENT_FLAG_DROP_PAGE | (t === P2M_PAGING_OUT ? MEM_EVENT_FLAG_EVICT_FAIL : 0), ME, g, t, claimed, true);
@@ -537,7 +542,7 @@ export function p2mMix(v: Views): Record<string, number> {
   const xv = new XenViews(v);
   const out: Record<string, number> = {};
   for (let g = 0; g < v.nframes; g++) {
-    const e = Atomics.load(xv.x, xv.g.p2m + g);
+    const e = Atomics.load(xv.x, xv.g.p2m + g); // main thread: a snapshot (after stop: final)
     const t = entryType(e);
     const aux = entryAux(e);
     const name = t === P2M_INVALID && aux !== 0 ? `dropped_${P2M_NAMES[aux + 8]}` : (P2M_NAMES[t] ?? `type_${t}`);

@@ -69,12 +69,13 @@ function ringUnlock(): void {
 /** Free request slots (ring lock held): size - (produced - responses consumed). */
 function freeSlots(): number {
   const x = XV.x;
-  return x[XR_SIZE] - (x[XR_REQ_PROD_PVT] - Atomics.load(x, XR_RSP_CONS));
+  return x[XR_SIZE] - (x[XR_REQ_PROD_PVT] - Atomics.load(x, XR_RSP_CONS)); // resume's store of RSP_CONS comes after it read the slot
 }
 
 /** Wake a participant that is idle in sim mode (PA_STATE 3); the baton holder does it. */
 function simWake(p: number): void {
   const w = paWord(p, PA_STATE);
+  // Only the baton holder runs in sim mode: load and store need no more than whole words.
   if (Atomics.load(V.pa, w) === 3) { Atomics.store(V.pa, w, 1); V.hdr[SIM_DIRTY] = 1; }
 }
 
@@ -114,13 +115,13 @@ export function ringClaim(guest: boolean, gfn: number): number {
     if (guest ? avail > 0 : avail > (reserve ? V.ncpus : 0)) {
       if (reserve) { if (guest) x[XR_CLAIMS_GUEST]++; else x[XR_CLAIMS_FOREIGN]++; }
       ringUnlock();
-      if (e0 >= 0) { Atomics.sub(x, XR_WAITERS, 1); x[vw + XV_WHY] = 0; x[vw + XV_GFN] = -1; }
+      if (e0 >= 0) { Atomics.sub(x, XR_WAITERS, 1); x[vw + XV_WHY] = 0; x[vw + XV_GFN] = -1; } // waiters: a statistic
       return reserve ? 1 : 0;
     }
     ringUnlock();
     if (!guest) return E_BUSY;
     if (e0 < 0) {
-      e0 = Atomics.load(x, XH_DRAIN_EPOCH);
+      e0 = Atomics.load(x, XH_DRAIN_EPOCH); // the clock the pager advances after each drain (seq-cst add there)
       Atomics.add(x, XR_WAITERS, 1);
       x[vw + XV_WHY] = 3; x[vw + XV_GFN] = gfn;
       XCNT[XC.ring_full_waits]++;
@@ -152,7 +153,7 @@ export function ringPut(flags: number, vcpu: number, gfn: number, p2mt: number, 
   ringLock();
   const size = x[XR_SIZE];
   const idx = x[XR_REQ_PROD_PVT];
-  const cons = Atomics.load(x, XR_RSP_CONS);
+  const cons = Atomics.load(x, XR_RSP_CONS); // a slot below cons was read by resume before it stored cons
   if (idx - cons >= size) {
     report(V, O.protocol, gfn, ME, STEPS, `mem_event ring overfilled: the request for gfn ${gfn} (${flagNames(flags)}) goes into slot ` +
       `${idx & (size - 1)}, which still holds an unconsumed entry (${idx - cons} of ${size} slots in use: produced ${idx}, ` +
@@ -176,7 +177,7 @@ export const entry = new Int32Array(4);
 export function ringGetRequest(): boolean {
   const x = XV.x;
   const cons = x[XR_REQ_CONS];
-  if (cons === Atomics.load(x, XR_REQ_PROD)) return false;
+  if (cons === Atomics.load(x, XR_REQ_PROD)) return false; // acquire: pairs with ringPut's release store of REQ_PROD
   const s = XS_BASE + (cons & (x[XR_SIZE] - 1)) * RS_WORDS;
   entry[0] = x[s + RS_FLAGS]; entry[1] = x[s + RS_VCPU]; entry[2] = x[s + RS_GFN]; entry[3] = x[s + RS_P2MT];
   x[XR_REQ_CONS] = cons + 1;
@@ -184,7 +185,7 @@ export function ringGetRequest(): boolean {
 }
 
 export function ringPendingRequests(): boolean {
-  return XV.x[XR_REQ_CONS] !== Atomics.load(XV.x, XR_REQ_PROD);
+  return XV.x[XR_REQ_CONS] !== Atomics.load(XV.x, XR_REQ_PROD); // acquire, as ringGetRequest
 }
 
 /** Fill the next response slot (pager only; published by ringPushResponses). */
@@ -204,8 +205,8 @@ export function ringPushResponses(): void {
 /** Next response for Xen's resume (runs in the pager's context), or false. Frees the slot. */
 export function ringGetResponse(): boolean {
   const x = XV.x;
-  const cons = Atomics.load(x, XR_RSP_CONS);
-  if (cons === Atomics.load(x, XR_RSP_PROD)) return false;
+  const cons = Atomics.load(x, XR_RSP_CONS); // only resume (the pager's thread) stores it
+  if (cons === Atomics.load(x, XR_RSP_PROD)) return false; // acquire: pairs with ringPushResponses' release store
   const s = XS_BASE + (cons & (x[XR_SIZE] - 1)) * RS_WORDS;
   entry[0] = x[s + RS_FLAGS]; entry[1] = x[s + RS_VCPU]; entry[2] = x[s + RS_GFN]; entry[3] = x[s + RS_P2MT];
   // Release: the slot is read before producers may see it free and overwrite it.
@@ -215,16 +216,17 @@ export function ringGetResponse(): boolean {
 
 /** The pager finished a drain and resume: advance the waiters' clock and wake them. */
 export function drainDone(): void {
-  Atomics.add(XV.x, XH_DRAIN_EPOCH, 1);
-  Atomics.notify(XV.x, XH_DRAIN_EPOCH);
+  Atomics.add(XV.x, XH_DRAIN_EPOCH, 1); // seq-cst: every response and unpause of the drain is visible to a waiter that sees the new epoch
+  Atomics.notify(XV.x, XH_DRAIN_EPOCH);  // threads mode: wake waiters sleeping on the epoch
 }
 
 export function pagerGone(): boolean {
-  return Atomics.load(XV.x, XH_PAGER_GONE) !== 0;
+  return Atomics.load(XV.x, XH_PAGER_GONE) !== 0; // stored once by the pager on its way out
 }
 
 export function ringDescribe(): string {
   const x = XV.x;
+  // Diagnostics: a snapshot of the indices, each a whole word; they may move while we read.
   const prod = Atomics.load(x, XR_REQ_PROD);
   const rprod = Atomics.load(x, XR_RSP_PROD);
   const rcons = Atomics.load(x, XR_RSP_CONS);
@@ -251,10 +253,10 @@ export function unpauseVcpu(vcpu: number): void {
   const w = XV_BASE + vcpu * XV_WORDS + XV_PAUSE;
   const was = Atomics.sub(XV.x, w, 1); // the paused vCPU loads it; notify wakes it in threads mode
   if (was <= 0) {
-    Atomics.add(XV.x, w, 1);
+    Atomics.add(XV.x, w, 1); // undo
     report(V, O.protocol, -1, ME, STEPS, `resume: vCPU ${vcpu} unpaused more often than it was paused (a response answered twice?)`);
   }
-  Atomics.notify(XV.x, w);
+  Atomics.notify(XV.x, w); // nobody waits on the word itself (waiters sleep on the drain epoch); harmless
 }
 
 /**
@@ -279,6 +281,7 @@ function waitTurn(i: number): void {
  */
 function slotsLeaked(): boolean {
   const x = XV.x;
+  // Read after the drains were seen: the pager stored REQ_CONS and RSP_PROD before its seq-cst epoch add.
   const prod = Atomics.load(x, XR_REQ_PROD);
   return prod - Atomics.load(x, XR_RSP_CONS) >= x[XR_SIZE] && Atomics.load(x, XR_REQ_CONS) === prod &&
     Atomics.load(x, XR_RSP_PROD) === Atomics.load(x, XR_RSP_CONS);
@@ -303,11 +306,11 @@ function stallEnd(t0: number): void {
 export function waitUnpaused(gfn: number, describe: (g: number) => string): void {
   const x = XV.x;
   const vw = XV_BASE + ME * XV_WORDS;
-  const e0 = Atomics.load(x, XH_DRAIN_EPOCH);
+  const e0 = Atomics.load(x, XH_DRAIN_EPOCH); // read after our request was put (ringPut's ring-lock release)
   const t0 = stallStart();
   let reported = false;
   XCNT[XC.vcpu_pauses]++;
-  for (let i = 0; Atomics.load(x, vw + XV_PAUSE) !== 0; i++) {
+  for (let i = 0; Atomics.load(x, vw + XV_PAUSE) !== 0; i++) { // the pager's seq-cst sub in unpauseVcpu
     // Re-read the pause after the drains were seen: a vCPU thread descheduled meanwhile is not a lost request.
     if (!reported && waitedTooLong(e0) && Atomics.load(x, vw + XV_PAUSE) !== 0) {
       reported = true;
@@ -329,7 +332,7 @@ export function waitUnpaused(gfn: number, describe: (g: number) => string): void
 export function spinOnPagingIn(gfn: number, stillPagingIn: (g: number) => boolean, describe: (g: number) => string): void {
   const x = XV.x;
   const vw = XV_BASE + ME * XV_WORDS;
-  const e0 = Atomics.load(x, XH_DRAIN_EPOCH);
+  const e0 = Atomics.load(x, XH_DRAIN_EPOCH); // the populate that made g paging_in put its request under g's entry lock, before we saw the type
   const t0 = stallStart();
   let reported = false;
   x[vw + XV_WHY] = 2; x[vw + XV_GFN] = gfn;
