@@ -12,13 +12,13 @@ import { T_VIOLATION, tr } from './trace.js';
 export const ORACLES = [
   'integrity',       // data read back differs from what was written / the disk version
   'use_after_free',  // access to an unused (U) frame: addressing exception
-  'invalid_state',   // one of Up Vp Pp Pz, or a transition no table allows
+  'invalid_state',   // one of Up Vp Pp Pz, or a transition no table allows; xenpaging: a p2m entry whose type and frame disagree, a stale m2p
   'refcount',        // underflow, free page with references, reference on a free page
   'buddy',           // double free, free page mapped or in use, list corruption
   'bug_on',          // a kernel BUG_ON / VM_BUG_ON_PAGE
-  'leak',            // a frame not accounted for at the end
-  'liveness',        // watchdog: no progress
-  'protocol',        // a hinting-protocol contract broken (write to V, V without its conditions)
+  'leak',            // a frame not accounted for at the end; xenpaging: a frame allocated to the domain that no p2m entry names
+  'liveness',        // watchdog: no progress; xenpaging: a vCPU waiting for a page-in or a ring slot the pager never answers
+  'protocol',        // a hinting-protocol contract broken (write to V, V without its conditions); xenpaging: a ring slot overwritten or never answered, a page-file write wasted on a frame mapped after nomination
   // --host shadow (xenpaging_kvm.md 4.3)
   'false_flood',     // a page table in use was flooded (unshadowed) on evidence the detector should have seen
   'shadow_coherence', // a present spte disagrees with its guest pte (not present, other frame, accessed bit clear, W without W and D)
