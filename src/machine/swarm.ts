@@ -108,7 +108,7 @@ export function swarmOptions(base: SwarmBase, index: number): RunOptions {
   };
   if (!ground) return o;
   return {
-    ...o, workload: ground.workload, host: ground.host, hinting: 'full', workloadOptions: { ...(ground.workloadOptions ?? {}) },
+    ...o, workload: ground.workload, host: ground.host, ringSlots: ground.ring_slots ?? o.ringSlots, hinting: 'full', workloadOptions: { ...(ground.workloadOptions ?? {}) },
     memBytes: ground.mem ? parseSize('mem', ground.mem) : memBytes, hostMemBytes: ground.host_mem ? parseSize('host_mem', ground.host_mem) : hostMemBytes,
   };
 }
