@@ -33,7 +33,7 @@ import {
 import { O, report } from '../shared/oracles.js';
 import {
   PG_anon, PG_discard_list, PG_referenced, PG_discarded, PG_dirty, PG_isolated, PG_locked, PG_lru, PG_mlocked, PG_private,
-  PG_lazy, PG_reserved, PG_state_change, PG_swapcache, PG_uptodate, PG_writable, PG_writeback,
+  PG_lazy, PG_lazy_commit, PG_reserved, PG_state_change, PG_swapcache, PG_uptodate, PG_writable, PG_writeback,
 } from '../shared/page_flags.js';
 import { RACE_BIT, raceIndex } from '../shared/races.js';
 import { SP_EPOCH, SP_FAULT, SP_REFCOUNT, SP_STEP, STEPS, sp, spinWait } from '../shared/sched.js';
@@ -151,11 +151,14 @@ export function page_make_volatile(pfn: number, offset: number): void {
 /*
  * The 2006 lazy scheme: unlock_page queues the page (without a reference: none can be
  * dropped in interrupt context) and a later commit re-checks the batch and issues one
- * batched host call. Fixed (the last lazy version): PG_lazy marks the pending set; the
- * commit holds PG_state_change from the re-check until its ESSA has landed, and the free
- * path drops the page from the pending set and waits for such a commit. Unfixed
- * (lazy-batch-freed): the commit lets go after the re-check, so between the re-check and
- * the batched ESSA a page can be truncated, freed and reallocated.
+ * batched host call. Fixed (the last lazy version): PG_lazy marks the pending set. The
+ * commit claims a page only while it is still pending (one CAS on the flags word sets
+ * PG_lazy_commit if PG_lazy is set: it never touches a page that left the set, which may
+ * be free or someone else's by now), then holds PG_state_change from the re-check until
+ * its ESSA has landed; the free path drops the page from the pending set and waits while
+ * a commit owns it. Unfixed (lazy-batch-freed): the commit takes PG_state_change for the
+ * re-check only and lets go before the batched ESSA, by which time the page can have been
+ * truncated, freed and reallocated.
  */
 let lazyN = 0;
 let lazyLen = 0;
@@ -171,6 +174,18 @@ export function setLazyVolatile(n: number): void {
   lazyLen = 0;
 }
 
+/** Fixed commit: own the page if it is still pending (CAS: PG_lazy set, no other commit). */
+function lazyClaim(pfn: number): boolean {
+  const idx = pfn * PAGE_WORDS + PG_FLAGS;
+  for (;;) {
+    const f = Atomics.load(V.page, idx);
+    if ((f & PG_lazy) === 0 || (f & PG_lazy_commit) !== 0) return false;
+    // seq-cst CAS: either the free path's and(~PG_lazy) came first (we fail and skip) or it
+    // comes after and then sees PG_lazy_commit and waits for our release.
+    if (Atomics.compareExchange(V.page, idx, f, f | PG_lazy_commit) === f) return true;
+  }
+}
+
 function queue_make_volatile(pfn: number): void {
   setPageFlag(pfn, PG_lazy);
   lazyQ[lazyLen++] = pfn;
@@ -184,14 +199,17 @@ export function commit_lazy_volatile(): void {
   for (let k = 0; k < lazyLen; k++) {
     const pfn = lazyQ[k];
     sp(SP_STEP, pfn); // one page's re-check: the earlier pages of the batch wait for their ESSA meanwhile
+    if (fixed && !lazyClaim(pfn)) continue; // left the pending set (freed, or committed by another CPU)
     CNT[C.make_volatile_attempts]++;
-    if (testSetPageFlag(pfn, PG_state_change)) { CNT[C_REFUSED_BASE + R_BUSY]++; continue; } // acquire (seq-cst RMW)
-    // Fixed: the free path cleared PG_lazy first, so it waits for us or we skip the page.
-    if (fixed && (pageFlags(pfn) & PG_lazy) === 0) { clearPageFlag(pfn, PG_state_change); continue; }
+    if (testSetPageFlag(pfn, PG_state_change)) { // acquire (seq-cst RMW)
+      CNT[C_REFUSED_BASE + R_BUSY]++;
+      if (fixed) clearPageFlag(pfn, PG_lazy | PG_lazy_commit);
+      continue;
+    }
     const why = volatileRefusal(pfn, 1); // no reference of our own: the cache's only
     if (why >= 0) {
       CNT[C_REFUSED_BASE + why]++;
-      clearPageFlag(pfn, PG_lazy | PG_state_change);
+      clearPageFlag(pfn, PG_lazy | PG_lazy_commit | PG_state_change);
       continue;
     }
     const w = (pageFlags(pfn) & PG_writable) !== 0 ? 1 : 0;
@@ -211,7 +229,7 @@ export function commit_lazy_volatile(): void {
       if (now !== lazyGen[w][i]) {
         report(V, O.protocol, pfn, ME, STEPS, `lazy make_volatile: the batched set_${w ? 'p' : ''}volatile landed on pfn ${pfn} after it was freed and reallocated (allocation generation ${lazyGen[w][i]} -> ${now}); ${describePage(V, pfn)}`, raceIndex('lazy-batch-freed') + 1);
       }
-      if (fixed) clearPageFlag(pfn, PG_lazy | PG_state_change); // release: the ESSA has landed
+      if (fixed) clearPageFlag(pfn, PG_lazy | PG_lazy_commit | PG_state_change); // release: the ESSA has landed
     }
   }
   lazyLen = 0;
@@ -351,10 +369,10 @@ export function free_page_final(pfn: number): void {
   clearPageFlag(pfn, PG_uptodate | PG_writable | PG_referenced | PG_dirty | PG_anon);
   if ((pageFlags(pfn) & PG_lazy) !== 0 && !unfixed('lazy-batch-freed') &&
     (Atomics.and(V.page, pfn * PAGE_WORDS + PG_FLAGS, ~PG_lazy) & PG_lazy) !== 0) {
-    // Drop it from the pending lazy set, then wait out a commit that saw it first (the
-    // and is a seq-cst RMW: a commit that sets PG_state_change later finds PG_lazy clear).
+    // Drop it from the pending lazy set, then wait out a commit that claimed it first (the
+    // and is a seq-cst RMW: a commit's later claim CAS finds PG_lazy clear and skips).
     let attempt = 0;
-    while ((pageFlags(pfn) & PG_state_change) !== 0) spinWait(attempt++);
+    while ((pageFlags(pfn) & PG_lazy_commit) !== 0) spinWait(attempt++);
   }
   // __page_cache_release: a page still on the LRU leaves it here; a discarded one left it in page_discard.
   if ((pageFlags(pfn) & (PG_lru | PG_discarded)) === PG_lru) lru_del(pfn);
