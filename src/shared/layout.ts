@@ -281,7 +281,7 @@ export const XH_DRAIN_EPOCH = 11;   // atomic add + notify by the pager after ea
 export const XH_PAGER_GONE = 12;    // atomic store 1 by the pager when it exits: nobody will answer any more
 export const XH_FLUSH_CACHE = 13;   // atomic: the pager asks qemu (dom0) to drop its map cache ("flush-cache")
 export const XH_WAIT_DRAINS = 14;   // main: drains a waiting vCPU sits through before it reports a lost request
-// word 15 unused (the doorbell counts accesses per CPU, p2m.ts)
+export const XR_LEAKED = 15;        // atomic store by the pager at the end of each drain: requests it consumed and never answered
 export const XR_SIZE = 16;          // main: ring slots, a power of two <= RING_MAX
 export const XR_LOCK = 17;          // atomic: producers' spinlock (the mem_event ring lock)
 export const XR_REQ_PROD = 18;      // atomic store (release) by a producer under XR_LOCK after filling the slot; the pager loads
@@ -332,9 +332,10 @@ export function xenGeometry(nframes: number) {
   const slotStack = slotToGfn + nframes;        // owner (pager): free slots
   const policy = slotStack + nframes;           // owner (pager): per gfn bit 0 "not a victim" (bitmap), bit 1 unconsumed
   const mru = policy + nframes;                 // owner (pager)
-  const counters = (mru + MRU_SIZE + 1) & ~1;   // Float64: MAX_PARTICIPANTS * XEN_COUNTERS, owner-written
+  const popGen = mru + MRU_SIZE;                // atomic add under the gfn's entry lock: populates of the gfn so far
+  const counters = (popGen + nframes + 1) & ~1; // Float64: MAX_PARTICIPANTS * XEN_COUNTERS, owner-written
   const words = counters + MAX_PARTICIPANTS * XEN_COUNTERS * 2;
-  return { nmfn, p2m, mfn, gfnToSlot, slotToGfn, slotStack, policy, mru, counters, words };
+  return { nmfn, p2m, mfn, gfnToSlot, slotToGfn, slotStack, policy, mru, popGen, counters, words };
 }
 
 // ---------------------------------------------------------------- shadow MMU area (Int32 words)

@@ -231,6 +231,8 @@ export function populate(g: number, guest: boolean): number {
     return POP_RACED;
   }
   if (guest) pauseSelf(g);
+  // A new page-in episode of g (a vCPU spinning on paging_in tells one episode from the next by it).
+  Atomics.add(XV.x, XV.g.popGen + g, 1);
   ringPut(flags, guest ? ME : -1, g, t, claimed, guest);
   XCNT[guest ? XC.populate_guest : XC.populate_foreign]++;
   audit(g, m, `populate by ${guest ? `vCPU ${ME}` : 'a foreign caller'}`);

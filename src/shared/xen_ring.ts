@@ -20,7 +20,7 @@ import {
   CTL_STATE, CTL_UNFIX, PA_STATE, RING_MAX, RS_FLAGS, RS_GFN, RS_P2MT, RS_REASON, RS_VCPU, RS_WORDS, SIM_DIRTY, XH_DOM0_KICK,
   XH_DRAIN_EPOCH, XH_PAGER_GONE, XH_PAGER_KICK, XH_WAIT_DRAINS, XR_CLAIMS_FOREIGN, XR_CLAIMS_GUEST, XR_LOCK, XR_REQ_CONS,
   XR_REQ_PROD, XR_REQ_PROD_PVT, XR_RSP_CONS, XR_RSP_PROD, XR_RSP_PROD_PVT, XR_SIZE, XR_WAITERS, XS_BASE, XV_BASE, XV_GFN,
-  XV_PAUSE, XV_WHY, XV_WORDS, paWord,
+  XV_PAUSE, XV_WHY, XV_WORDS, XR_LEAKED, paWord,
 } from './layout.js';
 import { O, report, violationCount } from './oracles.js';
 import { RACE_BIT } from './races.js';
@@ -216,6 +216,8 @@ export function ringGetResponse(): boolean {
 
 /** The pager finished a drain and resume: advance the waiters' clock and wake them. */
 export function drainDone(): void {
+  // Every request consumed so far was handled: what is still unanswered never will be. Stored before the epoch add.
+  Atomics.store(XV.x, XR_LEAKED, XV.x[XR_REQ_CONS] - XV.x[XR_RSP_PROD_PVT]);
   Atomics.add(XV.x, XH_DRAIN_EPOCH, 1); // seq-cst: every response and unpause of the drain is visible to a waiter that sees the new epoch
   Atomics.notify(XV.x, XH_DRAIN_EPOCH);  // threads mode: wake waiters sleeping on the epoch
 }
@@ -276,15 +278,12 @@ function waitTurn(i: number): void {
 }
 
 /**
- * Every slot is taken and the pager has consumed every request: the slots are held by
- * requests it will never answer (a claim that merely lost to faster producers is not).
+ * Every slot is held by a request the pager consumed in a finished drain and never
+ * answered: no slot will ever come free (a claim that merely lost to faster producers,
+ * or a request still being handled, is not that).
  */
 function slotsLeaked(): boolean {
-  const x = XV.x;
-  // Read after the drains were seen: the pager stored REQ_CONS and RSP_PROD before its seq-cst epoch add.
-  const prod = Atomics.load(x, XR_REQ_PROD);
-  return prod - Atomics.load(x, XR_RSP_CONS) >= x[XR_SIZE] && Atomics.load(x, XR_REQ_CONS) === prod &&
-    Atomics.load(x, XR_RSP_PROD) === Atomics.load(x, XR_RSP_CONS);
+  return Atomics.load(XV.x, XR_LEAKED) >= XV.x[XR_SIZE]; // stored before the drain's seq-cst epoch add we saw
 }
 
 function waitedTooLong(e0: number): boolean {
@@ -332,13 +331,18 @@ export function waitUnpaused(gfn: number, describe: (g: number) => string): void
 export function spinOnPagingIn(gfn: number, stillPagingIn: (g: number) => boolean, describe: (g: number) => string): void {
   const x = XV.x;
   const vw = XV_BASE + ME * XV_WORDS;
-  const e0 = Atomics.load(x, XH_DRAIN_EPOCH); // the populate that made g paging_in put its request under g's entry lock, before we saw the type
+  let e0 = Atomics.load(x, XH_DRAIN_EPOCH); // the populate that made g paging_in put its request under g's entry lock, before we saw the type
+  // The type is read without the lock: g may be paged in, evicted and populated again between two looks (threads
+  // mode), so the clock restarts with each populate episode (its count is added under the entry lock, seq-cst).
+  let gen = Atomics.load(x, XV.g.popGen + gfn);
   const t0 = stallStart();
   let reported = false;
   x[vw + XV_WHY] = 2; x[vw + XV_GFN] = gfn;
   for (let i = 0; stillPagingIn(gfn); i++) {
     XCNT[XC.spin_exits_paging_in]++;
-    if (!reported && waitedTooLong(e0) && stillPagingIn(gfn)) {
+    const g2 = Atomics.load(x, XV.g.popGen + gfn);
+    if (g2 !== gen) { gen = g2; e0 = Atomics.load(x, XH_DRAIN_EPOCH); }
+    if (!reported && waitedTooLong(e0) && stillPagingIn(gfn) && Atomics.load(x, XV.g.popGen + gfn) === gen) {
       reported = true;
       report(V, O.liveness, gfn, ME, STEPS, `vCPU ${ME} keeps faulting on gfn ${gfn}, stuck in paging_in: the pager drained its ring ` +
         `${Atomics.load(x, XH_DRAIN_EPOCH) - e0} times${pagerGone() ? ' and has exited' : ''} and no page-in or resume came ` +
