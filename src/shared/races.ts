@@ -76,6 +76,14 @@ const XEN_RACES: RaceEntry[] = [
     ...XHUNT,
   },
   {
+    id: 'xp-scrub-after-evict', name: 'the pager scrubbed the page before eviction', catalogue: 'X4',
+    interleaving: ['pager nominates g and writes it to its page file', 'the 2011 pager clears g through its mapping before the evict',
+      'vCPU A touches g: populate (EVICT_FAIL) keeps the frame, now zeros; the evict fails on the type', 'g is not in the pager\'s page file: resume publishes the zeroed frame and A reads zeros'],
+    oracle: 'integrity', fix: 'no scrub in the pager: Xen scrubs the frame after a successful evict',
+    source: 'xen 62530296c7 (Oct 2011)', reproduced: true,
+    ...XHUNT,
+  },
+  {
     id: 'xp-load-before-publish', name: 'page-in published before it was filled', catalogue: 'X5',
     interleaving: ['dom0 touches paged I/O gfn g: populate, -ENOENT', 'pager preps g: a fresh zeroed frame, type paging_in, now mappable',
       'dom0 retries: maps g and reads (zeros) or writes it', 'pager maps g read-write and copies the slot in over dom0\'s write; resume'],
