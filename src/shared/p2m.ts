@@ -35,7 +35,7 @@ import {
 import { O, report } from './oracles.js';
 import { PG_writeback } from './page_flags.js';
 import { RACE_BIT } from './races.js';
-import { SP_ACCESS, SP_ESSA, SP_HOST, STEPS, setSpinCheck, sp } from './sched.js';
+import { SP_ACCESS, SP_HOST, STEPS, setSpinCheck, sp } from './sched.js';
 import { spinLock, spinUnlock } from './spinlock.js';
 import {
   E_BUSY, MEM_EVENT_FLAG_EVICT_FAIL, MEM_EVENT_FLAG_FOREIGN, MEM_EVENT_FLAG_VCPU_PAUSED, kickPager, pauseSelf,
@@ -297,11 +297,6 @@ export function xpAccessBegin(g: number, write: boolean): number {
 export function xpEssaIgnored(n: number): number {
   XCNT[XC.essa_ignored] += n;
   return 0;
-}
-
-/** ESSA issued on the machine but ignored: a scheduling point like the real instruction. */
-export function xpEssaPoint(pfn: number): void {
-  sp(SP_ESSA, pfn);
 }
 
 // ------------------------------------------------------------------ foreign mappings
