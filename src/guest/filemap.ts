@@ -79,8 +79,8 @@ function kernelFault(pfn: number, r: number, what: string): void {
 }
 
 // ------------------------------------------------------------------ LRU
-export function lru_add(pfn: number): void {
-  spinLock(V.k, K_LRU_LOCK, ME);
+/** Link at the head of the LRU (caller holds the lru lock). */
+function __lru_link(pfn: number): void {
   const head = V.k[K_LRU_HEAD];
   V.page[pfn * PAGE_WORDS + PG_LRU_NEXT] = head;
   V.page[pfn * PAGE_WORDS + PG_LRU_PREV] = NIL;
@@ -88,6 +88,11 @@ export function lru_add(pfn: number): void {
   V.k[K_LRU_HEAD] = pfn;
   V.k[K_LRU_COUNT]++;
   setPageFlag(pfn, PG_lru);
+}
+
+export function lru_add(pfn: number): void {
+  spinLock(V.k, K_LRU_LOCK, ME);
+  __lru_link(pfn);
   spinUnlock(V.k, K_LRU_LOCK, ME, (m) => bug(pfn, m));
 }
 
@@ -126,15 +131,7 @@ export function lru_putback(pfn: number): void {
   }
   spinLock(V.k, K_LRU_LOCK, ME);
   const f = pageFlags(pfn);
-  if ((f & (PG_lru | PG_discarded)) === 0 && Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) !== 0) {
-    const head = V.k[K_LRU_HEAD];
-    V.page[pfn * PAGE_WORDS + PG_LRU_NEXT] = head;
-    V.page[pfn * PAGE_WORDS + PG_LRU_PREV] = NIL;
-    if (head !== NIL) V.page[head * PAGE_WORDS + PG_LRU_PREV] = pfn; else V.k[K_LRU_TAIL] = pfn;
-    V.k[K_LRU_HEAD] = pfn;
-    V.k[K_LRU_COUNT]++;
-    setPageFlag(pfn, PG_lru);
-  }
+  if ((f & (PG_lru | PG_discarded)) === 0 && Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) !== 0) __lru_link(pfn);
   spinUnlock(V.k, K_LRU_LOCK, ME, (m) => bug(pfn, m));
 }
 
