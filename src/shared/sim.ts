@@ -77,13 +77,22 @@ function choose(step: number, kind: number): number {
     // anyone else can run, or two spinners above the lock holder hand the baton back and forth.
     const spinners = h[SIM_SPINNERS];
     let best = -1;
-    for (let pass = 0; pass < 2 && best < 0; pass++) {
-      for (let p = 0; p < n; p++) {
-        if (p === exclude || !runnable(p) || (pass === 0 && (spinners & (1 << p)) !== 0)) continue;
-        if (best < 0 || h[SIM_PRIO + p] > h[SIM_PRIO + best]) best = p;
-      }
+    for (let p = 0; p < n; p++) {
+      if (p === exclude || !runnable(p) || (spinners & (1 << p)) !== 0) continue;
+      if (best < 0 || h[SIM_PRIO + p] > h[SIM_PRIO + best]) best = p;
     }
-    return best;
+    if (best >= 0) return best;
+    // Every runnable participant is a spinner. Their marks are stale: a spinner's word may
+    // have been released since it last looked, and only running it again tells. Try them
+    // in turn (round robin after this one), never by priority: by priority the two highest
+    // spinners hand the baton back and forth while the one whose word is free (or who
+    // holds what they wait for) never runs again (soak case soak-sim-liveness: four CPUs,
+    // CPUs 0 and 1 spinning on a truncation that CPU 3, at priority 0, was in the middle of).
+    for (let k = 1; k <= n; k++) {
+      const p = (ME + k) % n;
+      if (p !== exclude && runnable(p)) return p;
+    }
+    return -1;
   }
   // random: consulted every 1..(2*mean-1) points (mean 65536/SIM_SWITCH_PCT), then any
   // runnable participant, this one included, is equally likely to run next
