@@ -14,7 +14,7 @@
  * A leading `__` means the caller holds the zone lock.
  */
 import { describePage } from '../shared/assert.js';
-import { H_ALLOC, hist } from '../shared/history.js';
+import { H_ALLOC, describeHistory, hist } from '../shared/history.js';
 import { C } from '../shared/counters.js';
 import { CNT, ME, V } from '../shared/ctx.js';
 import { DBG_BUDDY_DOUBLE, DBG_HANG, DBG_SKIP_SET_STABLE, plant } from '../shared/debug.js';
@@ -63,7 +63,7 @@ export function defaultPcpBatch(nframes: number): number {
 }
 
 export function bug(pfn: number, msg: string): void {
-  report(V, O.bug_on, pfn, ME, STEPS, `${msg}; ${describePage(V, pfn)}`);
+  report(V, O.bug_on, pfn, ME, STEPS, `${msg}; ${describePage(V, pfn)}${pfn >= 0 ? `;${describeHistory(V, pfn)}` : ''}`);
 }
 
 function zoneLock(): void {

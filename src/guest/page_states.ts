@@ -44,10 +44,12 @@ import { page_unmap_all, page_unmap_file } from './rmap.js';
 
 let volatileOn = false;
 let unfix = 0;
+let recheckFlags = true; // the fix of R19b (volatile-recheck)
 
 export function pageStatesInit(): void {
   volatileOn = V.hdr[CTL_HINTING] === 2;
   unfix = V.hdr[CTL_UNFIX];
+  recheckFlags = !unfixed('volatile-recheck');
   lazyN = 0; // a workload that wants the lazy batch sets it when it configures
   lazyLen = 0;
 }
@@ -106,8 +108,8 @@ export function page_mapcount(pfn: number): number {
 const R_BUSY = 0, R_RESERVED = 1, R_DIRTY = 2, R_WRITEBACK = 3, R_LOCKED = 4, R_ANON = 5, R_NO_MAPPING = 6,
   R_MLOCKED = 7, R_NOT_UPTODATE = 8, R_PRIVATE = 9, R_DISCARDED = 10, R_NOT_LRU = 11, R_REFS = 12;
 
-/** The conditions of hinting.md 2.2; returns -1 when the page may be made volatile. */
-function volatileRefusal(pfn: number, offset: number): number {
+/** The page-flag conditions of hinting.md 2.2 (all but the counts); -1 when none holds. */
+function flagRefusal(pfn: number): number {
   const f = pageFlags(pfn);
   if (f & PG_reserved) return R_RESERVED;
   if (f & PG_dirty) return R_DIRTY;
@@ -121,8 +123,32 @@ function volatileRefusal(pfn: number, offset: number): number {
   if (f & PG_private) return R_PRIVATE;
   if (f & PG_discarded) return R_DISCARDED;
   if ((!(f & PG_lru) || (f & PG_isolated)) && !unfixed('vmscan-isolation')) return R_NOT_LRU;
-  if (page_count(pfn) !== page_mapcount(pfn) + offset) return R_REFS;
   return -1;
+}
+
+/**
+ * The conditions of hinting.md 2.2; returns -1 when the page may be made volatile.
+ *
+ * The flags are read again after the counts (R19b, `volatile-recheck`). A blocking
+ * condition may be handed from a reference to a flag: msync (R19) holds an extra
+ * reference across make_stable ... set_page_dirty and drops it after PG_dirty is set,
+ * page_remove_rmap holds the pte's reference across the same transfer. The series reads
+ * the flags (check_bits) and then the counts (check_counts): a make_volatile that reads
+ * the flags before set_page_dirty and the count after the put sees neither condition and
+ * makes a dirty page P with its change bit just cleared; the host discards it and the
+ * write is lost (found by a threads soak with every fix on: the discard handler met a
+ * dirty, writable, Vz page). Reading the flags again after the counts closes it: every
+ * access is a seq-cst atomic, so a count that no longer shows the reference comes after
+ * the PG_dirty store, and the second read sees it. The first read still catches the
+ * other direction (a flag dropped after a reference was taken).
+ */
+function volatileRefusal(pfn: number, offset: number): number {
+  const why = flagRefusal(pfn);
+  if (why >= 0) return why;
+  sp(SP_STEP, pfn); // the window between check_bits and check_counts
+  injStall(I_STALL_VOLATILE); // a vCPU preempted inside it
+  if (page_count(pfn) !== page_mapcount(pfn) + offset) return R_REFS;
+  return recheckFlags ? flagRefusal(pfn) : -1;
 }
 
 /**

@@ -9,9 +9,19 @@ import { RACES } from '../shared/races.js';
 import { ORACLES } from '../shared/oracles.js';
 import { INJECT_NAMES } from '../shared/inject.js';
 import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, type RunOptions, type SimSchedule } from './config.js';
+import { replayCommand } from './report_text.js';
 
 export const REPLAY_FORMAT = 'hintsim-replay';
 export const REPLAY_VERSION = 1;
+/**
+ * The model version: bumped by every change of behaviour (a scheduling point added or
+ * moved, a fix, a strategy's choice), never by a pure refactor. A replay file records
+ * the model that wrote it; a file of another model is refused, since its schedule (or
+ * the seed's strategy run) would replay something else. Files without it are model 1.
+ *   2: R19b's re-check of the flags after the counts (a scheduling point in make_volatile);
+ *      pct tries spinners in turn when every runnable participant spins (issue 13).
+ */
+export const MODEL_VERSION = 2;
 
 export interface ReplayOptions {
   workload: string; cpus: number; mem: string; host_mem: string | null; ops: number | null; seconds: number | null;
@@ -28,6 +38,8 @@ export interface Expected { oracle: string; pfn: number; cpu: number; step: numb
 export interface ReplayFile {
   format: string;
   version: number;
+  /** MODEL_VERSION of the hintsim that wrote it (absent: 1). */
+  model?: number;
   race: string | null;
   seed: number;
   options: ReplayOptions;
@@ -63,8 +75,8 @@ function checksumOf(f: Omit<ReplayFile, 'checksum'>): string {
   return createHash('sha256').update(JSON.stringify(f)).digest('hex');
 }
 
-export function makeReplayFile(body: Omit<ReplayFile, 'checksum' | 'format' | 'version'>): ReplayFile {
-  const f = { format: REPLAY_FORMAT, version: REPLAY_VERSION, ...body };
+export function makeReplayFile(body: Omit<ReplayFile, 'checksum' | 'format' | 'version' | 'model'>): ReplayFile {
+  const f = { format: REPLAY_FORMAT, version: REPLAY_VERSION, model: MODEL_VERSION, ...body };
   return { ...f, checksum: checksumOf(f) };
 }
 
@@ -90,6 +102,10 @@ export function readReplayFile(path: string): ReplayFile {
   for (const id of o.inject ?? []) if (!INJECT_NAMES.includes(id)) bad(`names an unknown injection point '${id}'`);
   if (o.host !== undefined && !(HOSTS as readonly string[]).includes(o.host)) bad(`names an unknown host '${String(o.host)}'; accepted: ${HOSTS.join(', ')}`);
   if (!f.expected || !(ORACLES as readonly string[]).includes(f.expected.oracle)) bad('has no expected violation with a known oracle');
+  const model = f.model ?? 1;
+  if (model !== MODEL_VERSION) {
+    bad(`was recorded by model ${String(model)} and this hintsim runs model ${MODEL_VERSION}: the model changed since (fixes, scheduling points), so it would replay something else; hunt the race again${f.race ? ` (hintsim hunt ${f.race})` : ''} or rerun its options with: ${replayCommand(fromReplayOptions(o, f.seed, null))}`);
+  }
   if (f.schedule !== null && (!Array.isArray(f.schedule?.decisions) || f.schedule.decisions.length % 2 !== 0)) bad('has a malformed schedule');
   return f;
 }

@@ -299,6 +299,17 @@ export const RACES: RaceEntry[] = [
     reproduced: true,
     ...HUNT, mem: '512K', host_mem: '128K', workloadOptions: { files: 1, file_pages: 16, anon_pct: 20, lazy_volatile: 64 },
   },
+  {
+    id: 'volatile-recheck', name: 'make_volatile reads the flags before the counts: a dirty bit handed over from a reference is missed', catalogue: 'R19b',
+    interleaving: ['B: make_volatile reads the page flags (check_bits): clean, not locked',
+      'A msync: make_stable, page_clear_dirty, set_page_dirty, then drops its extra reference (R19\'s fix)',
+      'B reads the counts (check_counts): count = mapcount + offset again, so ORC 4 on a dirty page whose change bit A just cleared',
+      'host discards the clean-looking P page (Pr or Sp -> Vz): the discard handler finds a dirty discarded page (BUG), the write is lost'],
+    oracle: 'bug_on', fix: 'read the flags again after the counts (check_bits, check_counts, check_bits)',
+    source: 'found by hintsim stress (threads, every fix on; issue 13); the series checks bits then counts once (mm/page-states.c)',
+    reproduced: true,
+    ...HUNT, workload: 'file-churn', inject: ['stall-msync', 'stall-volatile', 'host-pressure'], workloadOptions: { files: 2, file_pages: 32, anon_pct: 0, private_pct: 0, writable_pct: 80 },
+  },
   ...XEN_RACES,
   ...SHADOW_RACES,
 ];
