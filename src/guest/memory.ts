@@ -172,17 +172,22 @@ export function memoryInit(): void {
  * Returns the version read (or written), or -1.
  */
 export function user_access(file: number, index: number, write: boolean, writeVer: number, minVer: number): number {
+  let lastPfn = -1; // diagnostics for the MAX_REFAULTS report: the frame the last attempt met
+  let lastWhy = 0;
   for (let attempt = 0; attempt < MAX_REFAULTS; attempt++) {
     if (attempt >= 8) spinWait(attempt * 8); // another CPU is mid-discard or mid-removal: let it run
     const pi = pteIdx(ME, file, index);
     const pte = SHADOW ? shTranslate(pi, write) : Atomics.load(V.k, pi); // the MMU's translation (shadow: TLB, sptes or an exit)
+    if (pte !== 0) lastPfn = (pte & PTE_PFN_MASK) - 1;
     if (pte === 0 || (write && (pte & PTE_WRITE) === 0)) {
+      lastWhy = pte === 0 ? 1 : 2;
       if (write && vmaPrivate(file)) { if (!do_cow_fault(file, index)) return -1; continue; }
       if (!handle_mm_fault(file, index, write && !vmaPrivate(file))) return -1;
       continue;
     }
     const pfn = (pte & PTE_PFN_MASK) - 1;
     const r = hwBegin(pfn, write);
+    lastWhy = 3 + r;
     if (r === ACC_DISCARD_FAULT) {
       // The hardware raises the discard fault only through a valid translation: if the
       // pte went away meanwhile, the access walks the new one instead.
@@ -227,7 +232,8 @@ export function user_access(file: number, index: number, write: boolean, writeVe
     }
     return ver;
   }
-  report(V, O.bug_on, -1, ME, STEPS, `file ${file} index ${index}: ${MAX_REFAULTS} faults in a row on one access (a mapped page that is in no cache?)`);
+  const why = ['', 'no pte: page fault', 'read-only pte: write fault', 'access ok but the pte changed meanwhile', 'zero fill but the pte changed meanwhile', 'page-in but the pte changed meanwhile', 'discard fault', 'addressing exception, the pte changed meanwhile'][lastWhy] ?? String(lastWhy);
+  report(V, O.bug_on, lastPfn, ME, STEPS, `file ${file} index ${index}: ${MAX_REFAULTS} faults in a row on one ${write ? 'write' : 'read'} (a mapped page that is in no cache?); last attempt: ${why}${lastPfn >= 0 ? `; pfn ${lastPfn}: ${describePage(V, lastPfn)};${describeHistory(V, lastPfn)}` : ''}`);
   return -1;
 }
 
