@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { WORKLOADS, findWorkload } from '../workloads/index.js';
 import {
-  DEFAULTS, HOSTS, UsageError, parseChoice, parseIntFlag, parseNumberFlag, parseSize, validate, type RunOptions,
+  DEFAULTS, HOSTS, SWITCH_EVERY_MAX, UsageError, parseChoice, parseIntFlag, parseNumberFlag, parseSize, validate, type RunOptions,
 } from './machine/config.js';
 import { runMachine, type RunResult } from './machine/run.js';
 import { DEBUG_FAULTS } from './shared/debug.js';
@@ -21,6 +21,7 @@ import { writeFileSync } from 'node:fs';
 import { demo } from './machine/demo.js';
 import { compare, formatCompare } from './machine/compare.js';
 import { STRESS_DEFAULT_SECONDS, cmdStress, type StressFlags } from './machine/stress_cli.js';
+import { STEER_SECONDS } from './machine/steer.js';
 import { renderReport } from './machine/report_html.js';
 import {
   checkHtmlPath, loadReportInput, replayForReport, reproduced, withReportRecording, withoutReportRecording, writeHtml,
@@ -35,7 +36,7 @@ function collectOpt(value: string, prev: Record<string, string>): Record<string,
 interface RawRunFlags {
   cpus?: string; mem?: string; hostMem?: string; seconds?: string; ops?: string; seed?: string;
   mode?: string; strategy?: string; depth?: string; hinting?: string; host?: string; ringSlots?: string; batch?: boolean; unfix?: string;
-  debugFault?: string; inject?: string; pcpHigh?: string; pcpBatch?: string; watchdogMs?: string; opt?: Record<string, string>;
+  debugFault?: string; inject?: string; injectPfn?: string; switchEvery?: string; pcpHigh?: string; pcpBatch?: string; watchdogMs?: string; opt?: Record<string, string>;
   json?: boolean;
   trace?: string;
   html?: string;
@@ -58,6 +59,7 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
   if (f.mode !== undefined) o.mode = parseChoice('--mode', f.mode, ['threads', 'sim'] as const);
   if (f.strategy !== undefined) o.strategy = parseChoice('--strategy', f.strategy, ['pct', 'random'] as const);
   if (f.depth !== undefined) o.depth = parseIntFlag('--depth', f.depth, 1, 64);
+  if (f.switchEvery !== undefined) o.switchEvery = parseIntFlag('--switch-every', f.switchEvery, 1, SWITCH_EVERY_MAX);
   if (f.hinting !== undefined) o.hinting = parseChoice('--hinting', f.hinting, ['off', 'unused', 'full'] as const);
   if (f.host !== undefined) o.host = parseChoice('--host', f.host, HOSTS);
   if (f.ringSlots !== undefined) o.ringSlots = parseIntFlag('--ring-slots', f.ringSlots, 2, 64);
@@ -77,6 +79,7 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
     o.debugFaults = ids;
   }
   if (f.inject !== undefined) o.inject = parseInject(f.inject);
+  if (f.injectPfn !== undefined) o.injectPfn = parseIntFlag('--inject-pfn', f.injectPfn, 0, o.memBytes / 4096 - 1);
   if (f.pcpHigh !== undefined) o.pcpHigh = parseIntFlag('--pcp-high', f.pcpHigh, 1, 4096);
   if (f.pcpBatch !== undefined) o.pcpBatch = parseIntFlag('--pcp-batch', f.pcpBatch, 1, 512);
   if (f.watchdogMs !== undefined) o.watchdogMs = parseIntFlag('--watchdog-ms', f.watchdogMs, 50, 600000);
@@ -107,6 +110,7 @@ function addRunFlags(c: Command): Command {
     .option('--mode <mode>', 'threads (real parallel workers) | sim (deterministic: one participant at a time, seeded schedule)', 'threads')
     .option('--strategy <s>', 'sim scheduling strategy: random (a switch every 16 points on average) | pct (priority-change points)', 'random')
     .option('--depth <d>', 'pct depth: d-1 priority-change points', '3')
+    .option('--switch-every <n>', `random strategy: mean scheduling points between switch decisions, 1..${SWITCH_EVERY_MAX} (default ${DEFAULTS.switchEvery})`)
     .option('--hinting <mode>', 'off (blind host baseline) | unused (free pages hinted unused) | full (plus volatile page cache); default unused, or the workload\'s own')
     .option('--host <host>', 'essa (the s390 ESSA host, default) | xenpaging (Xen paging: a dom0 pager that knows nothing of guest page states, dom0 backends mapping guest frames; ESSA is a no-op) | shadow (KVM\'s shadow MMU of 2.6.2x: write-protected guest page tables, emulated pte writes, flood detection; the kscand workload\'s default)')
     .option('--ring-slots <n>', 'xenpaging: mem_event ring slots, a power of two 2..64 (default 64)')
@@ -117,6 +121,7 @@ function addRunFlags(c: Command): Command {
     .option('--pcp-batch <n>', 'pages moved per pcp refill/drain (default from memory size, like zone_batchsize)')
     .option('--watchdog-ms <ms>', 'liveness: a CPU with no progress for this long is a violation', String(DEFAULTS.watchdogMs))
     .option('--inject <points>', `fault injection at named points (seeded; deterministic in sim mode): ${INJECT_NAMES.join(', ')}`)
+    .option('--inject-pfn <pfn>', 'favour this page at the injection points: its stalls fire 3 times in 4, host-reclaim-touched takes only it')
     .addOption(new Option('--debug-fault <names>', `plant a bug to prove an oracle fires: ${Object.keys(DEBUG_FAULTS).join(', ')}`).hideHelp())
     .option('--json', 'print one JSON object instead of the summary')
     .option('--trace <file>', 'write a Chrome trace-event JSON file (open it in Perfetto: ui.perfetto.dev)');
@@ -307,6 +312,9 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     .option('--unfix <ids>', 'switch these fixes off in every run (see `hintsim races`)')
     .option('--out <dir>', 'directory for replay files, made only if a run fails (default stress-<seed>)')
     .option('--shrink-seconds <s>', 'time budget for shrinking each failure (sim schedules)', '10')
+    .option('--steer-seconds <s>', `time budget for finding each threads-mode failure again in sim mode, steered by its oracle, page and message (0: only a sim run with its own options)`, String(STEER_SECONDS))
+    .option('--steer <files>', 'no swarm runs: search sim schedules for these threads-only replay files (comma-separated), writing replay files to --out')
+    .addOption(new Option('--debug-fault <names>', `plant a bug in every run (tests of the failure paths): ${Object.keys(DEBUG_FAULTS).join(', ')}`).hideHelp())
     .option('--run <i,j>', 're-run only these run indices of --seed (as printed for a failure)')
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'one JSON object: runs, ops, failures by oracle, coverage with what was never reached')

@@ -13,6 +13,7 @@ import { RACES } from '../shared/races.js';
 import { stress } from './stress.js';
 import { DEFAULT_JOBS } from './hunt.js';
 import { benchShadow } from './shadow_bench.js';
+import { STEER_SECONDS } from './steer.js';
 
 export interface BenchEntry { name: string; value: number; unit: string; baseline: number; ratio: number; goal: string; note: string }
 export interface RaceBench {
@@ -145,7 +146,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   if (soakSeconds > 0) {
     opts.log(`bench: stress soak for ${soakSeconds} s (swarm runs, threads mode, every fix on) ...`);
     const seed = 1;
-    const s = await stress({ seed, seconds: soakSeconds, ops: null, jobs: DEFAULT_JOBS(), mode: 'threads', unfix: [], out: `bench-soak-${seed}`, shrinkSeconds: 5, only: null });
+    const s = await stress({ seed, seconds: soakSeconds, ops: null, jobs: DEFAULT_JOBS(), mode: 'threads', unfix: [], out: `bench-soak-${seed}`, shrinkSeconds: 5, only: null, steerSeconds: STEER_SECONDS });
     soak = { seconds: s.seconds, mode: 'threads', jobs: s.jobs, runs: s.runs, ops: s.ops, ops_per_sec: s.ops_per_sec, violations: s.failed_runs, seed };
     entries.push({
       name: 'stress_soak_ops_per_sec', value: s.ops_per_sec, unit: 'ops/s', baseline: two.ops_per_sec, ratio: s.ops_per_sec / two.ops_per_sec,
