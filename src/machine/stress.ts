@@ -338,7 +338,7 @@ function replayHow(f: StressFailure): string {
         ? `shrunk ${sh.decisions_before} -> ${sh.decisions_after} decisions, ${sh.steps_before} -> ${sh.steps_after} steps` : `${sh.decisions_before} decisions, nothing smaller found in the shrink budget`}`;
     }
     case 'sim-recorded': return 'the recorded schedule, not shrunk';
-    case 'threads-only': return `threads mode: the same options, not the same interleaving (${f.steering?.attempts ?? 0} sim attempts in ${f.steering?.seconds ?? 0} s did not fail the same way)`;
+    case 'threads-only': return `threads mode: the same options, not the same interleaving (${f.steering?.attempts ?? 0} sim attempt${f.steering?.attempts === 1 ? '' : 's'} in ${f.steering?.seconds ?? 0} s did not fail the same way)`;
     default: return String(f.replay_kind);
   }
 }
@@ -363,8 +363,9 @@ function sortedByKey(r: Record<string, number>): Record<string, number> {
 export function formatStress(r: StressResult): string {
   const out: string[] = [];
   out.push(`hintsim stress: seed ${r.seed}, ${r.mode} mode, ${r.jobs} jobs: ${n(r.runs)} runs, ${n(r.ops)} guest ops in ${r.seconds.toFixed(1)} s (${n(r.ops_per_sec)} ops/s)`);
-  out.push(`  workloads    ${Object.entries(r.workload_runs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  out.push(`  injection    ${Object.entries(r.inject_runs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} (runs with the point active)`);
+  // stress --steer runs no swarm runs: no workloads, injection or coverage to show
+  if (r.runs > 0) out.push(`  workloads    ${Object.entries(r.workload_runs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (r.runs > 0) out.push(`  injection    ${Object.entries(r.inject_runs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} (runs with the point active)`);
   if (r.failures.length === 0) {
     out.push('  violations   none');
   } else {
@@ -380,6 +381,6 @@ export function formatStress(r: StressResult): string {
       }
     }
   }
-  out.push(formatCoverage(r.coverage).trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
+  if (r.runs > 0) out.push(formatCoverage(r.coverage).trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
   return out.join('\n') + '\n';
 }
