@@ -41,7 +41,11 @@ export interface StressOptions {
   shrinkSeconds: number;
   /** Run only these indices (re-running a failure); null: 0, 1, 2, ... until the budget is spent. */
   only: number[] | null;
-  /** Wall-clock budget of the sim search for one threads-mode failure (steer.ts); 0: only the unsteered retry. */
+  /**
+   * Wall-clock budget of the sim search for one threads-mode failure (steer.ts); 0: only the
+   * unsteered retry. Like shrinking, only the first SHRINK_PER_ORACLE failures of an oracle
+   * get it; later ones get the unsteered retry alone.
+   */
   steerSeconds: number;
   /** Bugs planted in every run (debug.ts; tests of the failure paths). */
   debugFaults?: string[];
