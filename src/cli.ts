@@ -6,7 +6,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { WORKLOADS, findWorkload } from '../workloads/index.js';
 import {
-  DEFAULTS, HOSTS, UsageError, parseChoice, parseIntFlag, parseNumberFlag, parseSize, validate, type RunOptions,
+  DEFAULTS, HOSTS, SWITCH_EVERY_MAX, UsageError, parseChoice, parseIntFlag, parseNumberFlag, parseSize, validate, type RunOptions,
 } from './machine/config.js';
 import { runMachine, type RunResult } from './machine/run.js';
 import { DEBUG_FAULTS } from './shared/debug.js';
@@ -14,13 +14,14 @@ import { INJECT_NAMES } from './shared/inject.js';
 import { RACES } from './shared/races.js';
 import { computeStates, statesDot } from './machine/states.js';
 import { formatRunHuman, progressReporter, replayCommand } from './machine/report_text.js';
-import { SOAK_SECONDS, runBench, formatBench } from './machine/bench.js';
+import { SOAK_OPS_SIM, SOAK_OPS_THREADS, BENCH_NAMES, formatBench, formatBenchList, parseBenchOnly, runBench } from './machine/bench.js';
 import { DEFAULT_JOBS, hunt, findRace } from './machine/hunt.js';
 import { fromReplayOptions, readReplayFile } from './machine/replay_file.js';
 import { writeFileSync } from 'node:fs';
 import { demo } from './machine/demo.js';
 import { compare, formatCompare } from './machine/compare.js';
 import { STRESS_DEFAULT_SECONDS, cmdStress, type StressFlags } from './machine/stress_cli.js';
+import { STEER_SECONDS } from './machine/steer.js';
 import { renderReport } from './machine/report_html.js';
 import {
   checkHtmlPath, loadReportInput, replayForReport, reproduced, withReportRecording, withoutReportRecording, writeHtml,
@@ -35,7 +36,7 @@ function collectOpt(value: string, prev: Record<string, string>): Record<string,
 interface RawRunFlags {
   cpus?: string; mem?: string; hostMem?: string; seconds?: string; ops?: string; seed?: string;
   mode?: string; strategy?: string; depth?: string; hinting?: string; host?: string; ringSlots?: string; batch?: boolean; unfix?: string;
-  debugFault?: string; inject?: string; pcpHigh?: string; pcpBatch?: string; watchdogMs?: string; opt?: Record<string, string>;
+  debugFault?: string; inject?: string; injectPfn?: string; switchEvery?: string; pcpHigh?: string; pcpBatch?: string; watchdogMs?: string; opt?: Record<string, string>;
   json?: boolean;
   trace?: string;
   html?: string;
@@ -58,6 +59,7 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
   if (f.mode !== undefined) o.mode = parseChoice('--mode', f.mode, ['threads', 'sim'] as const);
   if (f.strategy !== undefined) o.strategy = parseChoice('--strategy', f.strategy, ['pct', 'random'] as const);
   if (f.depth !== undefined) o.depth = parseIntFlag('--depth', f.depth, 1, 64);
+  if (f.switchEvery !== undefined) o.switchEvery = parseIntFlag('--switch-every', f.switchEvery, 1, SWITCH_EVERY_MAX);
   if (f.hinting !== undefined) o.hinting = parseChoice('--hinting', f.hinting, ['off', 'unused', 'full'] as const);
   if (f.host !== undefined) o.host = parseChoice('--host', f.host, HOSTS);
   if (f.ringSlots !== undefined) o.ringSlots = parseIntFlag('--ring-slots', f.ringSlots, 2, 64);
@@ -77,6 +79,7 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
     o.debugFaults = ids;
   }
   if (f.inject !== undefined) o.inject = parseInject(f.inject);
+  if (f.injectPfn !== undefined) o.injectPfn = parseIntFlag('--inject-pfn', f.injectPfn, 0, o.memBytes / 4096 - 1);
   if (f.pcpHigh !== undefined) o.pcpHigh = parseIntFlag('--pcp-high', f.pcpHigh, 1, 4096);
   if (f.pcpBatch !== undefined) o.pcpBatch = parseIntFlag('--pcp-batch', f.pcpBatch, 1, 512);
   if (f.watchdogMs !== undefined) o.watchdogMs = parseIntFlag('--watchdog-ms', f.watchdogMs, 50, 600000);
@@ -107,6 +110,7 @@ function addRunFlags(c: Command): Command {
     .option('--mode <mode>', 'threads (real parallel workers) | sim (deterministic: one participant at a time, seeded schedule)', 'threads')
     .option('--strategy <s>', 'sim scheduling strategy: random (a switch every 16 points on average) | pct (priority-change points)', 'random')
     .option('--depth <d>', 'pct depth: d-1 priority-change points', '3')
+    .option('--switch-every <n>', `random strategy: mean scheduling points between switch decisions, 1..${SWITCH_EVERY_MAX} (default ${DEFAULTS.switchEvery})`)
     .option('--hinting <mode>', 'off (blind host baseline) | unused (free pages hinted unused) | full (plus volatile page cache); default unused, or the workload\'s own')
     .option('--host <host>', 'essa (the s390 ESSA host, default) | xenpaging (Xen paging: a dom0 pager that knows nothing of guest page states, dom0 backends mapping guest frames; ESSA is a no-op) | shadow (KVM\'s shadow MMU of 2.6.2x: write-protected guest page tables, emulated pte writes, flood detection; the kscand workload\'s default)')
     .option('--ring-slots <n>', 'xenpaging: mem_event ring slots, a power of two 2..64 (default 64)')
@@ -117,6 +121,7 @@ function addRunFlags(c: Command): Command {
     .option('--pcp-batch <n>', 'pages moved per pcp refill/drain (default from memory size, like zone_batchsize)')
     .option('--watchdog-ms <ms>', 'liveness: a CPU with no progress for this long is a violation', String(DEFAULTS.watchdogMs))
     .option('--inject <points>', `fault injection at named points (seeded; deterministic in sim mode): ${INJECT_NAMES.join(', ')}`)
+    .option('--inject-pfn <pfn>', 'favour this page at the injection points: its stalls fire 3 times in 4, host-reclaim-touched takes only it')
     .addOption(new Option('--debug-fault <names>', `plant a bug to prove an oracle fires: ${Object.keys(DEBUG_FAULTS).join(', ')}`).hideHelp())
     .option('--json', 'print one JSON object instead of the summary')
     .option('--trace <file>', 'write a Chrome trace-event JSON file (open it in Perfetto: ui.perfetto.dev)');
@@ -307,6 +312,9 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     .option('--unfix <ids>', 'switch these fixes off in every run (see `hintsim races`)')
     .option('--out <dir>', 'directory for replay files, made only if a run fails (default stress-<seed>)')
     .option('--shrink-seconds <s>', 'time budget for shrinking each failure (sim schedules)', '10')
+    .option('--steer-seconds <s>', `time budget for finding each threads-mode failure again in sim mode, steered by its oracle, page and message (0: only a sim run with its own options)`, String(STEER_SECONDS))
+    .option('--steer <files>', 'no swarm runs: search sim schedules for these threads-only replay files (comma-separated), writing replay files to --out')
+    .addOption(new Option('--debug-fault <names>', `plant a bug in every run (tests of the failure paths): ${Object.keys(DEBUG_FAULTS).join(', ')}`).hideHelp())
     .option('--run <i,j>', 're-run only these run indices of --seed (as printed for a failure)')
     .option('--quiet', 'no progress on stderr')
     .option('--json', 'one JSON object: runs, ops, failures by oracle, coverage with what was never reached')
@@ -375,15 +383,35 @@ Exit codes: 0 clean (hunt: found), 1 violations (hunt: not found), 2 bad input.`
     });
 
   program.command('bench').description('benchmarks, each as a ratio against a baseline measured in the same run')
+    .option('--list', 'the entries, one line each, and exit')
+    .option('--only <names>', `run only these entries (comma-separated): ${BENCH_NAMES.join(', ')}`)
+    .option('--all', 'every entry, the long soak included (default: every entry but soak)')
     .option('--json', 'machine-readable')
     .option('--quick', 'shorter measurements (noisier)')
-    .option('--soak-seconds <s>', `budget of the stress soak entry (default ${SOAK_SECONDS}, 5 with --quick; 0 skips it)`)
+    .option('--soak-ops-threads <n>', `soak: guest ops in threads mode (default ${SOAK_OPS_THREADS.toLocaleString('en-US')}; 0 skips the mode; e.g. --only soak --soak-ops-threads 200000 --soak-ops-sim 5000 for a quick look)`)
+    .option('--soak-ops-sim <n>', `soak: guest ops in sim mode (default ${SOAK_OPS_SIM.toLocaleString('en-US')}; 0 skips the mode)`)
+    .option('--soak-seed <n>', 'soak: stress seed (default a fresh one, printed; the sim half is a pure function of it and its ops)')
+    .option('--soak-out <dir>', 'soak: directory for replay files of failing runs, made only if one fails (default bench-soak-<seed>)')
     .option('--host <host>', 'only one host\'s entries: shadow (the kscand pathology under KVM\'s shadow MMU, time to find the K races)')
-    .action(async (f: { json?: boolean; quick?: boolean; soakSeconds?: string; host?: string }) => {
-      const soakSeconds = f.soakSeconds !== undefined ? parseNumberFlag('--soak-seconds', f.soakSeconds, 0, 3600) : undefined;
+    .addOption(new Option('--debug-fault <names>', `soak: plant a bug in every run (tests of the failure counts): ${Object.keys(DEBUG_FAULTS).join(', ')}`).hideHelp())
+    .action(async (f: {
+      debugFault?: string; list?: boolean; only?: string; all?: boolean; json?: boolean; quick?: boolean; soakOpsThreads?: string; soakOpsSim?: string; soakSeed?: string; soakOut?: string; host?: string;
+    }) => {
+      if (f.list && (f.only !== undefined || f.all)) throw new UsageError('--list: it only lists the entries; leave --only and --all out');
+      if (f.only !== undefined && f.all) throw new UsageError('--only: give --only or --all, not both');
+      const only = f.only !== undefined ? parseBenchOnly(f.only) : f.all ? [...BENCH_NAMES] : null;
+      const soakOpsThreads = f.soakOpsThreads !== undefined ? parseIntFlag('--soak-ops-threads', f.soakOpsThreads, 0, 1e13) : undefined;
+      const soakOpsSim = f.soakOpsSim !== undefined ? parseIntFlag('--soak-ops-sim', f.soakOpsSim, 0, 1e12) : undefined;
+      const soakSeed = f.soakSeed !== undefined ? parseIntFlag('--soak-seed', f.soakSeed, 0, 0x7fffffff) : undefined;
       const host = f.host !== undefined ? parseChoice('--host', f.host, ['shadow'] as const) : undefined;
-      const b = await runBench({ quick: !!f.quick, soakSeconds, host, log: f.json ? () => {} : (m) => process.stderr.write(m + '\n') });
+      if (host !== undefined && only !== null) throw new UsageError('--host: it picks its own entries; leave --only and --all out');
+      const soakFlag = [['--soak-ops-threads', soakOpsThreads], ['--soak-ops-sim', soakOpsSim], ['--soak-seed', soakSeed], ['--soak-out', f.soakOut], ['--debug-fault', f.debugFault]].find(([, v]) => v !== undefined);
+      if (soakFlag && !(only ?? []).includes('soak')) throw new UsageError(`${soakFlag[0]}: the soak runs only when asked for; add --only soak (or --all)`);
+      const debugFaults = f.debugFault !== undefined ? f.debugFault.split(',').map((x) => parseChoice('--debug-fault', x.trim(), Object.keys(DEBUG_FAULTS))) : undefined;
+      if (f.list) { process.stdout.write(formatBenchList()); return; }
+      const b = await runBench({ quick: !!f.quick, only, host, soakOpsThreads, soakOpsSim, soakSeed, soakOut: f.soakOut, soakDebugFaults: debugFaults, log: f.json ? () => {} : (m) => process.stderr.write(m + '\n') });
       process.stdout.write(f.json ? JSON.stringify(b, null, 2) + '\n' : formatBench(b));
+      code = (b.soak?.threads?.failed_runs ?? 0) + (b.soak?.sim?.failed_runs ?? 0) > 0 ? 1 : 0;
     });
 
   return program.parseAsync(argv).then(() => code);

@@ -15,11 +15,19 @@ import { coverageUniverse } from '../src/machine/coverage.js';
 import { runMachine } from '../src/machine/run.js';
 import { computeStates } from '../src/machine/states.js';
 import type { StressResult } from '../src/machine/stress.js';
+import { fromReplayOptions, type ReplayFile } from '../src/machine/replay_file.js';
+import { messageKind, relatedPoints, sameFailure, steerPlan } from '../src/machine/steer.js';
 import { swarmOptions } from '../src/machine/swarm.js';
 import { DISCARD_BRANCHES } from '../src/shared/coverage.js';
 import { INJECT_NAMES } from '../src/shared/inject.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+/**
+ * A real threads-mode failure: stress --unfix dirty-in-transit --seed 21, run 115 (4 CPUs,
+ * mixed). A sim run with its own options does not fail the same way; steered attempt 1
+ * (stress seed 1) does.
+ */
+const THREADS_ONLY = join(ROOT, 'test/fixtures/threads-only-dirty-in-transit.replay.json');
 
 interface Cli { code: number | null; stdout: string; stderr: string }
 
@@ -182,6 +190,13 @@ describe('hintsim stress', () => {
       [['stress', '--run', 'x', '--seed', '1'], '--run'],
       [['stress', '--run', '3'], '--run'],
       [['run', '--inject', 'nosuch'], '--inject'],
+      [['run', '--inject-pfn', '5'], '--inject-pfn'],
+      [['run', '--inject', 'stall-fault', '--mem', '1M', '--inject-pfn', '256'], '--inject-pfn'],
+      [['run', '--switch-every', '0'], '--switch-every'],
+      [['stress', '--steer-seconds', 'abc'], '--steer-seconds'],
+      [['stress', '--steer', 'no/such.replay.json'], '--steer'],
+      [['stress', '--steer', THREADS_ONLY, '--seconds', '5'], '--seconds'],
+      [['stress', '--debug-fault', 'nosuch'], '--debug-fault'],
     ];
     const rs = await Promise.all(cases.map(([a]) => cli(...a)));
     rs.forEach((r, i) => {
@@ -193,4 +208,113 @@ describe('hintsim stress', () => {
       expect(lines[0]).toContain(cases[i][1]);
     });
   }, 120_000);
+});
+
+describe('steering threads-mode failures into sim mode', () => {
+  const file = JSON.parse(readFileSync(THREADS_ONLY, 'utf8')) as ReplayFile;
+  const input = { seed: 1, key: file.seed, opts: fromReplayOptions(file.options, file.seed, null), violation: file.expected, ops: null };
+
+  it('attempts are a pure function of (stress seed, key, attempt): 0 is the run itself, later ones vary the strategy, add the points the message names, favour its pfn', () => {
+    const a0 = steerPlan(input, 0);
+    expect(a0).toMatchObject({ seed: file.seed, strategy: 'random', switch_every: 16, inject: [], inject_added: [], inject_pfn: null });
+    const plans = Array.from({ length: 12 }, (_, k) => steerPlan(input, k));
+    expect(plans.map((_, k) => steerPlan(input, k))).toEqual(plans);
+    expect(steerPlan({ ...input, seed: 2 }, 3)).not.toEqual(plans[3]);
+    expect(new Set(plans.map((p) => p.strategy))).toEqual(new Set(['random', 'pct']));
+    expect(new Set(plans.filter((p) => p.strategy === 'random').map((p) => p.switch_every)).size).toBeGreaterThan(1);
+    for (const p of plans.filter((x) => x.strategy === 'pct')) expect([2, 3, 4]).toContain(p.depth);
+    expect(plans.some((p) => p.inject_pfn === file.expected.pfn)).toBe(true);
+    // a discarded dirty page: the discard fault, msync and volatile windows, the host taking frames
+    const related = relatedPoints(file.expected);
+    for (const p of ['stall-fault', 'stall-discard', 'stall-msync', 'stall-volatile', 'host-reclaim-touched']) expect(related).toContain(p);
+    expect(related).not.toContain('idle-long');
+    for (const p of plans.slice(1)) for (const x of p.inject_added) expect(related).toContain(x);
+  });
+
+  it('the same failure: oracle, a pfn or none, the message without its numbers and page dump', () => {
+    const a = { oracle: 'bug_on', pfn: 12, message: 'page_discard: discarded page is dirty, under writeback or private; pfn 12: flags=dirty' };
+    expect(messageKind(a.message)).toBe('page_discard: discarded page is dirty, u');
+    expect(sameFailure({ ...a, pfn: 99, message: a.message.replace(/12/g, '99') }, a)).toBe(true);
+    expect(sameFailure({ ...a, message: 'page_discard: still mapped after unmapping every pte; pfn 12' }, a)).toBe(false);
+    expect(sameFailure({ ...a, oracle: 'refcount' }, a)).toBe(false);
+    expect(sameFailure({ ...a, pfn: -1 }, a)).toBe(false);
+    expect(messageKind('file 3 index 49: read version 6, expected a version in 8..8 (a write was lost); pfn 4')).toBe('file # index #: read version #, expected');
+  });
+
+  it('a favoured pfn keeps a sim run a pure function of its options, and changes the run', async () => {
+    const o = {
+      ...DEFAULTS, workload: 'mixed', mode: 'sim' as const, memBytes: 2 << 20, hostMemBytes: 256 << 10, hinting: 'full' as const,
+      ops: 2000, seed: 5, cpus: 2, inject: ['stall-fault', 'stall-discard', 'stall-volatile', 'host-reclaim-touched'], injectPfn: 40,
+    };
+    const a = await runMachine(o);
+    const b = await runMachine(o);
+    expect(b.trace_hash).toBe(a.trace_hash);
+    expect(b.counters).toEqual(a.counters);
+    expect((await runMachine({ ...o, injectPfn: null })).trace_hash).not.toBe(a.trace_hash);
+  }, 120_000);
+
+  it('stress --steer on a threads-only file: unsteered it stays threads-only; steered, a sim replay file that replay reproduces', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'hintsim-steer-'));
+    const plain = await stressJson('--steer', THREADS_ONLY, '--seed', '1', '--steer-seconds', '0', '--out', join(tmp, 'plain'), '--jobs', '2');
+    expect(plain.r.code, plain.r.stderr).toBe(1);
+    expect(plain.j.threads_failures).toEqual({ total: 1, sim_replay: 0, steered: 0, threads_only: 1 });
+    expect(plain.j.failures[0]).toMatchObject({ replay_kind: 'threads-only', steering: { attempts: 1, found_at: null } });
+
+    // the budget only stops the search; which attempt finds it depends on nothing but the seeds
+    const { r, j } = await stressJson('--steer', THREADS_ONLY, '--seed', '1', '--steer-seconds', '600', '--shrink-seconds', '0', '--out', join(tmp, 'steered'), '--jobs', '2');
+    expect(r.code, r.stderr).toBe(1);
+    expect(j.runs).toBe(0);
+    expect(j.threads_failures).toEqual({ total: 1, sim_replay: 1, steered: 1, threads_only: 0 });
+    const f = j.failures[0];
+    expect(f.replay_kind).toBe('sim-steered');
+    expect(f.steering!.found_at).toBeGreaterThan(0);
+    expect(f.stress_command).toBe(`hintsim stress --seed 1 --steer ${THREADS_ONLY}`);
+    const rf = JSON.parse(readFileSync(f.replay_file!, 'utf8')) as ReplayFile;
+    expect(rf.schedule).not.toBeNull();
+    expect(rf.options.mode).toBe('sim');
+    expect(rf.options.unfix).toEqual(['dirty-in-transit']);
+    expect(rf.replay_kind).toBe('sim-steered');
+    expect(rf.steering).toMatchObject({ found_at: f.steering!.found_at, from: { oracle: 'bug_on', pfn: file.expected.pfn } });
+    expect(rf.steering!.plan).toEqual(steerPlan(input, f.steering!.found_at!));
+    expect(sameFailure(rf.expected, file.expected)).toBe(true);
+
+    const rep = await cli('replay', f.replay_file!, '--json');
+    expect(rep.code).toBe(1);
+    const rj = JSON.parse(rep.stdout) as { replay: { reproduced: boolean }; violations: { oracle: string; pfn: number; message: string }[] };
+    expect(rj.replay.reproduced).toBe(true);
+    expect(sameFailure(rj.violations[0], file.expected)).toBe(true);
+
+    // a file with a sim schedule is not searched again
+    const again = await cli('stress', '--steer', f.replay_file!);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/^hintsim: --steer: .* is not threads-only/);
+  }, 600_000);
+
+  it('threads mode with a planted bug (--debug-fault buddy-double): each failure becomes a sim replay file; JSON and text count them', async () => {
+    // runs whose small pcp lists drain at once: the planted double free fires early in any interleaving
+    const runs = Array.from({ length: 40 }, (_, i) => i).filter((i) => (swarmOptions({ seed: 5, mode: 'threads', unfix: [] }, i).pcpHigh ?? 99) <= 8).slice(0, 2);
+    expect(runs).toHaveLength(2);
+    const tmp = mkdtempSync(join(tmpdir(), 'hintsim-steer-dbg-'));
+    const args = ['--debug-fault', 'buddy-double', '--seed', '5', '--run', runs.join(','), '--shrink-seconds', '0', '--steer-seconds', '600', '--jobs', '2'];
+    const { r, j } = await stressJson(...args, '--out', join(tmp, 'json'));
+    expect(r.code, r.stderr).toBe(1);
+    expect(j.failed_runs).toBe(2);
+    expect(j.threads_failures).toEqual({ total: 2, sim_replay: 2, steered: 0, threads_only: 0 });
+    for (const f of j.failures) {
+      expect(f.oracle).toBe('buddy');
+      expect(f.replay_kind).toBe('sim-reproduced');
+      expect(f.stress_command).toBe(`hintsim stress --seed 5 --mode threads --debug-fault buddy-double --run ${f.index}`);
+      const rf = JSON.parse(readFileSync(f.replay_file!, 'utf8')) as ReplayFile;
+      expect(rf.version).toBe(2); // debug_faults: an older hintsim must refuse it, not replay another run
+      expect(rf.options.debug_faults).toEqual(['buddy-double']);
+      expect(rf.schedule).not.toBeNull();
+      const rep = await cli('replay', f.replay_file!, '--json');
+      expect(rep.code).toBe(1);
+      expect((JSON.parse(rep.stdout) as { replay: { reproduced: boolean } }).replay.reproduced).toBe(true);
+    }
+    const text = await cli('stress', ...args, '--out', join(tmp, 'text'), '--quiet');
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('  failures     2 in threads mode: 2 replay in sim mode (0 found by steering), 0 threads-only\n');
+    expect(text.stdout).toContain('(found again in sim mode with its own options, exact schedule)');
+  }, 600_000);
 });

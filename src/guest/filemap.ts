@@ -304,7 +304,7 @@ export function writeback_locked(pfn: number, file: number, index: number): void
   if ((pageFlags(pfn) & PG_dirty) === 0) return;
   clearPageFlag(pfn, PG_dirty);
   setPageFlag(pfn, PG_writeback);
-  injStall(I_WRITEBACK_DELAY); // a slow disk: the page stays locked and under writeback
+  injStall(I_WRITEBACK_DELAY, pfn); // a slow disk: the page stays locked and under writeback
   const ver = kernelReadVersion(pfn, file, index);
   if (ver >= 0) {
     // The disk keeps the newest version: a truncation (which stores its newer version

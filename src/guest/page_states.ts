@@ -146,7 +146,7 @@ function volatileRefusal(pfn: number, offset: number): number {
   const why = flagRefusal(pfn);
   if (why >= 0) return why;
   sp(SP_STEP, pfn); // the window between check_bits and check_counts
-  injStall(I_STALL_VOLATILE); // a vCPU preempted inside it
+  injStall(I_STALL_VOLATILE, pfn); // a vCPU preempted inside it
   if (page_count(pfn) !== page_mapcount(pfn) + offset) return R_REFS;
   return recheckFlags ? flagRefusal(pfn) : -1;
 }
@@ -162,7 +162,7 @@ export function page_make_volatile(pfn: number, offset: number): void {
   if (lock && testSetPageFlag(pfn, PG_state_change)) { CNT[C_REFUSED_BASE + R_BUSY]++; return; }
   const why = volatileRefusal(pfn, offset);
   if (why < 0) {
-    injStall(I_STALL_VOLATILE); // the window between the checks and the ESSA
+    injStall(I_STALL_VOLATILE, pfn); // the window between the checks and the ESSA
     const writable = (pageFlags(pfn) & PG_writable) !== 0;
     hist(pfn, H_VOLATILE, writable ? ORC_SET_PVOLATILE : ORC_SET_VOLATILE);
     essa(pfn, writable ? ORC_SET_PVOLATILE : ORC_SET_VOLATILE);
@@ -324,7 +324,7 @@ export function do_discard_fault(pfn: number): void {
 
 function __do_discard_fault(pfn: number): void {
   sp(SP_FAULT, pfn);
-  injStall(I_STALL_FAULT); // a vCPU preempted before it holds a reference
+  injStall(I_STALL_FAULT, pfn); // a vCPU preempted before it holds a reference
   if (unfixed('discard-get-page')) {
     covBranch(B_PLAIN_GET_PAGE);
     const old = Atomics.add(V.page, pfn * PAGE_WORDS + PG_COUNT, 1); // plain get_page
@@ -336,7 +336,7 @@ function __do_discard_fault(pfn: number): void {
     CNT[C.get_page_if_present_refused]++;
     return;
   }
-  injStall(I_STALL_DISCARD); // holding the reference, not yet the page lock
+  injStall(I_STALL_DISCARD, pfn); // holding the reference, not yet the page lock
   page_discard(pfn);
 }
 

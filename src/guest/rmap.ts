@@ -54,7 +54,7 @@ export function transfer_dirty(pfn: number): void {
   if (!page_make_stable(pfn)) bug(pfn, 'BUG_ON(!page_make_stable): a dirty page was discarded');
   pageClearDirty(pfn);
   sp(SP_STEP, pfn);
-  injStall(I_STALL_MSYNC); // stable and clean, PG_dirty not yet set
+  injStall(I_STALL_MSYNC, pfn); // stable and clean, PG_dirty not yet set
   set_page_dirty(pfn);
 }
 

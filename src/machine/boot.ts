@@ -11,7 +11,7 @@ import { ORC_SET_UNUSED, ST_Sr, ST_Sz, essa } from '../shared/hw.js';
 import { xenBoot, xenIoFrames, xenWarmUp } from './xen_machine.js';
 import { SHADOW_RESERVED_FRAMES, shadowBoot } from '../host/shadow_mmu.js';
 import {
-  BOOT_FRAMES, CTL_HOST, DEBUG_PFN, HOST_ESSA, HOST_SHADOW, HOST_XENPAGING, CTL_BATCH, CTL_INJECT, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
+  BOOT_FRAMES, CTL_HOST, DEBUG_PFN, HOST_ESSA, HOST_SHADOW, HOST_XENPAGING, CTL_BATCH, CTL_INJECT, CTL_INJECT_PFN, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
   CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
   PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL,
   K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter,
@@ -37,6 +37,7 @@ export function bootMachine(o: RunOptions): Views {
   for (const d of o.debugFaults) dbg |= DEBUG_FAULTS[d as DebugFaultName].bit;
   h[CTL_DEBUG] = dbg;
   h[CTL_INJECT] = injectMask(o.inject);
+  h[CTL_INJECT_PFN] = o.injectPfn === null ? 0 : o.injectPfn + 1;
   h[DEBUG_PFN] = -1;
   h[CTL_BATCH] = o.batch ? 1 : 0;
   h[CTL_SEED] = o.seed | 0;

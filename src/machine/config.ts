@@ -23,6 +23,8 @@ export interface RunOptions {
   mode: Mode;
   strategy: Strategy;
   depth: number;
+  /** Random strategy: mean scheduling points between two switch decisions (SIM_SWITCH_PCT = 65536 / this). */
+  switchEvery: number;
   hinting: Hinting;
   /** The host: the s390 ESSA host, or Xen paging (a dom0 pager that knows nothing of guest states). */
   host: Host;
@@ -33,6 +35,8 @@ export interface RunOptions {
   debugFaults: string[];
   /** Active fault-injection points (inject.ts names). */
   inject: string[];
+  /** The pfn the injection points favour (inject.ts TARGET_RATE), null none. */
+  injectPfn: number | null;
   pcpHigh: number | null;
   pcpBatch: number | null;
   watchdogMs: number;
@@ -63,6 +67,7 @@ export const DEFAULTS: RunOptions = {
   mode: 'threads',
   strategy: 'random',
   depth: 3,
+  switchEvery: 16,
   hinting: 'unused',
   host: 'essa',
   ringSlots: 64,
@@ -70,6 +75,7 @@ export const DEFAULTS: RunOptions = {
   unfix: [],
   debugFaults: [],
   inject: [],
+  injectPfn: null,
   pcpHigh: null,
   pcpBatch: null,
   watchdogMs: 5000,
@@ -80,6 +86,8 @@ export const DEFAULTS: RunOptions = {
 };
 
 export const DEFAULT_SIM_OPS = 20_000;
+/** --switch-every: at most one switch decision per this many scheduling points on average. */
+export const SWITCH_EVERY_MAX = 4096;
 
 export const DEFAULT_SECONDS = 3;
 export const MIN_MEM = 64 * PAGE_SIZE;   // 256 KiB
@@ -131,6 +139,11 @@ export function validate(o: RunOptions): void {
   if (o.seconds !== null && o.ops !== null) throw new UsageError('--seconds and --ops: give one of them, not both');
   if (o.mode === 'sim' && o.seconds !== null) throw new UsageError('--seconds: sim mode is measured in operations, not wall time; use --ops N');
   if (o.host === 'xenpaging' && o.cpus > MAX_CPUS - 1) throw new UsageError(`--cpus: ${o.cpus} is out of range with --host xenpaging (dom0 takes a participant); accepted: 1..${MAX_CPUS - 1}`);
+  if (o.injectPfn !== null && o.inject.length === 0) throw new UsageError('--inject-pfn: it favours a page at the injection points; give --inject too');
+  if (o.injectPfn !== null && (o.injectPfn < 0 || o.injectPfn >= o.memBytes / PAGE_SIZE)) {
+    throw new UsageError(`--inject-pfn: ${o.injectPfn} is out of range; accepted: 0..${o.memBytes / PAGE_SIZE - 1} (the frames of --mem)`);
+  }
+  if (!Number.isInteger(o.switchEvery) || o.switchEvery < 1 || o.switchEvery > SWITCH_EVERY_MAX) throw new UsageError(`--switch-every: ${o.switchEvery} is out of range; accepted: 1..${SWITCH_EVERY_MAX}`);
   if (o.ringSlots < 2 || o.ringSlots > 64 || (o.ringSlots & (o.ringSlots - 1)) !== 0) throw new UsageError(`--ring-slots: ${o.ringSlots} is not accepted; use a power of two from 2 to 64`);
 }
 

@@ -150,11 +150,12 @@ interface Shrunk { opts: RunOptions; schedule: SimSchedule; violation: Violation
  * drop chunks of switch decisions (ddmin-style, halving the chunk size) while the same
  * oracle still fires when the schedule is replayed. Bounded in time.
  */
-export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracle: string, first: RunResult, seconds: number): Promise<Shrunk | null> {
+export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracle: string, first: RunResult, seconds: number,
+  match: (v: Violation) => boolean = (v) => v.oracle === oracle): Promise<Shrunk | null> {
   const deadline = performance.now() + seconds * 1000;
   const tryRun = async (o: RunOptions, s: SimSchedule): Promise<RunResult | null> => {
     const r = await runMachine({ ...o, schedule: s, recordSchedule: false });
-    return r.violations.some((v) => v.oracle === oracle) ? r : null;
+    return r.violations.some(match) ? r : null;
   };
   let bestOpts = opts;
   let best = sched;
@@ -177,7 +178,7 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
     }
     if (!removedAny || chunk === 1) chunk >>= 1;
   }
-  const v = bestRun.violations.find((x) => x.oracle === oracle)!;
+  const v = bestRun.violations.find(match)!;
   return { opts: bestOpts, schedule: best, violation: v, steps: bestRun.schedule?.steps ?? 0 };
 }
 

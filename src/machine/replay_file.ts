@@ -8,11 +8,18 @@ import { findWorkload } from '../../workloads/index.js';
 import { RACES } from '../shared/races.js';
 import { ORACLES } from '../shared/oracles.js';
 import { INJECT_NAMES } from '../shared/inject.js';
+import { DEBUG_FAULTS } from '../shared/debug.js';
+import type { SteeringRecord } from './steer.js';
 import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, type RunOptions, type SimSchedule } from './config.js';
 import { replayCommand } from './report_text.js';
 
 export const REPLAY_FORMAT = 'hintsim-replay';
-export const REPLAY_VERSION = 1;
+/**
+ * Version 2 adds options an older hintsim would silently ignore and so replay a different
+ * run: inject_pfn and debug_faults. A file that uses neither is still written as version 1.
+ */
+export const REPLAY_VERSION = 2;
+const REPLAY_VERSIONS_READ = [1, 2];
 /**
  * The model version: bumped by every change of behaviour (a scheduling point added or
  * moved, a fix, a strategy's choice), never by a pure refactor. A replay file records
@@ -27,8 +34,12 @@ export interface ReplayOptions {
   workload: string; cpus: number; mem: string; host_mem: string | null; ops: number | null; seconds: number | null;
   mode: 'threads' | 'sim'; strategy: 'pct' | 'random'; depth: number; hinting: 'off' | 'unused' | 'full';
   batch: boolean; unfix: string[]; workload_options: Record<string, number>;
-  /** Written only when set (stress runs): pcp watermarks and fault-injection points. */
-  pcp_high?: number; pcp_batch?: number; inject?: string[];
+  /** Written only when set (stress runs): pcp watermarks and fault-injection points, the pfn they favour. */
+  pcp_high?: number; pcp_batch?: number; inject?: string[]; inject_pfn?: number;
+  /** Written only when not the default 16: the random strategy's mean points between switch decisions. */
+  switch_every?: number;
+  /** Written only when set (stress --debug-fault, tests): planted bugs (debug.ts). */
+  debug_faults?: string[];
   /** Written only for --host xenpaging (with its ring size) and --host shadow. */
   host?: 'xenpaging' | 'shadow'; ring_slots?: number;
 }
@@ -46,6 +57,10 @@ export interface ReplayFile {
   schedule: SimSchedule | null;
   expected: Expected;
   shrink: { steps_before: number; steps_after: number; decisions_before: number; decisions_after: number } | null;
+  /** Written by stress: how the file came about (stress.ts StressFailure.replay_kind). */
+  replay_kind?: string;
+  /** Written by stress for a threads-mode failure: the steered sim search (steer.ts). */
+  steering?: SteeringRecord;
   checksum: string;
 }
 
@@ -55,7 +70,9 @@ export function toReplayOptions(o: RunOptions): ReplayOptions {
     ops: o.ops, seconds: o.seconds, mode: o.mode, strategy: o.strategy, depth: o.depth, hinting: o.hinting, batch: o.batch,
     unfix: [...o.unfix], workload_options: { ...o.workloadOptions },
     ...(o.pcpHigh !== null ? { pcp_high: o.pcpHigh } : {}), ...(o.pcpBatch !== null ? { pcp_batch: o.pcpBatch } : {}),
-    ...(o.inject.length ? { inject: [...o.inject] } : {}),
+    ...(o.inject.length ? { inject: [...o.inject] } : {}), ...(o.injectPfn !== null ? { inject_pfn: o.injectPfn } : {}),
+    ...(o.switchEvery !== DEFAULTS.switchEvery ? { switch_every: o.switchEvery } : {}),
+    ...(o.debugFaults.length ? { debug_faults: [...o.debugFaults] } : {}),
     ...(o.host === 'xenpaging' ? { host: 'xenpaging' as const, ring_slots: o.ringSlots } : o.host === 'shadow' ? { host: 'shadow' as const } : {}),
   };
 }
@@ -66,7 +83,8 @@ export function fromReplayOptions(r: ReplayOptions, seed: number, schedule: SimS
     hostMemBytes: r.host_mem === null ? null : parseSize('host_mem', r.host_mem), ops: r.ops, seconds: r.seconds, seed,
     mode: r.mode, strategy: r.strategy, depth: r.depth, hinting: r.hinting, batch: r.batch, unfix: [...r.unfix],
     workloadOptions: { ...r.workload_options }, schedule, recordSchedule: false, trace: false,
-    pcpHigh: r.pcp_high ?? null, pcpBatch: r.pcp_batch ?? null, inject: [...(r.inject ?? [])],
+    pcpHigh: r.pcp_high ?? null, pcpBatch: r.pcp_batch ?? null, inject: [...(r.inject ?? [])], injectPfn: r.inject_pfn ?? null,
+    switchEvery: r.switch_every ?? DEFAULTS.switchEvery, debugFaults: [...(r.debug_faults ?? [])],
     host: r.host ?? 'essa', ringSlots: r.ring_slots ?? DEFAULTS.ringSlots,
   };
 }
@@ -76,7 +94,8 @@ function checksumOf(f: Omit<ReplayFile, 'checksum'>): string {
 }
 
 export function makeReplayFile(body: Omit<ReplayFile, 'checksum' | 'format' | 'version' | 'model'>): ReplayFile {
-  const f = { format: REPLAY_FORMAT, version: REPLAY_VERSION, model: MODEL_VERSION, ...body };
+  const v2 = body.options.inject_pfn !== undefined || body.options.debug_faults !== undefined;
+  const f = { format: REPLAY_FORMAT, version: v2 ? REPLAY_VERSION : 1, model: MODEL_VERSION, ...body };
   return { ...f, checksum: checksumOf(f) };
 }
 
@@ -92,7 +111,7 @@ export function readReplayFile(path: string): ReplayFile {
   }
   const bad = (what: string): never => { throw new UsageError(`replay: '${path}' ${what}`); };
   if (typeof f !== 'object' || f === null || f.format !== REPLAY_FORMAT) bad(`is not a hintsim replay file (format must be '${REPLAY_FORMAT}')`);
-  if (f.version !== REPLAY_VERSION) bad(`has version ${String(f.version)}; this hintsim reads version ${REPLAY_VERSION}`);
+  if (!REPLAY_VERSIONS_READ.includes(f.version)) bad(`has version ${String(f.version)}; this hintsim reads versions ${REPLAY_VERSIONS_READ.join(' and ')}`);
   const { checksum, ...rest } = f;
   if (typeof checksum !== 'string' || checksumOf(rest) !== checksum) bad('fails its checksum: it was edited or truncated');
   if (!Number.isInteger(f.seed)) bad('has no integer seed');
@@ -100,6 +119,9 @@ export function readReplayFile(path: string): ReplayFile {
   if (!o || typeof o !== 'object' || !findWorkload(o.workload)) bad(`names an unknown workload '${String(o?.workload)}'`);
   for (const id of o.unfix ?? []) if (!RACES.some((r) => r.id === id)) bad(`unfixes an unknown race '${id}'`);
   for (const id of o.inject ?? []) if (!INJECT_NAMES.includes(id)) bad(`names an unknown injection point '${id}'`);
+  if (o.inject_pfn !== undefined && !(Number.isInteger(o.inject_pfn) && o.inject_pfn >= 0)) bad(`has a bad inject_pfn '${String(o.inject_pfn)}'`);
+  for (const id of o.debug_faults ?? []) if (!Object.keys(DEBUG_FAULTS).includes(id)) bad(`plants an unknown bug '${id}'`);
+  if (o.switch_every !== undefined && !(Number.isInteger(o.switch_every) && o.switch_every >= 1)) bad(`has a bad switch_every '${String(o.switch_every)}'`);
   if (o.host !== undefined && !(HOSTS as readonly string[]).includes(o.host)) bad(`names an unknown host '${String(o.host)}'; accepted: ${HOSTS.join(', ')}`);
   if (!f.expected || !(ORACLES as readonly string[]).includes(f.expected.oracle)) bad('has no expected violation with a known oracle');
   const model = f.model ?? 1;

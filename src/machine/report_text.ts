@@ -21,6 +21,7 @@ export function replayCommand(o: RunOptions): string {
   if (o.seconds !== null) parts.push('--seconds', String(o.seconds));
   if (o.mode !== 'threads') parts.push('--mode', o.mode);
   if (o.mode === 'sim' && (o.strategy !== DEFAULTS.strategy || o.depth !== DEFAULTS.depth)) parts.push('--strategy', o.strategy, '--depth', String(o.depth));
+  if (o.mode === 'sim' && o.strategy === 'random' && o.switchEvery !== DEFAULTS.switchEvery) parts.push('--switch-every', String(o.switchEvery));
   if (o.hinting !== DEFAULTS.hinting) parts.push('--hinting', o.hinting);
   if (o.host !== DEFAULTS.host) parts.push('--host', o.host);
   if (o.ringSlots !== DEFAULTS.ringSlots) parts.push('--ring-slots', String(o.ringSlots));
@@ -28,6 +29,7 @@ export function replayCommand(o: RunOptions): string {
   if (o.unfix.length) parts.push('--unfix', o.unfix.join(','));
   if (o.debugFaults.length) parts.push('--debug-fault', o.debugFaults.join(','));
   if (o.inject.length) parts.push('--inject', o.inject.join(','));
+  if (o.injectPfn !== null) parts.push('--inject-pfn', String(o.injectPfn));
   if (o.pcpBatch !== null) parts.push('--pcp-batch', String(o.pcpBatch));
   if (o.pcpHigh !== null) parts.push('--pcp-high', String(o.pcpHigh));
   for (const [k, v] of Object.entries(o.workloadOptions)) parts.push('--opt', `${k}=${v}`);

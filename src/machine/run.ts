@@ -85,7 +85,7 @@ function simSetup(v: Views, o: RunOptions): void {
   const rng = new Prng(o.seed, 0x5111);
   h[SIM_NPART] = n;
   for (let i = 0; i < 4; i++) h[SIM_RNG + i] = rng.next() | 1;
-  h[SIM_SWITCH_PCT] = 4096; // random strategy: 1 in 16 scheduling points switches
+  h[SIM_SWITCH_PCT] = Math.max(1, Math.round(65536 / o.switchEvery)); // random strategy: 1 in switchEvery (default 16) points switches
   h[SIM_STEP] = 0; h[SIM_HASH] = 0x811c9dc5 | 0; h[SIM_SWITCHES] = 0; h[SIM_EXCL] = 0; h[SIM_SPINS] = 0;
   h[SIM_NEXT] = 1; h[SIM_DIRTY] = 1; // consult the strategy at the first point
   for (let p = 0; p < n; p++) Atomics.store(v.pa, paWord(p, PA_STATE), 1); // all runnable before anyone runs

@@ -2,19 +2,27 @@
  * `hintsim stress`: many short runs in parallel (piscina), each with its own swarm
  * configuration drawn from (stress seed, run index) (swarm.ts), all fixes on unless
  * --unfix. A run that reports a violation stops there; it is turned into a replay file
- * (shrunk in sim mode) in the output directory, and the stress run goes on. At the end:
- * every failure grouped by oracle with its replay command, and the summed coverage with
- * what was never reached.
+ * in the output directory, and the stress run goes on: a sim run's schedule is shrunk; a
+ * threads run's failure is searched for in sim mode, steered by what it tells (steer.ts),
+ * its attempts run in the same pool, and only when none reproduces it within its budget
+ * is the file threads-only (options, no schedule). At the end: every failure grouped by
+ * oracle with its replay command, how many threads failures got a sim schedule, and the
+ * summed coverage with what was never reached.
+ *
+ * --steer FILE,...: no swarm runs; the threads-only replay files given are searched for
+ * in sim mode the same way (run index = position in the list).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Violation } from '../shared/oracles.js';
 import { formatSize, type Mode, type RunOptions } from './config.js';
+import { fromReplayOptions, makeReplayFile, toReplayOptions } from './replay_file.js';
+import { STEER_ATTEMPTS_MAX, SteerJob, planOptions, type SteerAttemptResult, type SteeringRecord } from './steer.js';
 import { addCoverage, coverageReport, emptyCoverage, formatCoverage, type CoverageReport } from './coverage.js';
 import { replayCommand } from './report_text.js';
 import type { ReplayFile } from './replay_file.js';
-import type { StressRunResult, StressShrinkResult, StressTask } from './stress_task.js';
+import type { ReplayKind, StressRunResult, StressShrinkResult, StressTask } from './stress_task.js';
 import { swarmOptions } from './swarm.js';
 import { workerExecArgv, workerUrl, workerUrls } from './worker_url.js';
 
@@ -33,6 +41,16 @@ export interface StressOptions {
   shrinkSeconds: number;
   /** Run only these indices (re-running a failure); null: 0, 1, 2, ... until the budget is spent. */
   only: number[] | null;
+  /**
+   * Wall-clock budget of the sim search for one threads-mode failure (steer.ts); 0: only the
+   * unsteered retry. Like shrinking, only the first SHRINK_PER_ORACLE failures of an oracle
+   * get it; later ones get the unsteered retry alone.
+   */
+  steerSeconds: number;
+  /** Bugs planted in every run (debug.ts; tests of the failure paths). */
+  debugFaults?: string[];
+  /** --steer: no runs; search sim schedules for these threads-only replay files (read and checked by the caller). */
+  steer?: { file: string; replay: ReplayFile }[];
   onProgress?: (p: StressProgress) => void;
   progressEveryMs?: number;
 }
@@ -64,9 +82,21 @@ export interface StressFailure {
   options: { seed: number; workload: string; cpus: number; mem: string; host_mem: string; hinting: string; mode: string; inject: string[]; unfix: string[] };
   replay_file: string | null;
   replay_command: string | null;
-  /** sim-shrunk, sim-recorded (not shrunk), sim-reproduced (threads failure re-found in sim mode), threads-only. */
-  replay_kind: string | null;
+  /** stress_task.ts ReplayKind: sim-shrunk, sim-recorded, sim-reproduced, sim-steered, threads-only. */
+  replay_kind: ReplayKind | null;
   shrink: ReplayFile['shrink'];
+  /** A threads-mode failure: its sim search (steer.ts). */
+  steering: SteeringRecord | null;
+}
+
+/** Threads-mode failures and what became of them. */
+export interface ThreadsFailures {
+  total: number;
+  /** Replay files with a sim schedule: re-found with the run's own options, or by a steered attempt. */
+  sim_replay: number;
+  /** Of those, found by a steered attempt (not the unsteered retry). */
+  steered: number;
+  threads_only: number;
 }
 
 export interface StressResult {
@@ -83,6 +113,7 @@ export interface StressResult {
   /** Oracle -> indices of the failing runs whose first violation it was. */
   by_oracle: Record<string, number[]>;
   out_dir: string | null;
+  threads_failures: ThreadsFailures;
   /** Runs that had each injection point active. */
   inject_runs: Record<string, number>;
   workload_runs: Record<string, number>;
@@ -93,7 +124,9 @@ export interface StressResult {
 export const SHRINK_PER_ORACLE = 3;
 
 function stressCommand(o: StressOptions, index: number): string {
-  return ['hintsim', 'stress', '--seed', String(o.seed), '--mode', o.mode, ...(o.unfix.length ? ['--unfix', o.unfix.join(',')] : []), '--run', String(index)].join(' ');
+  if (o.steer) return ['hintsim', 'stress', '--seed', String(o.seed), '--steer', o.steer[index].file].join(' ');
+  return ['hintsim', 'stress', '--seed', String(o.seed), '--mode', o.mode, ...(o.unfix.length ? ['--unfix', o.unfix.join(',')] : []),
+    ...(o.debugFaults?.length ? ['--debug-fault', o.debugFaults.join(',')] : []), '--run', String(index)].join(' ');
 }
 
 export async function stress(o: StressOptions): Promise<StressResult> {
@@ -109,6 +142,8 @@ export async function stress(o: StressOptions): Promise<StressResult> {
   const injectRuns: Record<string, number> = {};
   const workloadRuns: Record<string, number> = {};
   const shrinkQueue: StressTask[] = [];
+  /** Threads-mode failures whose sim search goes on, oldest first. */
+  const steering: { job: SteerJob; f: StressFailure; shrinkSeconds: number }[] = [];
   let nextIndex = 0;
   let onlyPos = 0;
   let runs = 0;
@@ -119,13 +154,19 @@ export async function stress(o: StressOptions): Promise<StressResult> {
   let failure: unknown = null;
   const inflight = new Set<Promise<void>>();
 
+  /** The options of run `index`: the swarm's, with the planted bugs. */
+  const runOptions = (index: number): RunOptions => {
+    const opts = swarmOptions(base, index);
+    return o.debugFaults?.length ? { ...opts, debugFaults: [...o.debugFaults] } : opts;
+  };
+
   /** The next run to start, or null when the budget is spent. */
   const nextRun = (): { index: number; opts: RunOptions } | null => {
-    if (failure) return null;
+    if (failure || o.steer) return null;
     if (o.only) {
       if (onlyPos >= o.only.length) return null;
       const index = o.only[onlyPos++];
-      return { index, opts: swarmOptions(base, index) };
+      return { index, opts: runOptions(index) };
     }
     if (performance.now() >= deadline) return null;
     if (o.ops !== null) {
@@ -133,20 +174,41 @@ export async function stress(o: StressOptions): Promise<StressResult> {
       if (o.mode === 'sim' ? plannedOps >= o.ops : ops + inflight.size * (runs ? ops / runs : 0) >= o.ops) return null;
     }
     const index = nextIndex++;
-    const opts = swarmOptions(base, index);
+    const opts = runOptions(index);
     plannedOps += opts.ops ?? 0;
     return { index, opts };
   };
 
-  const writeReplay = (r: StressShrinkResult): void => {
-    const f = failures.find((x) => x.index === r.index)!;
+  const writeFile = (f: StressFailure, replay: ReplayFile, how: ReplayKind): void => {
     if (!outMade) { mkdirSync(o.out, { recursive: true }); outMade = true; }
-    const file = join(o.out, `run-${r.index}-${f.oracle}.replay.json`);
-    writeFileSync(file, JSON.stringify(r.replay, null, 2) + '\n');
+    const file = join(o.out, `run-${f.index}-${f.oracle}.replay.json`);
+    writeFileSync(file, JSON.stringify(replay, null, 2) + '\n');
     f.replay_file = file;
     f.replay_command = `hintsim replay ${file}`;
-    f.replay_kind = r.how;
-    f.shrink = r.replay.shrink;
+    f.replay_kind = how;
+    f.shrink = replay.shrink;
+    f.steering = replay.steering ?? f.steering;
+  };
+  const writeReplay = (r: StressShrinkResult): void => writeFile(failures.find((x) => x.index === r.index)!, r.replay, r.how);
+
+  /** Record a failing run; the first SHRINK_PER_ORACLE of an oracle get the shrink and steer budgets. */
+  const addFailure = (index: number, opts: RunOptions, v: Violation, violations: Violation[]): { f: StressFailure; budgeted: boolean } => {
+    failedRuns++;
+    (byOracle[v.oracle] ??= []).push(index);
+    const f: StressFailure = {
+      index, oracle: v.oracle, race: v.race, pfn: v.pfn, cpu: v.cpu, step: v.step, message: v.message, violations,
+      run_command: replayCommand(opts), stress_command: stressCommand(o, index),
+      options: { seed: opts.seed, workload: opts.workload, cpus: opts.cpus, mem: formatSize(opts.memBytes), host_mem: formatSize(opts.hostMemBytes ?? opts.memBytes / 2), hinting: opts.hinting, mode: opts.mode, inject: opts.inject, unfix: opts.unfix },
+      replay_file: null, replay_command: null, replay_kind: null, shrink: null, steering: null,
+    };
+    failures.push(f);
+    return { f, budgeted: byOracle[v.oracle].length <= SHRINK_PER_ORACLE };
+  };
+
+  /** A threads-mode failure: search it in sim mode (steer.ts). */
+  const startSteering = (f: StressFailure, key: number, opts: RunOptions, v: Violation, runOps: number | null, budgeted: boolean): void => {
+    const job = new SteerJob({ seed: o.seed, key, opts, violation: v, ops: runOps }, budgeted ? o.steerSeconds : 0, STEER_ATTEMPTS_MAX);
+    steering.push({ job, f, shrinkSeconds: budgeted ? o.shrinkSeconds : 0 });
   };
 
   const onRun = (opts: RunOptions, r: StressRunResult): void => {
@@ -156,45 +218,92 @@ export async function stress(o: StressOptions): Promise<StressResult> {
     for (const p of opts.inject) injectRuns[p] = (injectRuns[p] ?? 0) + 1;
     workloadRuns[opts.workload] = (workloadRuns[opts.workload] ?? 0) + 1;
     if (r.violations.length === 0) return;
-    failedRuns++;
     const v = r.violations[0];
-    (byOracle[v.oracle] ??= []).push(r.index);
-    failures.push({
-      index: r.index, oracle: v.oracle, race: v.race, pfn: v.pfn, cpu: v.cpu, step: v.step, message: v.message, violations: r.violations,
-      run_command: replayCommand(opts), stress_command: stressCommand(o, r.index),
-      options: { seed: opts.seed, workload: opts.workload, cpus: opts.cpus, mem: formatSize(opts.memBytes), host_mem: formatSize(opts.hostMemBytes ?? opts.memBytes / 2), hinting: opts.hinting, mode: opts.mode, inject: opts.inject, unfix: opts.unfix },
-      replay_file: null, replay_command: null, replay_kind: null, shrink: null,
-    });
-    const shrinkable = byOracle[v.oracle].length <= SHRINK_PER_ORACLE;
+    const { f, budgeted } = addFailure(r.index, opts, v, r.violations);
+    if (opts.mode === 'threads') { startSteering(f, r.index, opts, v, r.ops, budgeted); return; }
+    if (!r.schedule) {
+      writeFile(f, makeReplayFile({ race: v.race, seed: opts.seed, options: toReplayOptions(opts), schedule: null, expected: pick(v), shrink: null, replay_kind: 'sim-recorded' }), 'sim-recorded');
+      return;
+    }
     shrinkQueue.push({
-      kind: 'shrink', urls, execArgv, index: r.index, opts, oracle: v.oracle, violation: v, ops: r.ops, schedule: r.schedule,
-      shrinkSeconds: shrinkable ? o.shrinkSeconds : 0,
+      kind: 'shrink', urls, execArgv, index: r.index, opts, oracle: v.oracle, violation: v, schedule: r.schedule,
+      shrinkSeconds: budgeted ? o.shrinkSeconds : 0, steered: null,
     });
   };
 
-  const launch = (task: StressTask, done: (x: StressRunResult | StressShrinkResult) => void): void => {
-    const p: Promise<void> = (pool.run(task) as Promise<StressRunResult | StressShrinkResult>)
+  /** Searches that are over: a shrink task for a found schedule, else a threads-only file. */
+  const settleSteering = (): void => {
+    const now = performance.now();
+    for (let i = 0; i < steering.length;) {
+      const { job, f, shrinkSeconds } = steering[i];
+      const out = job.outcome(now);
+      if (!out) { i++; continue; }
+      steering.splice(i, 1);
+      f.steering = out.record;
+      const want = { oracle: f.oracle, pfn: f.pfn, cpu: f.cpu, step: f.step, message: f.message };
+      if (out.found) {
+        const v = out.found.violation!;
+        shrinkQueue.push({
+          kind: 'shrink', urls, execArgv, index: f.index, opts: planOptions(job.input.opts, out.record.plan!), oracle: v.oracle, violation: v,
+          schedule: out.found.schedule!, shrinkSeconds, steered: { want, how: out.found.attempt === 0 ? 'sim-reproduced' : 'sim-steered', steering: out.record },
+        });
+      } else {
+        const opts = job.input.opts;
+        writeFile(f, makeReplayFile({ race: f.race, seed: opts.seed, options: toReplayOptions(opts), schedule: null, expected: want, shrink: null, replay_kind: 'threads-only', steering: out.record }), 'threads-only');
+      }
+    }
+  };
+
+  /** The next steer attempt to start (the oldest search first), or null. */
+  const nextSteer = (): { task: StressTask; job: SteerJob } | null => {
+    const now = performance.now();
+    for (const { job, f } of steering) {
+      const a = job.next(now);
+      if (a) return { job, task: { kind: 'steer', urls, execArgv, index: f.index, attempt: a.plan.attempt, opts: a.opts, want: { oracle: f.oracle, pfn: f.pfn, cpu: f.cpu, step: f.step, message: f.message } } };
+    }
+    return null;
+  };
+
+  // --steer: the failures are the files'
+  for (const [i, s] of (o.steer ?? []).entries()) {
+    const opts = fromReplayOptions(s.replay.options, s.replay.seed, null);
+    const e = s.replay.expected;
+    const v: Violation = { race: s.replay.race, oracle: e.oracle as Violation['oracle'], pfn: e.pfn, cpu: e.cpu, step: e.step, message: e.message };
+    const { f } = addFailure(i, opts, v, [v]);
+    startSteering(f, s.replay.seed, opts, v, null, true); // asked for by name: every file gets the budget
+  }
+
+  type TaskResult = StressRunResult | SteerAttemptResult | StressShrinkResult;
+  const launch = (task: StressTask, done: (x: TaskResult) => void): void => {
+    const p: Promise<void> = (pool.run(task) as Promise<TaskResult>)
       .then(done, (e: unknown) => { failure ??= e; })
       .finally(() => { inflight.delete(p); });
     inflight.add(p);
   };
 
   const progress = (): StressProgress => ({
-    elapsedMs: performance.now() - t0, totalMs: o.seconds !== null && !o.only ? o.seconds * 1000 : null, runs, ops,
+    elapsedMs: performance.now() - t0, totalMs: o.seconds !== null && !o.only && !o.steer ? o.seconds * 1000 : null, runs, ops,
     totalOps: o.ops, violations: failedRuns, inflight: inflight.size,
   });
   const timer = o.onProgress ? setInterval(() => o.onProgress!(progress()), o.progressEveryMs ?? 200) : null;
   try {
     for (;;) {
+      settleSteering();
       while (inflight.size < o.jobs && !failure) {
         const s = shrinkQueue.shift();
         if (s) { launch(s, (x) => writeReplay(x as StressShrinkResult)); continue; }
+        const a = nextSteer();
+        if (a) { launch(a.task, (x) => a.job.done(x as SteerAttemptResult, performance.now())); continue; }
         const n = nextRun();
         if (!n) break;
         launch({ kind: 'run', urls, execArgv, index: n.index, opts: n.opts }, (x) => onRun(n.opts, x as StressRunResult));
       }
-      if (inflight.size === 0 && shrinkQueue.length === 0) break;
       if (inflight.size === 0 && failure) break;
+      if (inflight.size === 0) {
+        settleSteering();
+        if (shrinkQueue.length === 0 && steering.length === 0) break;
+        continue;
+      }
       await Promise.race(inflight);
     }
     if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
@@ -205,26 +314,49 @@ export async function stress(o: StressOptions): Promise<StressResult> {
   const seconds = (performance.now() - t0) / 1000;
   failures.sort((a, b) => a.index - b.index);
   for (const k of Object.keys(byOracle)) byOracle[k].sort((a, b) => a - b);
+  const threadsFailures = failures.filter((f) => f.steering !== null);
+  const simReplay = threadsFailures.filter((f) => f.replay_kind === 'sim-reproduced' || f.replay_kind === 'sim-steered');
   return {
     seed: o.seed, mode: o.mode, jobs: o.jobs, seconds: Number(seconds.toFixed(2)), runs, ops, ops_per_sec: Math.round(ops / Math.max(seconds, 1e-6)),
     failed_runs: failedRuns, failures, by_oracle: byOracle, out_dir: outMade ? o.out : null,
+    threads_failures: {
+      total: threadsFailures.length, sim_replay: simReplay.length, steered: simReplay.filter((f) => f.replay_kind === 'sim-steered').length,
+      threads_only: threadsFailures.filter((f) => f.replay_kind === 'threads-only').length,
+    },
     inject_runs: sortedByKey(injectRuns), workload_runs: sortedByKey(workloadRuns), coverage: coverageReport(coverage),
   };
 }
+
+const pick = (v: Violation) => ({ oracle: v.oracle, pfn: v.pfn, cpu: v.cpu, step: v.step, message: v.message });
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 
 function replayHow(f: StressFailure): string {
   const sh = f.shrink;
   switch (f.replay_kind) {
-    case 'sim-shrunk': case 'sim-reproduced':
-      if (!sh) return 'exact schedule';
-      return `${f.replay_kind === 'sim-reproduced' ? 'found again in sim mode, ' : ''}${sh.decisions_after < sh.decisions_before
+    case 'sim-shrunk': case 'sim-reproduced': case 'sim-steered': {
+      const found = f.replay_kind === 'sim-reproduced' ? 'found again in sim mode with its own options, '
+        : f.replay_kind === 'sim-steered' ? `found in sim mode by steered attempt ${f.steering?.found_at} (${steerHow(f.steering!)}), ` : '';
+      if (!sh) return `${found}exact schedule`;
+      return `${found}${sh.decisions_after < sh.decisions_before
         ? `shrunk ${sh.decisions_before} -> ${sh.decisions_after} decisions, ${sh.steps_before} -> ${sh.steps_after} steps` : `${sh.decisions_before} decisions, nothing smaller found in the shrink budget`}`;
+    }
     case 'sim-recorded': return 'the recorded schedule, not shrunk';
-    case 'threads-only': return 'threads mode: the same options, not the same interleaving (a sim run with them did not fail)';
+    case 'threads-only': return `threads mode: the same options, not the same interleaving (${f.steering?.attempts ?? 0} sim attempt${f.steering?.attempts === 1 ? '' : 's'} in ${f.steering?.seconds ?? 0} s did not fail the same way)`;
     default: return String(f.replay_kind);
   }
+}
+
+/** What a steered attempt changed: strategy, injection points added, the pfn favoured. */
+function steerHow(s: SteeringRecord): string {
+  const p = s.plan!;
+  const strat = p.strategy === 'pct' ? `pct depth ${p.depth}` : `random, a switch every ${p.switch_every} points`;
+  return [`seed ${p.seed}`, strat, p.inject_added.length ? `+${p.inject_added.join(',')}` : '', p.inject_pfn !== null ? `favouring pfn ${p.inject_pfn}` : ''].filter(Boolean).join(', ');
+}
+
+/** The threads-failures line: how many got a sim schedule. */
+export function formatThreadsFailures(t: ThreadsFailures): string {
+  return `${t.total} in threads mode: ${t.sim_replay} replay in sim mode (${t.steered} found by steering), ${t.threads_only} threads-only`;
 }
 
 function sortedByKey(r: Record<string, number>): Record<string, number> {
@@ -235,12 +367,14 @@ function sortedByKey(r: Record<string, number>): Record<string, number> {
 export function formatStress(r: StressResult): string {
   const out: string[] = [];
   out.push(`hintsim stress: seed ${r.seed}, ${r.mode} mode, ${r.jobs} jobs: ${n(r.runs)} runs, ${n(r.ops)} guest ops in ${r.seconds.toFixed(1)} s (${n(r.ops_per_sec)} ops/s)`);
-  out.push(`  workloads    ${Object.entries(r.workload_runs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  out.push(`  injection    ${Object.entries(r.inject_runs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} (runs with the point active)`);
+  // stress --steer runs no swarm runs: no workloads, injection or coverage to show
+  if (r.runs > 0) out.push(`  workloads    ${Object.entries(r.workload_runs).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (r.runs > 0) out.push(`  injection    ${Object.entries(r.inject_runs).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'} (runs with the point active)`);
   if (r.failures.length === 0) {
     out.push('  violations   none');
   } else {
     out.push(`  violations   ${r.failed_runs} failing runs`);
+    if (r.threads_failures.total > 0) out.push(`  failures     ${formatThreadsFailures(r.threads_failures)}`);
     for (const [oracle, idx] of Object.entries(r.by_oracle).sort()) {
       out.push(`  [${oracle}] ${idx.length} run${idx.length === 1 ? '' : 's'}`);
       for (const f of r.failures.filter((x) => x.oracle === oracle)) {
@@ -251,6 +385,6 @@ export function formatStress(r: StressResult): string {
       }
     }
   }
-  out.push(formatCoverage(r.coverage).trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
+  if (r.runs > 0) out.push(formatCoverage(r.coverage).trimEnd().split('\n').map((l) => `  ${l}`).join('\n'));
   return out.join('\n') + '\n';
 }

@@ -4,14 +4,17 @@
  */
 import { randomInt } from 'node:crypto';
 import { SingleBar } from 'cli-progress';
+import { DEBUG_FAULTS } from '../shared/debug.js';
 import { RACES } from '../shared/races.js';
 import { UsageError, parseChoice, parseIntFlag, parseNumberFlag } from './config.js';
+import { readReplayFile, type ReplayFile } from './replay_file.js';
+import { STEER_SECONDS } from './steer.js';
 import { DEFAULT_JOBS } from './hunt.js';
 import { formatStress, stress, type StressOptions, type StressProgress } from './stress.js';
 
 export interface StressFlags {
   seconds?: string; ops?: string; jobs?: string; mode?: string; seed?: string; json?: boolean; unfix?: string;
-  out?: string; shrinkSeconds?: string; run?: string; quiet?: boolean;
+  out?: string; shrinkSeconds?: string; steerSeconds?: string; steer?: string; debugFault?: string; run?: string; quiet?: boolean;
 }
 
 export const STRESS_DEFAULT_SECONDS = 60;
@@ -25,8 +28,37 @@ function parseUnfixList(text: string): string[] {
   return ids;
 }
 
+/** --steer a,b: threads-only replay files (each read and checked; one-line errors). */
+function parseSteerFiles(text: string): { file: string; replay: ReplayFile }[] {
+  const files = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (files.length === 0) throw new UsageError(`--steer: '${text}' names no file; give threads-only replay files written by stress, comma-separated`);
+  return files.map((file) => {
+    let replay: ReplayFile;
+    try { replay = readReplayFile(file); } catch (e) {
+      throw new UsageError(`--steer: ${(e as Error).message.replace(/^replay: /, '')}`);
+    }
+    if (replay.schedule !== null || replay.options.mode !== 'threads') {
+      throw new UsageError(`--steer: '${file}' is not threads-only (it has a sim schedule or sim mode); replay it with 'hintsim replay ${file}'`);
+    }
+    return { file, replay };
+  });
+}
+
+function parseDebugFaults(text: string): string[] {
+  const ids = text.split(',').map((s) => s.trim()).filter(Boolean);
+  if (ids.length === 0) throw new UsageError(`--debug-fault: '${text}' names no planted bug; accepted: ${Object.keys(DEBUG_FAULTS).join(', ')}`);
+  for (const id of ids) parseChoice('--debug-fault', id, Object.keys(DEBUG_FAULTS));
+  return ids;
+}
+
 export function buildStressOptions(f: StressFlags): StressOptions {
   if (f.seconds !== undefined && f.ops !== undefined) throw new UsageError('--seconds and --ops: give one of them, not both');
+  if (f.steer !== undefined) {
+    for (const [flag, v] of [['--seconds', f.seconds], ['--ops', f.ops], ['--run', f.run], ['--unfix', f.unfix], ['--debug-fault', f.debugFault]] as const) {
+      if (v !== undefined) throw new UsageError(`${flag}: --steer runs no swarm runs, it searches the files' own failures; leave ${flag} out`);
+    }
+    if (f.mode !== undefined && f.mode !== 'threads') throw new UsageError('--mode: --steer searches threads-mode failures in sim mode; leave --mode out');
+  }
   const seed = f.seed !== undefined ? parseIntFlag('--seed', f.seed, 0, 0x7fffffff) : randomInt(1, 0x7fffffff);
   let only: number[] | null = null;
   if (f.run !== undefined) {
@@ -45,6 +77,9 @@ export function buildStressOptions(f: StressFlags): StressOptions {
     out: f.out ?? `stress-${seed}`,
     shrinkSeconds: f.shrinkSeconds !== undefined ? parseNumberFlag('--shrink-seconds', f.shrinkSeconds, 0, 3600) : 10,
     only,
+    steerSeconds: f.steerSeconds !== undefined ? parseNumberFlag('--steer-seconds', f.steerSeconds, 0, 3600) : STEER_SECONDS,
+    ...(f.debugFault !== undefined ? { debugFaults: parseDebugFaults(f.debugFault) } : {}),
+    ...(f.steer !== undefined ? { steer: parseSteerFiles(f.steer) } : {}),
   };
 }
 
@@ -89,7 +124,7 @@ export async function cmdStress(f: StressFlags): Promise<number> {
   const o = buildStressOptions(f);
   const sink = progressSink(!!f.quiet);
   if (!f.quiet) {
-    const budget = o.only ? `runs ${o.only.join(',')}` : o.ops !== null ? `${n(o.ops)} ops` : `${o.seconds} s`;
+    const budget = o.steer ? `steering ${o.steer.length} threads-only file${o.steer.length === 1 ? '' : 's'}` : o.only ? `runs ${o.only.join(',')}` : o.ops !== null ? `${n(o.ops)} ops` : `${o.seconds} s`;
     process.stderr.write(`hintsim stress: seed ${o.seed}, ${o.mode} mode, ${o.jobs} jobs, ${budget}${o.unfix.length ? `, unfixed: ${o.unfix.join(',')}` : ''}\n`);
   }
   let r;

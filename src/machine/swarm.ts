@@ -58,7 +58,7 @@ function drawOption(rng: Prng, o: WorkloadOption): number | null {
 }
 
 /** A stream number for a name (FNV-1a over its UTF-16 units). */
-function streamOf(name: string): number {
+export function streamOf(name: string): number {
   let h = 0x811c9dc5 | 0;
   for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
   return h >>> 0;

@@ -10,10 +10,15 @@
  * A stall is a long pause inside a window: in sim mode a run of scheduling points in
  * which the others may run (like a preempted vCPU), in threads mode a short sleep.
  * Guest and host code call the hooks in one line; what a point does is defined here.
+ *
+ * A target pfn (CTL_INJECT_PFN, --inject-pfn; stress sets it when it steers a sim search
+ * towards a threads-mode failure on that page): a stall hook visited for the target fires
+ * with TARGET_RATE instead of its own rate, and host-reclaim-touched remembers only touches
+ * of the target. Still one draw per visit: with no target a run draws exactly as before.
  */
 import { covInject } from './coverage.js';
 import { ME, V } from './ctx.js';
-import { CTL_INJECT, CTL_SEED, INJ_TOUCHED } from './layout.js';
+import { CTL_INJECT, CTL_INJECT_PFN, CTL_SEED, INJ_TOUCHED } from './layout.js';
 import { Prng } from './prng.js';
 import { SP_STEP, simActive, sp } from './sched.js';
 
@@ -59,8 +64,14 @@ export function injectMask(names: readonly string[]): number {
   return m;
 }
 
+/** Chance (in 1/65536) that a stall hook fires when visited for the target pfn. */
+export const TARGET_RATE = 49152;
+const TARGET_THRESHOLD = TARGET_RATE * 65536;
+
 /** Active points of this participant (a copy of CTL_INJECT). Hooks test it first. */
 export let INJ = 0;
+/** The pfn the hooks favour (a copy of CTL_INJECT_PFN - 1), -1 none. */
+let targetPfn = -1;
 let rng: Prng | null = null;
 const threshold = new Uint32Array(INJECT_POINTS.length);
 const sleepWord = new Int32Array(new SharedArrayBuffer(4)); // nobody notifies it: a bounded sleep
@@ -70,6 +81,7 @@ let spikeBudget = 0;
 /** Worker start-up: read the mask and seed this participant's PRNG. */
 export function injectInit(): void {
   INJ = V.hdr[CTL_INJECT];
+  targetPfn = V.hdr[CTL_INJECT_PFN] - 1;
   rng = INJ !== 0 ? new Prng(V.hdr[CTL_SEED], 0x1a7e_c700 + ME) : null;
   INJECT_POINTS.forEach((p, i) => { threshold[i] = p.rate * 65536; });
   spikeLeft = 0;
@@ -89,10 +101,14 @@ function pause(len: number): void {
   else Atomics.wait(sleepWord, 0, 0, len / 1000);
 }
 
-/** A stall at point `p` when it fires: 16..2063 scheduling points, or 36 us..2 ms. */
-export function injStall(p: number): void {
-  if ((INJ & (1 << p)) === 0 || !injHit(p)) return;
+/** A stall at point `p` on page `pfn` when it fires: 16..2063 scheduling points, or 36 us..2 ms. */
+export function injStall(p: number, pfn: number): void {
+  if ((INJ & (1 << p)) === 0) return;
   const r = rng!;
+  if (pfn === targetPfn) {
+    if (r.next() >= TARGET_THRESHOLD) return;
+    covInject(p);
+  } else if (!injHit(p)) return;
   const len = (16 << r.below(8)) + r.below(16); // log-uniform over 16..2048: mostly short, sometimes long
   pause(simActive() ? len : len + 20);
 }
@@ -102,9 +118,10 @@ export function injIdleLength(): number {
   return 2000 + rng!.below(8000);
 }
 
-/** A guest is about to access `pfn` (host-reclaim-touched only). */
+/** A guest is about to access `pfn` (host-reclaim-touched only; with a target pfn, only the target counts). */
 export function injTouch(pfn: number): void {
   if ((INJ & (1 << I_HOST_RECLAIM_TOUCHED)) === 0) return;
+  if (targetPfn >= 0 && pfn !== targetPfn) return; // steered: only the target is reclaimed under the guest
   Atomics.store(V.hdr, INJ_TOUCHED, pfn + 1); // a hint: the host may read an older value, which is fine
 }
 

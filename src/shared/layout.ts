@@ -43,6 +43,7 @@ export const BOOT_FRAMES = 19;     // main: frames handed to the buddy at boot
 export const DEBUG_PFN = 20;       // atomic store: pfn a planted bug (debug.ts) acted on first, -1 none
 export const CTL_INJECT = 21;      // main: bitmask of active fault-injection points (inject.ts)
 export const INJ_TOUCHED = 22;     // atomic store by guests (only while host-reclaim-touched is active): pfn + 1 of the frame last accessed; the host loads it
+export const CTL_INJECT_PFN = 23;  // main: pfn + 1 the injection points favour (inject.ts, --inject-pfn), 0 none
 export const FREE_HEAD = 24;       // zone lock: FREE_HEAD + order -> first pfn of the order's free list
 export const FREE_NR = FREE_HEAD + MAX_ORDER;  // zone lock: nr_free blocks per order
 export const ZONE_FREE_PAGES = FREE_NR + MAX_ORDER; // zone lock: free pages in the buddy
