@@ -18,7 +18,7 @@ import {
 } from '../shared/layout.js';
 import { O, report } from '../shared/oracles.js';
 import { PG_active, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_uptodate, PG_writeback } from '../shared/page_flags.js';
-import { STEPS } from '../shared/sched.js';
+import { STEPS, spinWait } from '../shared/sched.js';
 import { spinLock, spinUnlock } from '../shared/spinlock.js';
 import { alloc_pages, bug, get_page, put_page_testzero } from './page_alloc.js';
 const NONE = NIL;
@@ -322,6 +322,25 @@ export function writeback_locked(pfn: number, file: number, index: number): void
   page_make_volatile(pfn, 3); // end of writeback: cache + caller's reference, page locked -> refused while locked
 }
 
+/**
+ * The writer side of truncate_count: one truncation of a file at a time, as i_mutex
+ * serialises truncate in Linux. Each CPU truncates the indices it owns, so two CPUs may
+ * truncate one file at once; with a plain increment the second made the count even again
+ * while the first was still unmapping, a fault that read the even count mapped the page
+ * behind the first one's unmap pass, and the first removed it from the cache under the
+ * new pte (threads soak: "256 faults in a row on one access", a Vz page mapped and in no
+ * cache). The CAS from even to odd is the lock (seq-cst: acquire); the increment in
+ * truncate_count_end makes it even again (release: the removal is visible first).
+ */
+function truncate_count_begin(file: number): void {
+  const w = K_TRUNC_COUNT + file;
+  for (let attempt = 0; ; attempt++) {
+    const c = Atomics.load(V.k, w);
+    if ((c & 1) === 0 && Atomics.compareExchange(V.k, w, c, c + 1) === c) return;
+    spinWait(attempt);
+  }
+}
+
 /** Truncate one page (owner CPU): unmap it everywhere, drop it from the cache, new disk version. */
 export function truncate_page(file: number, index: number, newVer: number): void {
   // The new disk content first (i_size): a read-in that starts after our lookup sees it,
@@ -333,10 +352,10 @@ export function truncate_page(file: number, index: number, newVer: number): void
     if (V.page[pfn * PAGE_WORDS + PG_MAPPING] === file + 1 && V.k[K_CACHE + slotOf(file, index)] === pfn + 1) {
       // truncate_count is a sequence count: odd while a truncation is in progress. A fault
       // retries if it started during one or if the count moved before its pte went in.
-      Atomics.add(V.k, K_TRUNC_COUNT + file, 1);
+      truncate_count_begin(file);
       page_unmap_file(pfn, file, index);
       remove_from_page_cache(pfn, -1);
-      Atomics.add(V.k, K_TRUNC_COUNT + file, 1);
+      Atomics.add(V.k, K_TRUNC_COUNT + file, 1); // truncate_count_end: even again (seq-cst RMW: release)
       clearPageFlag(pfn, PG_dirty); // cancel_dirty_page: truncated data is dropped
     }
     clearPageFlag(pfn, PG_locked);
