@@ -1,7 +1,9 @@
 /**
  * Page history: the last few things that happened to a frame, for violation messages
- * ("who wrote, mapped, discarded or freed this page just before it broke"). Owner of a
- * slot is whoever records; the ring is racy by design and only read for diagnostics.
+ * ("who wrote, mapped, discarded or freed this page just before it broke"). Recorders
+ * take a slot with one atomic add, so concurrent events on a frame are all kept (a racy
+ * counter lost some, which hid the missing step of the soak's 256-fault bug); the slot
+ * contents are plain writes, read only for diagnostics.
  */
 import { ME, V } from './ctx.js';
 import { HIST_EVENTS, HIST_WORDS, type Views } from './layout.js';
@@ -19,8 +21,8 @@ export function hist(pfn: number, ev: number, arg: number): void {
   const prev = (n - 1) & (HIST_EVENTS - 1);
   // a repeat of the previous event (same kind and argument, any participant) is not recorded again
   if (n > 0 && (h[b + 1 + 2 * prev] & 0xff) === ev && h[b + 2 + 2 * prev] === arg) return;
-  const slot = n & (HIST_EVENTS - 1);
-  h[b] = n + 1;
+  const m = Atomics.add(h, b, 1); // RMW: concurrent recorders of one frame get distinct slots
+  const slot = m & (HIST_EVENTS - 1);
   h[b + 1 + 2 * slot] = ev | (ME << 8) | ((STEPS & 0x7fff) << 16);
   h[b + 2 + 2 * slot] = arg;
 }
