@@ -1,9 +1,9 @@
 /**
  * Page history: the last few things that happened to a frame, for violation messages
  * ("who wrote, mapped, discarded or freed this page just before it broke"). Recorders
- * take a slot with one atomic add, so concurrent events on a frame are all kept (a racy
- * counter lost some, which hid the missing step of the soak's 256-fault bug); the slot
- * contents are plain writes, read only for diagnostics.
+ * take a slot with one atomic add, so concurrent events on a frame are all kept (a plain
+ * counter could lose one when two CPUs recorded at once); the slot contents are plain
+ * writes, read only for diagnostics.
  */
 import { ME, V } from './ctx.js';
 import { HIST_EVENTS, HIST_WORDS, type Views } from './layout.js';
