@@ -11,6 +11,11 @@
  *   msync's PG_dirty (set just before msync dropped its extra reference) and make a dirty
  *   page P with a clean change bit; the host discarded it. Reproduced deterministically
  *   by a sim hunt with the fix off; the same seed is clean with it on.
+ * - A third soak failure, "256 faults in a row on one access": two CPUs truncating one file
+ *   at once made truncate_count even in the middle of the first truncation, so a fault
+ *   mapped the page behind its unmap pass and the page left the cache under a live pte.
+ *   Truncations of a file are serialised now (truncate_count's writer side is a lock, as
+ *   i_mutex is in Linux). A sim run with the soak run's options shows it on the old model.
  * Both files were written by model 1 and are refused as another model version.
  */
 import { spawnSync } from 'node:child_process';
@@ -70,5 +75,20 @@ describe('soak regressions (issue 13)', () => {
     expect(fixed.violations).toEqual([]);
     expect(fixed.counters.msyncs).toBeGreaterThan(0);
     expect(fixed.counters.host_discards).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('truncate vs truncate (256 faults in a row on one access): the soak run\'s options in sim mode, seeds 20 and 36, finish clean', async () => {
+    // On the model before the fix both seeds report bug_on "file 0 index N: 256 faults in a
+    // row on one read (a mapped page that is in no cache?)".
+    for (const seed of [20, 36]) {
+      const r = await runMachine({
+        ...DEFAULTS, workload: 'file-churn', seed, cpus: 4, memBytes: 1 << 20, hostMemBytes: 64 << 10, ops: 6000, mode: 'sim',
+        hinting: 'full', batch: false, inject: ['stall-volatile', 'host-reclaim-touched', 'free-burst'],
+        workloadOptions: { files: 1, file_pages: 4, private_pct: 75, anon_mem_pct: 49, idle_len: 16, anon_wave: 0, anon_pct: 0 },
+      });
+      expect(r.violations).toEqual([]);
+      expect(r.ops).toBe(6000);
+      expect(r.counters.truncates).toBeGreaterThan(100);
+    }
   }, 120_000);
 });
