@@ -119,7 +119,7 @@ function addRunFlags(c: Command): Command {
     .option('--opt <key=value>', 'workload option (repeatable; see `hintsim workloads`)', collectOpt, {})
     .option('--pcp-high <n>', 'per-CPU hot list high watermark (default 6 x batch)')
     .option('--pcp-batch <n>', 'pages moved per pcp refill/drain (default from memory size, like zone_batchsize)')
-    .option('--watchdog-ms <ms>', 'liveness: a CPU with no progress for this long is a violation', String(DEFAULTS.watchdogMs))
+    .option('--watchdog-ms <ms>', 'liveness: a CPU with no progress for this long is a violation (threads mode: time every thread could run)', String(DEFAULTS.watchdogMs))
     .option('--inject <points>', `fault injection at named points (seeded; deterministic in sim mode): ${INJECT_NAMES.join(', ')}`)
     .option('--inject-pfn <pfn>', 'favour this page at the injection points: its stalls fire 3 times in 4, host-reclaim-touched takes only it')
     .addOption(new Option('--debug-fault <names>', `plant a bug to prove an oracle fires: ${Object.keys(DEBUG_FAULTS).join(', ')}`).hideHelp())

@@ -28,6 +28,7 @@ import { type ShadowSummary, shadowAudit, shadowKernelFrames, shadowSummary } fr
 import { type MachineWorker, acquireWorker, releaseWorker } from './worker_pool.js';
 import { buildTrace, type CounterSample } from './trace_out.js';
 import { TRACE_PER_PARTICIPANT } from '../shared/trace.js';
+import { ThreadClock, osThreadId } from './thread_clock.js';
 
 export interface RunResult {
   workload: string;
@@ -174,6 +175,24 @@ export function opsShare(total: number, cpus: number, cpu: number): number {
   return Math.floor(total / cpus) + (cpu < total % cpus ? 1 : 0);
 }
 
+/** The thread this module runs on (the CLI's main thread, or a hunt or stress task's thread). */
+const SELF_TID = osThreadId();
+
+/**
+ * Threads mode: how much of a watchdog interval of `wallMs` counts toward a stall: only the
+ * time in which every thread of the process had the opportunity to run (thread_clock.ts;
+ * an interval is settled at the sample after the one that ends it). A participant waiting
+ * for a lock whose holder the machine did not schedule is not stalled either, nor one
+ * blocked in its garbage collection on a runtime helper thread that did not get a CPU.
+ * And never more than two ticks: a tick that fired late means this thread, most likely the
+ * whole process, was not running (this alone counts where threads cannot be measured).
+ */
+function opportunityMs(clock: ThreadClock, nowMs: number, wallMs: number, tickMs: number): number {
+  const onTimeMs = Math.min(wallMs, 2 * tickMs);
+  const ms = clock.settledMs(nowMs);
+  return ms < 0 ? onTimeMs : Math.min(ms, onTimeMs);
+}
+
 export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promise<RunResult> {
   let o = opts;
   validate(o);
@@ -193,6 +212,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
   let completed = false; // the run ended normally: its workers may serve the next run
   const crashes: string[] = [];
   const timers: NodeJS.Timeout[] = [];
+  let clock: ThreadClock | null = null; // threads mode: the watchdog's view of the process's threads
   let livenessFired: (() => void) | null = null;
   const liveness = new Promise<void>((res) => { livenessFired = res; });
   try {
@@ -227,14 +247,32 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     if (seconds !== null) {
       timers.push(setTimeout(() => Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2), seconds * 1000));
     }
-    // Watchdog: a running participant whose heartbeat stands still for watchdogMs.
+    // Watchdog: a running participant whose heartbeat stands still for watchdogMs. Sim
+    // mode counts wall time while it holds the baton, up to the tick. Threads mode counts
+    // only time in which every thread of the process could run (opportunityMs), which is
+    // known for the interval before the last one: load alone never trips it.
     const beats = new Array<number>(nparts).fill(-1);
-    const since = new Array<number>(nparts).fill(performance.now());
+    const movedTick = new Int32Array(nparts); // the last tick that saw it move (or not running)
+    const movedAtMs = new Float64Array(nparts); // ... and when
+    const stalledMs = new Float64Array(nparts); // counted time since then
+    const tickMs = Math.min(250, Math.max(20, o.watchdogMs / 4));
+    const lagTicks = sim ? 0 : 1;
+    if (!sim) clock = new ThreadClock(SELF_TID);
+    let tick = 0;
+    let lastTickMs = performance.now();
+    let lastWallMs = 0;
+    const restart = (p: number, now: number): void => { movedTick[p] = tick; movedAtMs[p] = now; stalledMs[p] = 0; };
     const who = (q: number): string => (q < o.cpus ? `cpu ${q}` : q > o.cpus ? 'dom0' : xen ? 'the pager' : 'the host');
     let runsDone = false;
     let violatedAt = -1;
     timers.push(setInterval(() => {
       const now = performance.now();
+      tick++;
+      // The interval counted at this tick: sim, the one that just ended; threads, the one before.
+      const wallMs = clock === null ? now - lastTickMs : lastWallMs;
+      const countedMs = clock === null ? wallMs : opportunityMs(clock, now, wallMs, tickMs);
+      lastWallMs = now - lastTickMs;
+      lastTickMs = now;
       // A violation asked for a stop, but a participant still spins inside a step (a sim
       // livelock keeps the step counter moving): tear the run down after watchdogMs.
       if (!runsDone && violatedAt < 0 && violationCount(v) > 0) violatedAt = now;
@@ -244,22 +282,27 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
         return;
       }
       for (let p = 0; p < nparts; p++) {
-        if (Atomics.load(v.pa, paWord(p, PA_STATE)) !== 1) { since[p] = now; continue; }
-        if (sim && Atomics.load(v.hdr, SIM_BATON) !== p) { since[p] = now; continue; } // waiting for its turn
+        // PA_STATE, PA_HEARTBEAT, SIM_BATON, SIM_STEP: seq-cst loads of words their owners
+        // store atomically; a value one store old only moves the verdict by a tick.
+        if (Atomics.load(v.pa, paWord(p, PA_STATE)) !== 1) { restart(p, now); continue; }
+        if (sim && Atomics.load(v.hdr, SIM_BATON) !== p) { restart(p, now); continue; } // waiting for its turn
         const hb = sim ? Atomics.load(v.hdr, SIM_STEP) : Atomics.load(v.pa, paWord(p, PA_HEARTBEAT));
-        if (hb !== beats[p]) { beats[p] = hb; since[p] = now; continue; }
-        if (now - since[p] > o.watchdogMs) {
+        if (hb !== beats[p]) { beats[p] = hb; restart(p, now); continue; }
+        if (movedTick[p] >= tick - lagTicks) continue; // threads: it moved in the interval counted now
+        stalledMs[p] += countedMs;
+        if (stalledMs[p] > o.watchdogMs) {
           const lines = [];
           for (let q = 0; q < nparts; q++) {
             const step = q > o.cpus ? 'map' : q === o.cpus ? (xen ? 'page' : 'reclaim') : w.stepNames[v.pa[paWord(q, PA_LAST_STEP)]] ?? '?';
             lines.push(`${who(q)}: last step ${step}, heartbeat ${Atomics.load(v.pa, paWord(q, PA_HEARTBEAT))}, pfn ${v.pa[paWord(q, PA_LAST_PFN)]}`);
           }
-          report(v, O.liveness, -1, p, hb, `watchdog: ${who(p)} made no progress for ${o.watchdogMs} ms (${lines.join('; ')})`);
+          const how = sim ? '' : ` while every thread could run (${Math.round(now - movedAtMs[p])} ms of wall time)`;
+          report(v, O.liveness, -1, p, hb, `watchdog: ${who(p)} made no progress for ${o.watchdogMs} ms${how} (${lines.join('; ')})`);
           livenessFired?.();
           return;
         }
       }
-    }, Math.min(250, Math.max(20, o.watchdogMs / 4))));
+    }, tickMs));
     // State mix over time. The main thread only reads the host state words, so sampling
     // never changes a sim run; in sim mode a sample records the step it saw.
     const samples: MixSample[] = [];
@@ -356,6 +399,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     };
   } finally {
     for (const t of timers) clearInterval(t);
+    clock?.close();
     await Promise.all(workers.map(({ mw, onError }) => {
       mw.worker.off('error', onError);
       return releaseWorker(mw, completed && crashes.length === 0);
