@@ -2,7 +2,7 @@
 # Record the behaviour a refactor must keep: a replay file for every race (hunted with its fix
 # off in sim mode) and `run --mode sim --json` for a fixed set of seeds, hosts and workloads.
 # test/golden.test.ts replays the files and compares the JSON (timing fields dropped).
-# Re-record only when the model version changes (src/machine/replay_file.ts MODEL_VERSION).
+# Re-record only when the model version changes (src/explore/replay_file.ts MODEL_VERSION).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=test/golden

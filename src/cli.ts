@@ -9,23 +9,23 @@ import {
   DEFAULTS, HOSTS, SWITCH_EVERY_MAX, UsageError, parseChoice, parseIntFlag, parseNumberFlag, parseSize, validate, type RunOptions,
 } from './machine/config.js';
 import { runMachine, type RunResult } from './machine/run.js';
-import { DEBUG_FAULTS } from './shared/debug.js';
-import { INJECT_NAMES } from './shared/inject.js';
-import { RACES } from './shared/races.js';
-import { computeStates, statesDot } from './machine/states.js';
-import { formatRunHuman, progressReporter, replayCommand } from './machine/report_text.js';
-import { SOAK_OPS_SIM, SOAK_OPS_THREADS, BENCH_NAMES, formatBench, formatBenchList, parseBenchOnly, runBench } from './machine/bench.js';
-import { DEFAULT_JOBS, hunt, findRace } from './machine/hunt.js';
-import { fromReplayOptions, readReplayFile } from './machine/replay_file.js';
+import { DEBUG_FAULTS } from './core/debug.js';
+import { INJECT_NAMES } from './core/inject.js';
+import { RACES } from './core/races.js';
+import { computeStates, statesDot } from './hosts/essa/states.js';
+import { formatRunHuman, progressReporter, replayCommand } from './report/text.js';
+import { SOAK_OPS_SIM, SOAK_OPS_THREADS, BENCH_NAMES, formatBench, formatBenchList, parseBenchOnly, runBench } from './bench/bench.js';
+import { DEFAULT_JOBS, hunt, findRace } from './explore/hunt.js';
+import { fromReplayOptions, readReplayFile } from './explore/replay_file.js';
 import { writeFileSync } from 'node:fs';
-import { demo } from './machine/demo.js';
-import { compare, formatCompare } from './machine/compare.js';
-import { STRESS_DEFAULT_SECONDS, cmdStress, type StressFlags } from './machine/stress_cli.js';
-import { STEER_SECONDS } from './machine/steer.js';
-import { renderReport } from './machine/report_html.js';
+import { demo } from './cli/demo.js';
+import { compare, formatCompare } from './bench/compare.js';
+import { STRESS_DEFAULT_SECONDS, cmdStress, type StressFlags } from './cli/stress.js';
+import { STEER_SECONDS } from './explore/steer.js';
+import { renderReport } from './report/html.js';
 import {
   checkHtmlPath, loadReportInput, replayForReport, reproduced, withReportRecording, withoutReportRecording, writeHtml,
-} from './machine/report_input.js';
+} from './report/input.js';
 
 function collectOpt(value: string, prev: Record<string, string>): Record<string, string> {
   const m = /^([a-z_]+)=(.+)$/.exec(value);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { BENCH_NAMES, type BenchReport } from '../src/machine/bench.js';
+import { BENCH_NAMES, type BenchReport } from '../src/bench/bench.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { fromReplayOptions, MODEL_VERSION, readReplayFile } from '../src/machine/replay_file.js';
+import { fromReplayOptions, MODEL_VERSION, readReplayFile } from '../src/explore/replay_file.js';
 import { runMachine } from '../src/machine/run.js';
 import { releaseIdleWorkers } from '../src/machine/worker_pool.js';
 

@@ -1,5 +1,5 @@
 /**
- * Every oracle can fire: each planted bug (src/shared/debug.ts) must be caught by the oracle
+ * Every oracle can fire: each planted bug (src/core/debug.ts) must be caught by the oracle
  * it was planted for, on the page it was planted on where the oracle names one, and the same
  * machine without a planted bug stays clean.
  */

@@ -4,8 +4,8 @@
  * fix on stays clean.
  */
 import { describe, expect, it } from 'vitest';
-import { hunt } from '../src/machine/hunt.js';
-import { RACES } from '../src/shared/races.js';
+import { hunt } from '../src/explore/hunt.js';
+import { RACES } from '../src/core/races.js';
 
 const base = { seeds: 120, seconds: 100, jobs: 2, shard: [1, 1] as [number, number], mode: 'sim' as const, strategy: 'random' as const, depth: 3, cpus: null, shrink: false, shrinkSeconds: 0 };
 

@@ -12,11 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULTS, type RunOptions } from '../src/machine/config.js';
-import { hunt, raceRunOptions } from '../src/machine/hunt.js';
+import { hunt, raceRunOptions } from '../src/explore/hunt.js';
 import { runMachine, type RunResult } from '../src/machine/run.js';
-import { kscandCases } from '../src/machine/shadow_bench.js';
+import { kscandCases } from '../src/hosts/shadow/shadow_bench.js';
 import { releaseIdleWorkers, setWorkerReuse } from '../src/machine/worker_pool.js';
-import { RACES } from '../src/shared/races.js';
+import { RACES } from '../src/core/races.js';
 
 const ROOT = join(import.meta.dirname, '..');
 

@@ -23,8 +23,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULTS, type RunOptions } from '../src/machine/config.js';
-import { findRace, raceRunOptions } from '../src/machine/hunt.js';
-import { fromReplayOptions, MODEL_VERSION, type ReplayFile } from '../src/machine/replay_file.js';
+import { findRace, raceRunOptions } from '../src/explore/hunt.js';
+import { fromReplayOptions, MODEL_VERSION, type ReplayFile } from '../src/explore/replay_file.js';
 import { runMachine } from '../src/machine/run.js';
 import { releaseIdleWorkers } from '../src/machine/worker_pool.js';
 

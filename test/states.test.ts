@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { computeStates, type StatesTable } from '../src/machine/states.js';
+import { computeStates, type StatesTable } from '../src/hosts/essa/states.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 

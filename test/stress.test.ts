@@ -11,15 +11,15 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, validate } from '../src/machine/config.js';
-import { coverageUniverse } from '../src/machine/coverage.js';
+import { coverageUniverse } from '../src/explore/coverage.js';
 import { runMachine } from '../src/machine/run.js';
-import { computeStates } from '../src/machine/states.js';
-import type { StressResult } from '../src/machine/stress.js';
-import { fromReplayOptions, type ReplayFile } from '../src/machine/replay_file.js';
-import { messageKind, relatedPoints, sameFailure, steerPlan } from '../src/machine/steer.js';
-import { swarmOptions } from '../src/machine/swarm.js';
-import { DISCARD_BRANCHES } from '../src/shared/coverage.js';
-import { INJECT_NAMES } from '../src/shared/inject.js';
+import { computeStates } from '../src/hosts/essa/states.js';
+import type { StressResult } from '../src/explore/stress.js';
+import { fromReplayOptions, type ReplayFile } from '../src/explore/replay_file.js';
+import { messageKind, relatedPoints, sameFailure, steerPlan } from '../src/explore/steer.js';
+import { swarmOptions } from '../src/explore/swarm.js';
+import { DISCARD_BRANCHES } from '../src/core/coverage.js';
+import { INJECT_NAMES } from '../src/core/inject.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**

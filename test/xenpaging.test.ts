@@ -8,13 +8,13 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compare } from '../src/machine/compare.js';
+import { compare } from '../src/bench/compare.js';
 import { DEFAULTS, type RunOptions } from '../src/machine/config.js';
-import { hunt, raceRunOptions } from '../src/machine/hunt.js';
-import { fromReplayOptions } from '../src/machine/replay_file.js';
+import { hunt, raceRunOptions } from '../src/explore/hunt.js';
+import { fromReplayOptions } from '../src/explore/replay_file.js';
 import { runMachine, type RunResult } from '../src/machine/run.js';
 import { releaseIdleWorkers, setWorkerReuse, workersStarted } from '../src/machine/worker_pool.js';
-import { RACES } from '../src/shared/races.js';
+import { RACES } from '../src/core/races.js';
 
 const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
   cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000,

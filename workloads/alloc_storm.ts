@@ -4,16 +4,16 @@
  * page is freed, while the host reclaims under its budget. Feeds the integrity,
  * use-after-free, refcount, buddy, leak and invalid-state oracles.
  */
-import { C } from '../src/shared/counters.js';
-import { CNT, ME, V } from '../src/shared/ctx.js';
-import { DBG_DOUBLE_FREE, DBG_LEAK, plant } from '../src/shared/debug.js';
-import { ACC_ADDRESSING, ACC_FAULT, hwBegin, hwEnd } from '../src/shared/hw.js';
-import { I_FREE_BURST, injHit } from '../src/shared/inject.js';
-import { CTL_DEBUG, MAX_ORDER, NIL, PAGE_INTS, PAGE_WORDS, PG_GEN } from '../src/shared/layout.js';
-import { O, report } from '../src/shared/oracles.js';
-import { Prng } from '../src/shared/prng.js';
-import { STEPS } from '../src/shared/sched.js';
-import { describePage } from '../src/shared/assert.js';
+import { C } from '../src/core/counters.js';
+import { CNT, ME, V } from '../src/core/ctx.js';
+import { DBG_DOUBLE_FREE, DBG_LEAK, plant } from '../src/core/debug.js';
+import { ACC_ADDRESSING, ACC_FAULT, hwBegin, hwEnd } from '../src/core/hw.js';
+import { I_FREE_BURST, injHit } from '../src/core/inject.js';
+import { CTL_DEBUG, MAX_ORDER, NIL, PAGE_INTS, PAGE_WORDS, PG_GEN } from '../src/core/layout.js';
+import { O, report } from '../src/core/oracles.js';
+import { Prng } from '../src/core/prng.js';
+import { STEPS } from '../src/core/sched.js';
+import { describePage } from '../src/core/assert.js';
 import { __free_pages, alloc_pages } from '../src/guest/page_alloc.js';
 import { Balloon } from '../src/guest/balloon.js';
 import type { CpuTask, Workload } from './workload.js';

@@ -7,21 +7,21 @@
  * ballast (an embedded alloc-storm) keeps the host under pressure.
  * `mixed` is the same with more anonymous work.
  */
-import { C } from '../src/shared/counters.js';
-import { CNT, V } from '../src/shared/ctx.js';
-import { ANON_PAGES, FILE_PAGES, K_CUR_VER, K_DISK_VER, K_FILE_SIZE, NFILES, VMA_FLAGS } from '../src/shared/layout.js';
-import { SP_STEP, simActive, sp } from '../src/shared/sched.js';
+import { C } from '../src/core/counters.js';
+import { CNT, V } from '../src/core/ctx.js';
+import { ANON_PAGES, FILE_PAGES, K_CUR_VER, K_DISK_VER, K_FILE_SIZE, NFILES, VMA_FLAGS } from '../src/core/layout.js';
+import { SP_STEP, simActive, sp } from '../src/core/sched.js';
 
 const idleWord = new Int32Array(new SharedArrayBuffer(4)); // nobody notifies it: a bounded sleep
 import { vmaIdx } from '../src/guest/rmap.js';
-import { Prng } from '../src/shared/prng.js';
+import { Prng } from '../src/core/prng.js';
 import { slotOf, truncate_page } from '../src/guest/filemap.js';
 import { PRIVATE_VER, anon_access, anon_unmap_all, do_mlock, do_mmap, do_msync, do_munmap, user_access, vmaMapped, vmaPrivate } from '../src/guest/memory.js';
-import { O, report } from '../src/shared/oracles.js';
-import { STEPS } from '../src/shared/sched.js';
+import { O, report } from '../src/core/oracles.js';
+import { STEPS } from '../src/core/sched.js';
 import { commit_lazy_volatile, cpu_quiescent, cpu_set_idle, setLazyVolatile } from '../src/guest/page_states.js';
 import { AllocStormCpu } from './alloc_storm.js';
-import { I_FREE_BURST, I_IDLE_LONG, injHit, injIdleLength } from '../src/shared/inject.js';
+import { I_FREE_BURST, I_IDLE_LONG, injHit, injIdleLength } from '../src/core/inject.js';
 import type { CpuTask, Workload, WorkloadOption } from './workload.js';
 
 const S_READ = 1, S_WRITE = 2, S_MSYNC = 3, S_MUNMAP = 4, S_TRUNCATE = 5, S_MMAP = 6, S_IDLE = 7, S_ANON = 8, S_ANON_MEM = 9;

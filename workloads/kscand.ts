@@ -11,12 +11,12 @@
  * The host-side options (a_clear, emulate_more, shadow_pool) are read by the shadow host at
  * boot (host/shadow_mmu.ts).
  */
-import { C } from '../src/shared/counters.js';
-import { CNT, SHADOW } from '../src/shared/ctx.js';
-import { KERNEL_PTES } from '../src/shared/layout.js';
-import { Prng } from '../src/shared/prng.js';
-import { kernelTouch } from '../src/shared/shadow.js';
-import { SC, SCNT } from '../src/shared/shadow_views.js';
+import { C } from '../src/core/counters.js';
+import { CNT, SHADOW } from '../src/core/ctx.js';
+import { KERNEL_PTES } from '../src/core/layout.js';
+import { Prng } from '../src/core/prng.js';
+import { kernelTouch } from '../src/hosts/shadow/shadow.js';
+import { SC, SCNT } from '../src/hosts/shadow/shadow_views.js';
 import { Kscand } from '../src/guest/kscand.js';
 import { COMMON, FileChurnCpu, ORACLES, STEP_NAMES, setupFiles } from './file_churn.js';
 import type { CpuTask, Workload } from './workload.js';

@@ -7,9 +7,9 @@
  * Only the xenpaging host has a balloon interface in this model; under the ESSA host the
  * driver just holds the pages it took (counted, nothing given back).
  */
-import { XEN } from '../shared/ctx.js';
-import { NIL } from '../shared/layout.js';
-import { E_NOMEM, decreaseReservation, populatePhysmap } from '../shared/p2m.js';
+import { XEN } from '../core/ctx.js';
+import { NIL } from '../core/layout.js';
+import { E_NOMEM, decreaseReservation, populatePhysmap } from '../hosts/xenpaging/p2m.js';
 import { __free_pages, alloc_pages } from './page_alloc.js';
 
 export class Balloon {

@@ -5,21 +5,21 @@
  * disk (written back). Writes and truncation of a page are done by its owner CPU only
  * (index % ncpus), so versions of one page are totally ordered.
  */
-import { describePage } from '../shared/assert.js';
-import { H_READIN, H_REMOVE, H_WRITEBACK, hist } from '../shared/history.js';
-import { C } from '../shared/counters.js';
-import { B_LOOKUP_DISCARDED, B_REMOVE_KEEPS_DISCARDED, B_REMOVE_LOST_TO_DISCARD, covBranch } from '../shared/coverage.js';
-import { I_WRITEBACK_DELAY, injStall } from '../shared/inject.js';
-import { CNT, ME, V } from '../shared/ctx.js';
-import { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, essa, hwBegin, hwEnd, pageClearDirty } from '../shared/hw.js';
+import { describePage } from '../core/assert.js';
+import { H_READIN, H_REMOVE, H_WRITEBACK, hist } from '../core/history.js';
+import { C } from '../core/counters.js';
+import { B_LOOKUP_DISCARDED, B_REMOVE_KEEPS_DISCARDED, B_REMOVE_LOST_TO_DISCARD, covBranch } from '../core/coverage.js';
+import { I_WRITEBACK_DELAY, injStall } from '../core/inject.js';
+import { CNT, ME, V } from '../core/ctx.js';
+import { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, essa, hwBegin, hwEnd, pageClearDirty } from '../core/hw.js';
 import {
   FILE_PAGES, K_CACHE, K_TRUNC_COUNT, K_DISK_VER, K_LRU_COUNT, K_LRU_HEAD, K_LRU_LOCK, K_LRU_TAIL, K_TREE_LOCK, NIL, PAGE_INTS,
   PAGE_WORDS, PG_INDEX, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPPING,
-} from '../shared/layout.js';
-import { O, report } from '../shared/oracles.js';
-import { PG_active, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_uptodate, PG_writeback } from '../shared/page_flags.js';
-import { STEPS, spinWait } from '../shared/sched.js';
-import { spinLock, spinUnlock } from '../shared/spinlock.js';
+} from '../core/layout.js';
+import { O, report } from '../core/oracles.js';
+import { PG_active, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_uptodate, PG_writeback } from '../core/page_flags.js';
+import { STEPS, spinWait } from '../core/sched.js';
+import { spinLock, spinUnlock } from '../core/spinlock.js';
 import { alloc_pages, bug, get_page, put_page_testzero } from './page_alloc.js';
 const NONE = NIL;
 import {

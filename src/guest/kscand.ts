@@ -12,9 +12,9 @@
  * Under --host shadow each step of that is an MMU event (shadow.ts); under the other hosts
  * nobody sets accessed bits, and the scan clears them natively.
  */
-import { SHADOW, V } from '../shared/ctx.js';
-import { CTL_NCPUS, FILE_PAGES, K_CACHE, NVP, PTE_ACCESSED } from '../shared/layout.js';
-import { kmapAtomic, kmapTestClearYoung, kunmapAtomic, pteWordOf, tableGfn } from '../shared/shadow.js';
+import { SHADOW, V } from '../core/ctx.js';
+import { CTL_NCPUS, FILE_PAGES, K_CACHE, NVP, PTE_ACCESSED } from '../core/layout.js';
+import { kmapAtomic, kmapTestClearYoung, kunmapAtomic, pteWordOf, tableGfn } from '../hosts/shadow/shadow.js';
 import { fileTable } from './pgtable.js';
 import { ptlLock, ptlUnlock } from './rmap.js';
 

@@ -5,17 +5,17 @@
  * and goes through the hardware access path; a discard fault is handled and the access
  * retried, taking a normal fault that reads the page again.
  */
-import { describePage } from '../shared/assert.js';
-import { T_COW_B, T_COW_E, T_FAULT_B, T_FAULT_E, T_MSYNC_B, T_MSYNC_E, tr } from '../shared/trace.js';
-import { H_COW, H_MAP, H_WRITE, describeHistory, hist } from '../shared/history.js';
-import { C } from '../shared/counters.js';
-import { B_COW_SOURCE_DISCARDED, B_FAULT_HANDLED, B_FAULT_PTE_GONE, B_MAP_RECHECK_DISCARDED, covBranch } from '../shared/coverage.js';
-import { CNT, ME, SHADOW, V } from '../shared/ctx.js';
-import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT, hwBegin, hwEnd } from '../shared/hw.js';
-import { ANON_PAGES, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_MLOCKED, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_AD, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../shared/layout.js';
-import { O, report } from '../shared/oracles.js';
-import { PG_anon, PG_discarded, PG_locked } from '../shared/page_flags.js';
-import { SP_FAULT, STEPS, sp, spinWait } from '../shared/sched.js';
+import { describePage } from '../core/assert.js';
+import { T_COW_B, T_COW_E, T_FAULT_B, T_FAULT_E, T_MSYNC_B, T_MSYNC_E, tr } from '../core/trace.js';
+import { H_COW, H_MAP, H_WRITE, describeHistory, hist } from '../core/history.js';
+import { C } from '../core/counters.js';
+import { B_COW_SOURCE_DISCARDED, B_FAULT_HANDLED, B_FAULT_PTE_GONE, B_MAP_RECHECK_DISCARDED, covBranch } from '../core/coverage.js';
+import { CNT, ME, SHADOW, V } from '../core/ctx.js';
+import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT, hwBegin, hwEnd } from '../core/hw.js';
+import { ANON_PAGES, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_MLOCKED, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_AD, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../core/layout.js';
+import { O, report } from '../core/oracles.js';
+import { PG_anon, PG_discarded, PG_locked } from '../core/page_flags.js';
+import { SP_FAULT, STEPS, sp, spinWait } from '../core/sched.js';
 import { alloc_pages, bug, put_page_testzero } from './page_alloc.js';
 import {
   FILE_MAGIC, find_get_page, page_cache_read, slotOf, stampCheck, storeFileStamp, writeback_locked,
@@ -26,7 +26,7 @@ import {
 import { page_add_file_rmap, page_remove_rmap, ptlLock, ptlUnlock, pteIdx, transfer_dirty, vmaIdx } from './rmap.js';
 import { shrink_page_cache } from './vmscan.js';
 import { anonTable, anon_pte_alloc, fileTable, pte_alloc, pte_free, set_pte } from './pgtable.js';
-import { shTranslate } from '../shared/shadow.js';
+import { shTranslate } from '../hosts/shadow/shadow.js';
 
 export const ACCESS_OK = 0;
 export const ACCESS_FAILED = 1;   // violation reported or no memory

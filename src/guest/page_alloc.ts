@@ -13,23 +13,23 @@
  * pcp lists: owner CPU only, no lock.
  * A leading `__` means the caller holds the zone lock.
  */
-import { describePage } from '../shared/assert.js';
-import { H_ALLOC, describeHistory, hist } from '../shared/history.js';
-import { C } from '../shared/counters.js';
-import { CNT, ME, V } from '../shared/ctx.js';
-import { DBG_BUDDY_DOUBLE, DBG_HANG, DBG_SKIP_SET_STABLE, plant } from '../shared/debug.js';
-import { ORC_SET_STABLE, ORC_SET_UNUSED, essa, essaBatch } from '../shared/hw.js';
+import { describePage } from '../core/assert.js';
+import { H_ALLOC, describeHistory, hist } from '../core/history.js';
+import { C } from '../core/counters.js';
+import { CNT, ME, V } from '../core/ctx.js';
+import { DBG_BUDDY_DOUBLE, DBG_HANG, DBG_SKIP_SET_STABLE, plant } from '../core/debug.js';
+import { ORC_SET_STABLE, ORC_SET_UNUSED, essa, essaBatch } from '../core/hw.js';
 import {
   CTL_BATCH, CTL_DEBUG, CTL_HINTING, CTL_PCP_BATCH, CTL_PCP_HIGH, FREE_HEAD, FREE_NR, MAX_ORDER, NIL,
   PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL, PG_COUNT, PG_FLAGS, PG_GEN,
   PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, PG_MAPPING, PG_OWNER, PG_PRIVATE, ZONE_FREE_PAGES, ZONE_LOCK,
-} from '../shared/layout.js';
-import { O, report } from '../shared/oracles.js';
+} from '../core/layout.js';
+import { O, report } from '../core/oracles.js';
 import {
   PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PG_buddy, PG_pcp,
-} from '../shared/page_flags.js';
-import { SP_REFCOUNT, STEPS, sp } from '../shared/sched.js';
-import { spinLock, spinUnlock } from '../shared/spinlock.js';
+} from '../core/page_flags.js';
+import { SP_REFCOUNT, STEPS, sp } from '../core/sched.js';
+import { spinLock, spinUnlock } from '../core/spinlock.js';
 
 export const HINTING_OFF = 0;
 export const HINTING_UNUSED = 1;

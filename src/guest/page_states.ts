@@ -12,32 +12,32 @@
  *           zone lock
  *             frame lock (hw.ts)
  */
-import { describePage } from '../shared/assert.js';
-import { T_DISCARD_B, T_DISCARD_E, tr } from '../shared/trace.js';
-import { H_DISCARD, H_FREE, H_VOLATILE, hist } from '../shared/history.js';
-import { C, C_REFUSED_BASE } from '../shared/counters.js';
+import { describePage } from '../core/assert.js';
+import { T_DISCARD_B, T_DISCARD_E, tr } from '../core/trace.js';
+import { H_DISCARD, H_FREE, H_VOLATILE, hist } from '../core/history.js';
+import { C, C_REFUSED_BASE } from '../core/counters.js';
 import {
   B_DISCARD_ALREADY_REMOVED, B_DISCARD_REMOVED, B_DISCARD_REUSED, B_FREE_DISCARDED_UNPARKED, B_FREE_TO_DISCARD_LIST,
   B_GRACE_ROUND_DRAINED, B_GRACE_ROUND_STARTED, B_IDLE_BLOCKER, B_IDLE_SIGNOFF, B_LIST_JOINED_ROUND, B_MAKE_STABLE_DISCARDED,
   B_PLAIN_GET_PAGE, GPIP_OK, GPIP_REFUSED, GPIP_RETRY, covBranch, covGpip,
-} from '../shared/coverage.js';
-import { I_STALL_DISCARD, I_STALL_FAULT, I_STALL_VOLATILE, injStall } from '../shared/inject.js';
-import { CNT, ME, V } from '../shared/ctx.js';
+} from '../core/coverage.js';
+import { I_STALL_DISCARD, I_STALL_FAULT, I_STALL_VOLATILE, injStall } from '../core/inject.js';
+import { CNT, ME, V } from '../core/ctx.js';
 import {
   ORC_GET_STATE, ORC_SET_PVOLATILE, ORC_SET_STABLE, ORC_SET_STABLE_IF_RESIDENT, ORC_SET_VOLATILE, ST_Vz, essa, essaBatch,
-} from '../shared/hw.js';
+} from '../core/hw.js';
 import {
   CTL_HINTING, CTL_NCPUS, CTL_UNFIX, K_DL_GATHER, K_DL_GATHER_N, K_DL_LOCK, K_DL_MASK, K_DL_SIGNOFF, K_DL_SIGNOFF_N,
   K_MLOCKED, NIL, PAGE_WORDS, PA_EPOCH, PA_IDLE, PG_COUNT, PG_FLAGS, PG_GEN, PG_INDEX, PG_LRU_NEXT, PG_MAPCOUNT, PG_MAPPING, paWord,
-} from '../shared/layout.js';
-import { O, report } from '../shared/oracles.js';
+} from '../core/layout.js';
+import { O, report } from '../core/oracles.js';
 import {
   PG_anon, PG_discard_list, PG_referenced, PG_discarded, PG_dirty, PG_isolated, PG_locked, PG_lru, PG_mlocked, PG_private,
   PG_lazy, PG_lazy_commit, PG_reserved, PG_state_change, PG_swapcache, PG_uptodate, PG_writable, PG_writeback,
-} from '../shared/page_flags.js';
-import { RACE_BIT, raceIndex } from '../shared/races.js';
-import { SP_EPOCH, SP_FAULT, SP_REFCOUNT, SP_STEP, STEPS, sp, spinWait } from '../shared/sched.js';
-import { spinLock, spinUnlock } from '../shared/spinlock.js';
+} from '../core/page_flags.js';
+import { RACE_BIT, raceIndex } from '../core/races.js';
+import { SP_EPOCH, SP_FAULT, SP_REFCOUNT, SP_STEP, STEPS, sp, spinWait } from '../core/sched.js';
+import { spinLock, spinUnlock } from '../core/spinlock.js';
 import { free_hot_cold_page, put_page_testzero, bug } from './page_alloc.js';
 import { lru_del, remove_from_page_cache_locked, remove_from_page_cache_nocheck } from './filemap.js';
 import { page_unmap_all, page_unmap_file } from './rmap.js';

@@ -10,10 +10,10 @@
  * anonymous table T_ANON0 + t. A table's frame is registered and dropped under the task's
  * pte lock (the anonymous table by its owner CPU, the only one that touches it).
  */
-import { ME, SHADOW, V } from '../shared/ctx.js';
-import { NFILES, PAGE_WORDS, PG_INDEX, SH_TABLE_GFN, T_ANON0 } from '../shared/layout.js';
-import { shPteWrite } from '../shared/shadow.js';
-import { SC, SCNT, SV } from '../shared/shadow_views.js';
+import { ME, SHADOW, V } from '../core/ctx.js';
+import { NFILES, PAGE_WORDS, PG_INDEX, SH_TABLE_GFN, T_ANON0 } from '../core/layout.js';
+import { shPteWrite } from '../hosts/shadow/shadow.js';
+import { SC, SCNT, SV } from '../hosts/shadow/shadow_views.js';
 import { __free_pages, alloc_pages } from './page_alloc.js';
 
 /** Store a pte (the guest holds the task's pte lock): the one mode test of the default path. */

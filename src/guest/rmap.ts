@@ -4,17 +4,17 @@
  * page_remove_rmap carries the dirty-bit split of the seed: test dirty, make stable,
  * clear dirty, set_page_dirty, with the just-dropped mapcount as the extra reference.
  */
-import { ME, V } from '../shared/ctx.js';
-import { I_STALL_MSYNC, injStall } from '../shared/inject.js';
-import { H_DIRTY, H_UNMAP, hist } from '../shared/history.js';
-import { pageClearDirty, pageTestDirty } from '../shared/hw.js';
+import { ME, V } from '../core/ctx.js';
+import { I_STALL_MSYNC, injStall } from '../core/inject.js';
+import { H_DIRTY, H_UNMAP, hist } from '../core/history.js';
+import { pageClearDirty, pageTestDirty } from '../core/hw.js';
 import {
   CTL_NCPUS, FILE_PAGES, K_PTE, K_PTL, K_VMA, NFILES, NVP, PAGE_WORDS, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_PFN_MASK,
   VMA_END, VMA_FLAGS, VMA_START, VMA_WORDS,
-} from '../shared/layout.js';
-import { PG_anon, PG_dirty, PG_state_change, PG_writable } from '../shared/page_flags.js';
-import { SP_STEP, sp } from '../shared/sched.js';
-import { spinLock, spinUnlock } from '../shared/spinlock.js';
+} from '../core/layout.js';
+import { PG_anon, PG_dirty, PG_state_change, PG_writable } from '../core/page_flags.js';
+import { SP_STEP, sp } from '../core/sched.js';
+import { spinLock, spinUnlock } from '../core/spinlock.js';
 import { bug, put_page_testzero } from './page_alloc.js';
 import { clearPageFlag, free_page_final, page_make_stable, setPageFlag, testSetPageFlag, unfixed } from './page_states.js';
 import { set_pte } from './pgtable.js';

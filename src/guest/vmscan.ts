@@ -3,10 +3,10 @@
  * isolate pages from the LRU tail, unmap them through rmap, write dirty ones back, and
  * free clean ones from the page cache.
  */
-import { C } from '../shared/counters.js';
-import { CNT, V } from '../shared/ctx.js';
-import { PAGE_WORDS, PG_INDEX, PG_MAPPING } from '../shared/layout.js';
-import { PG_locked } from '../shared/page_flags.js';
+import { C } from '../core/counters.js';
+import { CNT, V } from '../core/ctx.js';
+import { PAGE_WORDS, PG_INDEX, PG_MAPPING } from '../core/layout.js';
+import { PG_locked } from '../core/page_flags.js';
 import { put_page_testzero } from './page_alloc.js';
 import { isolate_lru_pages, lru_putback, remove_from_page_cache, writeback_locked } from './filemap.js';
 import { clearPageFlag, free_page_final, trylock_page, unlock_page } from './page_states.js';

@@ -5,20 +5,20 @@
  * Runs on the main thread before any worker starts.
  */
 import { __free_one_page, defaultPcpBatch, pageAllocInit } from '../guest/page_alloc.js';
-import { ctxInit } from '../shared/ctx.js';
-import { DEBUG_FAULTS, type DebugFaultName } from '../shared/debug.js';
-import { ORC_SET_UNUSED, ST_Sr, ST_Sz, essa } from '../shared/hw.js';
-import { xenBoot, xenIoFrames, xenWarmUp } from './xen_machine.js';
-import { SHADOW_RESERVED_FRAMES, shadowBoot } from '../host/shadow_mmu.js';
+import { ctxInit } from '../core/ctx.js';
+import { DEBUG_FAULTS, type DebugFaultName } from '../core/debug.js';
+import { ORC_SET_UNUSED, ST_Sr, ST_Sz, essa } from '../core/hw.js';
+import { xenBoot, xenIoFrames, xenWarmUp } from '../hosts/xenpaging/xen_machine.js';
+import { SHADOW_RESERVED_FRAMES, shadowBoot } from '../hosts/shadow/shadow_mmu.js';
 import {
   BOOT_FRAMES, CTL_HOST, DEBUG_PFN, HOST_ESSA, HOST_SHADOW, HOST_XENPAGING, CTL_BATCH, CTL_INJECT, CTL_INJECT_PFN, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
   CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
   PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL,
   K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter,
-} from '../shared/layout.js';
+} from '../core/layout.js';
 import { hostBudgetFrames, nframesOf, type RunOptions } from './config.js';
-import { unfixMask } from '../shared/races.js';
-import { injectMask } from '../shared/inject.js';
+import { unfixMask } from '../core/races.js';
+import { injectMask } from '../core/inject.js';
 
 export const HINTING_CODE = { off: 0, unused: 1, full: 2 } as const;
 

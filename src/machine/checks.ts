@@ -3,14 +3,14 @@
  * consistency (lists, alignment, flags, counts, host state of free pages) and the leak
  * oracle (every frame is free in the buddy, on a pcp list, or held by a task).
  */
-import { describePage } from '../shared/assert.js';
-import { ESSA_USTATE_MASK, ESSA_USTATE_UNUSED, stateName } from '../shared/hw.js';
+import { describePage } from '../core/assert.js';
+import { ESSA_USTATE_MASK, ESSA_USTATE_UNUSED, stateName } from '../core/hw.js';
 import {
   CTL_HINTING, CTL_HOST, HOST_ESSA, K_CACHE, K_DL_GATHER, K_DL_SIGNOFF, NVP, FREE_HEAD, FREE_NR, HS_STATE_MASK, MAX_ORDER, NIL, PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT,
   PCP_HEAD, PCP_STRIDE, PG_COUNT, PG_FLAGS, PG_LRU_NEXT, PG_MAPCOUNT, PG_PRIVATE, ZONE_FREE_PAGES, type Views,
-} from '../shared/layout.js';
-import { O, report } from '../shared/oracles.js';
-import { PG_buddy, PG_pcp } from '../shared/page_flags.js';
+} from '../core/layout.js';
+import { O, report } from '../core/oracles.js';
+import { PG_buddy, PG_pcp } from '../core/page_flags.js';
 
 export interface Accounting { buddy: number; pcp: number; cached: number; discard_list: number; owned: number; total: number }
 

@@ -2,7 +2,7 @@
  * Run options: defaults, parsing of user values, and validation. Every parse error is a
  * UsageError whose message is one line naming the flag, the bad value and what is accepted.
  */
-import { MAX_CPUS, PAGE_SIZE } from '../shared/layout.js';
+import { MAX_CPUS, PAGE_SIZE } from '../core/layout.js';
 
 export class UsageError extends Error {}
 

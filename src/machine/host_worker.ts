@@ -6,15 +6,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { reclaimFrame, reclaimPass } from '../host/reclaim.js';
-import { shadowShrinkTick } from '../host/shadow_mmu.js';
-import { injHostBudget, injTouchedPfn, injectInit } from '../shared/inject.js';
-import { traceInit } from '../shared/trace.js';
-import { ctxInit } from '../shared/ctx.js';
-import { CTL_HOST, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, HOST_SHADOW, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../shared/layout.js';
-import { SP_HOST, SP_SPIN, setSimHook, sp } from '../shared/sched.js';
-import { hwInit } from '../shared/hw.js';
-import { simExit, simInstall, waitBaton } from '../shared/sim.js';
+import { reclaimFrame, reclaimPass } from '../hosts/essa/reclaim.js';
+import { shadowShrinkTick } from '../hosts/shadow/shadow_mmu.js';
+import { injHostBudget, injTouchedPfn, injectInit } from '../core/inject.js';
+import { traceInit } from '../core/trace.js';
+import { ctxInit } from '../core/ctx.js';
+import { CTL_HOST, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, HOST_SHADOW, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../core/layout.js';
+import { SP_HOST, SP_SPIN, setSimHook, sp } from '../core/sched.js';
+import { hwInit } from '../core/hw.js';
+import { simExit, simInstall, waitBaton } from '../sim/sim.js';
 
 interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null }
 let init: Init;

@@ -7,27 +7,27 @@
 import * as Comlink from 'comlink';
 import { findWorkload, WORKLOADS } from '../../workloads/index.js';
 import { resolveOptions } from '../../workloads/workload.js';
-import { ALL_COUNTER_NAMES, COUNTER_NAMES, MAX_COUNTERS } from '../shared/counters.js';
+import { ALL_COUNTER_NAMES, COUNTER_NAMES, MAX_COUNTERS } from '../core/counters.js';
 import {
   CTL_STATE, DEBUG_PFN, HOST_KICK, SIM_BATON, SIM_CHANGE, SIM_CHANGE_K, SIM_EXCL, SIM_FIRST, SIM_HASH, SIM_NCHANGE,
   SIM_NPART, SIM_PRIO, SIM_REPLAY_N, SIM_REPLAY_POS, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, SIM_SWITCH_PCT, SIM_NEXT, SIM_DIRTY, PA_HEARTBEAT, PA_LAST_PFN, PA_LAST_STEP, PA_STATE, paCounter, paWord, type Views,
-} from '../shared/layout.js';
-import { O, readViolations, report, violationCount, type Violation } from '../shared/oracles.js';
-import { Prng, mix32 } from '../shared/prng.js';
-import { STRAT_PCT, STRAT_RANDOM, STRAT_REPLAY } from '../shared/sim.js';
-import { RACES, raceName } from '../shared/races.js';
+} from '../core/layout.js';
+import { O, readViolations, report, violationCount, type Violation } from '../core/oracles.js';
+import { Prng, mix32 } from '../core/prng.js';
+import { STRAT_PCT, STRAT_RANDOM, STRAT_REPLAY } from '../sim/sim.js';
+import { RACES, raceName } from '../core/races.js';
 import { bootMachine } from './boot.js';
-import { readCoverage, type RunCoverage } from './coverage.js';
+import { readCoverage, type RunCoverage } from '../explore/coverage.js';
 import { endOfRunChecks, stateMix, type Accounting } from './checks.js';
 import { DEFAULT_SECONDS, DEFAULT_SIM_OPS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
 import type { CpuApi } from './cpu_worker.js';
 import type { HostApi } from './host_worker.js';
-import type { XenApi } from './xen_worker.js';
-import { type XenSummary, xenEndOfRunChecks, xenIoFrames, xenSummary } from './xen_machine.js';
-import { type ShadowSummary, shadowAudit, shadowKernelFrames, shadowSummary } from '../host/shadow_mmu.js';
+import type { XenApi } from '../hosts/xenpaging/xen_worker.js';
+import { type XenSummary, xenEndOfRunChecks, xenIoFrames, xenSummary } from '../hosts/xenpaging/xen_machine.js';
+import { type ShadowSummary, shadowAudit, shadowKernelFrames, shadowSummary } from '../hosts/shadow/shadow_mmu.js';
 import { type MachineWorker, acquireWorker, releaseWorker } from './worker_pool.js';
-import { buildTrace, type CounterSample } from './trace_out.js';
-import { TRACE_PER_PARTICIPANT } from '../shared/trace.js';
+import { buildTrace, type CounterSample } from '../report/trace_out.js';
+import { TRACE_PER_PARTICIPANT } from '../core/trace.js';
 import { ThreadClock, osThreadId } from './thread_clock.js';
 
 export interface RunResult {

@@ -14,10 +14,22 @@ const self = import.meta.url;
 export const fromSource = self.endsWith('.ts');
 const cache = new Map<string, URL>();
 
+/** Every worker entry by name, as a path under src/ without its extension. */
+const ENTRIES: Record<string, string> = {
+  cpu_worker: 'machine/cpu_worker', host_worker: 'machine/host_worker', xen_worker: 'hosts/xenpaging/xen_worker',
+  hunt_task: 'explore/hunt_task', stress_task: 'explore/stress_task',
+};
+
+function entryPath(name: string): string {
+  const p = ENTRIES[name];
+  if (p === undefined) throw new Error(`worker_url: unknown worker entry '${name}'`);
+  return p;
+}
+
 export function workerUrl(name: string): URL {
   const hit = cache.get(name);
   if (hit) return hit;
-  if (!fromSource) return new URL(`./${name}.js`, self);
+  if (!fromSource) return new URL(`../${entryPath(name)}.js`, self);
   return bundleOnDemand(name);
 }
 
@@ -39,7 +51,7 @@ export function workerUrls(): Record<string, string> {
 function bundleOnDemand(name: string): URL {
   const hit = cache.get(name);
   if (hit) return hit;
-  const entry = fileURLToPath(new URL(`./${name}.ts`, self));
+  const entry = fileURLToPath(new URL(`../${entryPath(name)}.ts`, self));
   const require = createRequire(self);
   const esbuild = require('esbuild') as typeof import('esbuild');
   const out = esbuild.buildSync({
@@ -48,7 +60,7 @@ function bundleOnDemand(name: string): URL {
   });
   const code = out.outputFiles[0].contents;
   const hash = createHash('sha256').update(code).digest('hex').slice(0, 16);
-  const root = join(dirname(entry), '..', '..');
+  const root = join(dirname(fileURLToPath(self)), '..', '..'); // this file is src/machine/worker_url.ts
   const dir = join(root, 'node_modules', '.cache', 'hintsim');
   const file = join(dir, `${name}.${hash}.mjs`);
   if (!existsSync(file)) {

@@ -1,0 +1,338 @@
+/**
+ * `hintsim bench`: every figure is a ratio against a baseline measured in the same run,
+ * because these machines are noisy. Never part of the test run.
+ */
+import { __free_pages, alloc_pages, pageAllocInit } from '../guest/page_alloc.js';
+import { ctxInit, V } from '../core/ctx.js';
+import { PAGE_WORDS, PG_COUNT } from '../core/layout.js';
+import { bootMachine } from '../machine/boot.js';
+import { DEFAULTS, type RunOptions } from '../machine/config.js';
+import { randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { runMachine, type RunResult } from '../machine/run.js';
+import { hunt } from '../explore/hunt.js';
+import { RACES } from '../core/races.js';
+import { stress, type StressResult } from '../explore/stress.js';
+import { DEFAULT_JOBS } from '../explore/hunt.js';
+import { benchShadow } from '../hosts/shadow/shadow_bench.js';
+import { STEER_SECONDS } from '../explore/steer.js';
+import { UsageError } from '../machine/config.js';
+
+export interface BenchEntry { name: string; value: number; unit: string; baseline: number; ratio: number; goal: string; note: string }
+export interface RaceBench {
+  id: string; oracle: string;
+  sim: { median_seconds: number | null; found: number; hunts: number; shrunk_decisions: number | null; shrunk_steps: number | null };
+  threads: { seconds: number | null; found: boolean; budget_seconds: number };
+}
+/** One mode of the soak: `hintsim stress` over a fixed op budget, every fix on. */
+export interface SoakMode {
+  mode: 'threads' | 'sim';
+  ops_target: number;
+  ops: number;
+  runs: number;
+  seconds: number;
+  ops_per_sec: number;
+  failed_runs: number;
+  /** Failing runs per oracle (the oracle of each run's first violation). */
+  by_oracle: Record<string, number>;
+  /** Failures whose replay file has a sim schedule, and those left threads-only (steer.ts). */
+  sim_replay_files: number;
+  threads_only_files: number;
+  out_dir: string | null;
+}
+/** The soak figure: fresh seed, the default swarm, every fix on, in threads and in sim mode. */
+export interface SoakBench { seed: number; jobs: number; threads: SoakMode | null; sim: SoakMode | null }
+export interface BenchReport { node: string; cpus_available: number; entries: BenchEntry[]; races: RaceBench[]; soak?: SoakBench }
+
+/** Default sizes of the soak entry (bench --soak-ops-threads, --soak-ops-sim). */
+export const SOAK_OPS_THREADS = 100_000_000;
+export const SOAK_OPS_SIM = 1_000_000;
+
+function timeLoop(ms: number, body: (n: number) => void): number {
+  const chunk = 10_000;
+  let total = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < ms) { body(chunk); total += chunk; t = performance.now(); }
+  return total / ((t - t0) / 1000);
+}
+
+/** pcp alloc+free pairs per second on one CPU vs raw CAS pairs on the same buffer. */
+function benchPcp(ms: number): BenchEntry {
+  const o: RunOptions = { ...DEFAULTS, cpus: 1 };
+  const v = bootMachine(o);
+  ctxInit(v, 0);
+  pageAllocInit();
+  const warm = alloc_pages(0, false);
+  __free_pages(warm, 0);
+  const pairs = timeLoop(ms, (n) => { for (let i = 0; i < n; i++) __free_pages(alloc_pages(0, false), 0); });
+  const idx = warm * PAGE_WORDS + PG_COUNT;
+  const page = V.page;
+  const cas = timeLoop(ms, (n) => {
+    for (let i = 0; i < n; i++) { Atomics.compareExchange(page, idx, -1, 0); Atomics.compareExchange(page, idx, 0, -1); }
+  });
+  return {
+    name: 'pcp_alloc_free_pairs_per_cpu', value: Math.round(pairs), unit: 'pairs/s', baseline: Math.round(cas),
+    ratio: pairs / cas, goal: 'ratio >= 0.35 (about 10M pairs/s)', note: 'baseline: two Atomics.compareExchange on the same SharedArrayBuffer word',
+  };
+}
+
+async function storm(cpus: number, seconds: number, extra: Partial<RunOptions> = {}): Promise<RunResult> {
+  const r = await runMachine({ ...DEFAULTS, cpus, seconds, ...extra });
+  if (r.violations.length) throw new Error(`bench run had violations: ${r.violations[0].message}`);
+  return r;
+}
+
+export interface BenchOptions {
+  quick: boolean;
+  log: (m: string) => void;
+  /** Entries to run (BENCH_ENTRIES names); null: every entry not marked long. */
+  only: string[] | null;
+  /** Only one host's entries: 'shadow' is the kscand pathology and the time to find the K races. */
+  host?: 'shadow';
+  /** Soak sizes in guest ops per mode (0 skips the mode); seed (default a fresh one); replay file directory. */
+  soakOpsThreads?: number;
+  soakOpsSim?: number;
+  soakSeed?: number;
+  soakOut?: string;
+  /** Bugs planted in every soak run (tests of the failure counts). */
+  soakDebugFaults?: string[];
+}
+
+/** What the entries of one bench run share: baselines measured once, on first use. */
+class BenchRun {
+  readonly entries: BenchEntry[] = [];
+  races: RaceBench[] = [];
+  soak: SoakBench | undefined;
+  private storms = new Map<string, Promise<RunResult>>();
+  constructor(readonly opts: BenchOptions) {}
+  get ms(): number { return this.opts.quick ? 200 : 1000; }
+  get secs(): number { return this.opts.quick ? 0.5 : 3; }
+  /** alloc-storm on `cpus` CPUs for `secs` seconds (and the variants), measured once per bench run. */
+  storm(key: string, cpus: number, extra: Partial<RunOptions> = {}): Promise<RunResult> {
+    let p = this.storms.get(key);
+    if (!p) { p = storm(cpus, this.secs, extra); this.storms.set(key, p); }
+    return p;
+  }
+}
+
+export interface BenchEntryDef {
+  name: string;
+  what: string;
+  /** Not run unless named (--only) or --all: it takes minutes. */
+  long?: boolean;
+  run: (b: BenchRun) => Promise<void>;
+}
+
+/** The bench entries, in the order a full run measures them. */
+export const BENCH_ENTRIES: readonly BenchEntryDef[] = [
+  { name: 'pcp', what: 'pcp alloc+free pairs per second on one CPU vs raw CAS pairs on the same buffer', run: async (b) => {
+    b.opts.log('bench: pcp alloc/free vs raw CAS ...');
+    b.entries.push(benchPcp(b.ms));
+  } },
+  { name: 'scaling', what: 'alloc-storm throughput on 2 CPUs vs 1 CPU', run: async (b) => {
+    b.opts.log('bench: alloc-storm on 1 and 2 CPUs ...');
+    const one = await b.storm('one', 1);
+    const two = await b.storm('two', 2);
+    b.entries.push({
+      name: 'alloc_storm_2cpu_scaling', value: two.ops_per_sec, unit: 'ops/s', baseline: one.ops_per_sec,
+      ratio: two.ops_per_sec / one.ops_per_sec, goal: 'ratio >= 1.7', note: 'alloc-storm, 2 CPUs vs 1 CPU, hinting unused, host worker running',
+    });
+  } },
+  { name: 'hinting', what: 'alloc-storm throughput with hinting unused vs off (the blind host), 2 CPUs', run: async (b) => {
+    b.opts.log('bench: hinting on vs off ...');
+    const two = await b.storm('two', 2);
+    const off = await b.storm('off', 2, { hinting: 'off' });
+    b.entries.push({
+      name: 'hinting_unused_vs_off_throughput', value: two.ops_per_sec, unit: 'ops/s', baseline: off.ops_per_sec,
+      ratio: two.ops_per_sec / off.ops_per_sec, goal: 'ratio >= 0.85 (overhead <= 15%)',
+      note: `host page-outs: hinting ${two.counters.host_pageouts} vs off ${off.counters.host_pageouts}`,
+    });
+  } },
+  { name: 'host-calls', what: 'host calls per freed page, batched vs one ESSA per page (orders 0-6, and order 0 only)', run: async (b) => {
+    b.opts.log('bench: host calls per freed page, batched vs unbatched ...');
+    const ops = b.opts.quick ? 50_000 : 400_000;
+    const per = (r: RunResult): number => (r.counters.essa_calls + r.counters.essa_batches) / Math.max(1, r.counters.frees);
+    const bt = await runMachine({ ...DEFAULTS, cpus: 1, ops });
+    const u = await runMachine({ ...DEFAULTS, cpus: 1, ops, batch: false });
+    b.entries.push({
+      name: 'host_calls_per_freed_page_batched', value: per(bt), unit: 'calls/free', baseline: per(u),
+      ratio: per(u) / Math.max(per(bt), 1e-9), goal: 'ratio >= 8 (8x fewer host calls)',
+      note: 'same seed and op count, orders 0-6; baseline issues one ESSA per page',
+    });
+    const b0 = await runMachine({ ...DEFAULTS, cpus: 1, ops, workloadOptions: { max_order: 0 } });
+    const u0 = await runMachine({ ...DEFAULTS, cpus: 1, ops, batch: false, workloadOptions: { max_order: 0 } });
+    b.entries.push({
+      name: 'host_calls_per_freed_page_batched_order0', value: per(b0), unit: 'calls/free', baseline: per(u0),
+      ratio: per(u0) / Math.max(per(b0), 1e-9), goal: 'ratio >= 8 (8x fewer host calls)',
+      note: 'order-0 pages only: every hint goes through a pcp refill or drain of one batch',
+    });
+  } },
+  { name: 'mixed', what: 'mixed workload: ops/s per CPU, and hinting full vs off', run: async (b) => {
+    b.opts.log('bench: mixed workload, hinting full vs off ...');
+    const one = await b.storm('one', 1);
+    const mixedOpts: Partial<RunOptions> = { workload: 'mixed', memBytes: 16 << 20, hinting: 'full' };
+    const mFull = await b.storm('mixed-full', 2, mixedOpts);
+    const mOff = await b.storm('mixed-off', 2, { ...mixedOpts, hinting: 'off' });
+    b.entries.push({
+      name: 'mixed_ops_per_sec_per_cpu', value: mFull.ops_per_sec / 2, unit: 'ops/s/cpu', baseline: one.ops_per_sec,
+      ratio: mFull.ops_per_sec / 2 / one.ops_per_sec, goal: 'value >= 1M ops/s per CPU', note: 'baseline: alloc-storm on 1 CPU in the same run',
+    });
+    b.entries.push({
+      name: 'hinting_full_vs_off_throughput_mixed', value: mFull.ops_per_sec, unit: 'ops/s', baseline: mOff.ops_per_sec,
+      ratio: mFull.ops_per_sec / mOff.ops_per_sec, goal: 'ratio >= 0.85 (overhead <= 15%)',
+      note: `host page-outs: full ${mFull.counters.host_pageouts} vs off ${mOff.counters.host_pageouts}`,
+    });
+  } },
+  { name: 'sim', what: 'sim mode vs threads mode throughput on one CPU (mixed, same op count)', run: async (b) => {
+    b.opts.log('bench: sim mode vs threads mode on one CPU ...');
+    const simOps = b.opts.quick ? 20_000 : 100_000;
+    const o: RunOptions = { ...DEFAULTS, cpus: 1, ops: simOps, workload: 'mixed', memBytes: 4 << 20, hinting: 'full' };
+    const tr = await runMachine(o);
+    const sr = await runMachine({ ...o, mode: 'sim' });
+    b.entries.push({
+      name: 'sim_vs_threads_one_cpu', value: sr.ops_per_sec, unit: 'ops/s', baseline: tr.ops_per_sec,
+      ratio: sr.ops_per_sec / tr.ops_per_sec, goal: 'ratio >= 0.5 (sim within 2x of threads)', note: 'mixed, 1 CPU + host, same op count',
+    });
+  } },
+  { name: 'shadow', what: 'the kscand pathology under KVM\'s shadow MMU: traps, the 2008 fix, Arcangeli\'s unshadow', run: async (b) => {
+    b.entries.push(...await benchShadow(b.opts));
+  } },
+  { name: 'soak', long: true, what: `stress soak, fresh seed, every fix on: ${SOAK_OPS_THREADS.toLocaleString('en-US')} guest ops in threads mode, ${SOAK_OPS_SIM.toLocaleString('en-US')} in sim mode; failing runs per oracle`, run: benchSoak },
+  { name: 'races', what: 'time to find each reproduced race: sim hunts (median) and one threads hunt', run: async (b) => {
+    b.races = await timeToFind(b.opts, () => true);
+  } },
+];
+
+export const BENCH_NAMES: readonly string[] = BENCH_ENTRIES.map((e) => e.name);
+
+/** --only a,b: entry names (one-line error naming the accepted ones). */
+export function parseBenchOnly(text: string): string[] {
+  const names = text.split(',').map((x) => x.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError(`--only: '${text}' names no entry; accepted: ${BENCH_NAMES.join(', ')}`);
+  for (const n of names) if (!BENCH_NAMES.includes(n)) throw new UsageError(`--only: unknown entry '${n}'; accepted: ${BENCH_NAMES.join(', ')}`);
+  return names;
+}
+
+/** bench --list: one line per entry. */
+export function formatBenchList(): string {
+  const w = Math.max(...BENCH_NAMES.map((x) => x.length));
+  return BENCH_ENTRIES.map((e) => `${e.name.padEnd(w)}  ${e.what}${e.long ? ' (long: only with --only or --all)' : ''}`).join('\n') + '\n';
+}
+
+export async function runBench(opts: BenchOptions): Promise<BenchReport> {
+  const cores = (await import('node:os')).availableParallelism();
+  if (opts.host === 'shadow') {
+    const entries = await benchShadow(opts);
+    return { node: process.version, cpus_available: cores, entries, races: await timeToFind(opts, (r) => r.host === 'shadow') };
+  }
+  const b = new BenchRun(opts);
+  for (const e of BENCH_ENTRIES) {
+    if (opts.only ? opts.only.includes(e.name) : !e.long) await e.run(b);
+  }
+  return { node: process.version, cpus_available: cores, entries: b.entries, races: b.races, ...(b.soak ? { soak: b.soak } : {}) };
+}
+
+/** One mode of the soak: stress over `ops` guest ops, the default swarm, every fix on. */
+async function soakMode(b: BenchRun, mode: 'threads' | 'sim', ops: number, seed: number, out: string): Promise<{ m: SoakMode; s: StressResult }> {
+  b.opts.log(`bench: soak, ${mode} mode, ${ops.toLocaleString('en-US')} guest ops, seed ${seed} ...`);
+  const s = await stress({
+    seed, seconds: null, ops, jobs: DEFAULT_JOBS(), mode, unfix: [], out, shrinkSeconds: 5, only: null, steerSeconds: STEER_SECONDS,
+    ...(b.opts.soakDebugFaults ? { debugFaults: b.opts.soakDebugFaults } : {}),
+    onProgress: (p) => b.opts.log(`bench: soak ${mode}: ${(p.elapsedMs / 1000).toFixed(0)} s, ${p.runs} runs, ${p.ops.toLocaleString('en-US')} ops, ${p.violations} failing`),
+    progressEveryMs: 30_000,
+  });
+  const byOracle = Object.fromEntries(Object.entries(s.by_oracle).map(([k, v]) => [k, v.length]));
+  const simFiles = s.failures.filter((f) => f.replay_kind !== null && f.replay_kind !== 'threads-only').length;
+  return {
+    s,
+    m: {
+      mode, ops_target: ops, ops: s.ops, runs: s.runs, seconds: s.seconds, ops_per_sec: s.ops_per_sec, failed_runs: s.failed_runs, by_oracle: byOracle,
+      sim_replay_files: simFiles, threads_only_files: s.failures.filter((f) => f.replay_kind === 'threads-only').length, out_dir: s.out_dir,
+    },
+  };
+}
+
+/**
+ * The soak: a standing figure of how often the default swarm finds something with every
+ * fix on. Threads mode's ops/s against one alloc-storm run on 2 CPUs (no start-up costs),
+ * sim mode's against one long sim run of mixed on 2 CPUs, both measured in this bench run.
+ */
+async function benchSoak(b: BenchRun): Promise<void> {
+  const seed = b.opts.soakSeed ?? randomInt(1, 0x7fffffff);
+  const out = b.opts.soakOut ?? `bench-soak-${seed}`;
+  b.opts.log(`bench: soak seed ${seed} (bench --only soak --soak-seed ${seed} runs the same swarm)`);
+  const soak: SoakBench = { seed, jobs: DEFAULT_JOBS(), threads: null, sim: null };
+  const threadsOps = b.opts.soakOpsThreads ?? SOAK_OPS_THREADS;
+  const simOps = b.opts.soakOpsSim ?? SOAK_OPS_SIM;
+  const note = (m: SoakMode): string => `${m.runs} swarm runs, ${m.ops} guest ops in ${m.seconds} s, seed ${seed}; failing runs ${m.failed_runs}` +
+    `${m.failed_runs ? ` (${Object.entries(m.by_oracle).map(([k, v]) => `${k} ${v}`).join(', ')}; ${m.sim_replay_files} sim replay files, ${m.threads_only_files} threads-only, in ${m.out_dir})` : ''}`;
+  if (threadsOps > 0) {
+    const { m } = await soakMode(b, 'threads', threadsOps, seed, join(out, 'threads'));
+    const two = await b.storm('two', 2);
+    soak.threads = m;
+    b.entries.push({
+      name: 'soak_threads_ops_per_sec', value: m.ops_per_sec, unit: 'ops/s', baseline: two.ops_per_sec, ratio: m.ops_per_sec / two.ops_per_sec,
+      goal: 'zero failing runs', note: `${note(m)}; baseline: one alloc-storm run on 2 CPUs (no start-up costs)`,
+    });
+  }
+  if (simOps > 0) {
+    const { m } = await soakMode(b, 'sim', simOps, seed, join(out, 'sim'));
+    const baseOps = b.opts.quick ? 20_000 : 100_000;
+    const one = await runMachine({ ...DEFAULTS, cpus: 2, ops: baseOps, workload: 'mixed', memBytes: 4 << 20, hinting: 'full', mode: 'sim' });
+    soak.sim = m;
+    b.entries.push({
+      name: 'soak_sim_ops_per_sec', value: m.ops_per_sec, unit: 'ops/s', baseline: one.ops_per_sec, ratio: m.ops_per_sec / one.ops_per_sec,
+      goal: 'zero failing runs', note: `${note(m)}; baseline: one sim run of mixed on 2 CPUs, ${baseOps} ops`,
+    });
+  }
+  b.soak = soak;
+}
+
+/** Time to find each reproduced race the filter keeps: sim hunts (median) and one threads hunt. */
+async function timeToFind(opts: BenchOptions, keep: (r: (typeof RACES)[number]) => boolean): Promise<RaceBench[]> {
+  const races: RaceBench[] = [];
+  const hunts = opts.quick ? 1 : 3;
+  for (const r of RACES.filter((x) => x.reproduced && keep(x))) {
+    opts.log(`bench: time to find ${r.id} ...`);
+    const times: number[] = [];
+    let shrunk: { d: number; s: number } | null = null;
+    for (let k = 1; k <= hunts; k++) {
+      const h = await hunt({ id: r.id, seeds: 400, seconds: 60, jobs: 2, shard: [k, hunts], mode: 'sim', strategy: 'random', depth: 3, cpus: null, shrink: k === 1, shrinkSeconds: 10, fixed: false });
+      if (h.found) times.push(h.seconds);
+      if (k === 1 && h.replay?.shrink) shrunk = { d: h.replay.shrink.decisions_after, s: h.replay.shrink.steps_after };
+    }
+    times.sort((a, b) => a - b);
+    const budget = opts.quick ? 10 : 30;
+    const th = await hunt({ id: r.id, seeds: 1000, seconds: budget, jobs: 2, shard: [1, 1], mode: 'threads', strategy: 'random', depth: 3, cpus: null, shrink: false, shrinkSeconds: 0, fixed: false });
+    races.push({
+      id: r.id, oracle: r.oracle,
+      sim: { median_seconds: times.length ? Number(times[times.length >> 1].toFixed(2)) : null, found: times.length, hunts, shrunk_decisions: shrunk?.d ?? null, shrunk_steps: shrunk?.s ?? null },
+      threads: { seconds: th.found ? Number(th.seconds.toFixed(2)) : null, found: th.found, budget_seconds: budget },
+    });
+  }
+  return races;
+}
+
+export function formatBench(b: BenchReport): string {
+  const lines = [`hintsim bench (node ${b.node}, ${b.cpus_available} cores)`];
+  for (const e of b.entries) {
+    lines.push(`  ${e.name.padEnd(36)} ${e.value.toLocaleString('en-US', { maximumFractionDigits: 3 })} ${e.unit}  vs baseline ${e.baseline.toLocaleString('en-US', { maximumFractionDigits: 3 })}  ratio ${e.ratio.toFixed(2)}  (goal: ${e.goal})`);
+  }
+  if (b.soak) {
+    lines.push(`  soak: seed ${b.soak.seed}, ${b.soak.jobs} jobs, the default swarm, every fix on`);
+    for (const m of [b.soak.threads, b.soak.sim]) {
+      if (!m) continue;
+      const fails = m.failed_runs === 0 ? 'no failing runs'
+        : `${m.failed_runs} failing runs: ${Object.entries(m.by_oracle).map(([k, v]) => `${k} ${v}`).join(', ')}; ${m.sim_replay_files} replay in sim mode, ${m.threads_only_files} threads-only (${m.out_dir})`;
+      lines.push(`    ${m.mode.padEnd(8)} ${m.ops.toLocaleString('en-US')} guest ops in ${m.runs.toLocaleString('en-US')} runs, ${m.seconds} s: ${fails}`);
+    }
+  }
+  if (b.races.length) {
+    lines.push('  time to find (sim: median of the hunts that found it; threads: one hunt)');
+    for (const r of b.races) {
+      lines.push(`    ${r.id.padEnd(20)} sim ${r.sim.median_seconds ?? '-'} s (${r.sim.found}/${r.sim.hunts} found, shrunk to ${r.sim.shrunk_decisions ?? '-'} decisions)   threads ${r.threads.found ? `${r.threads.seconds} s` : `not found in ${r.threads.budget_seconds} s`}`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}

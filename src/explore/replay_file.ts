@@ -1,0 +1,133 @@
+/**
+ * Replay files: everything needed to re-run a violating schedule exactly, with a checksum
+ * so a tampered or truncated file is refused rather than half-replayed.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { findWorkload } from '../../workloads/index.js';
+import { RACES } from '../core/races.js';
+import { ORACLES } from '../core/oracles.js';
+import { INJECT_NAMES } from '../core/inject.js';
+import { DEBUG_FAULTS } from '../core/debug.js';
+import type { SteeringRecord } from './steer.js';
+import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, type RunOptions, type SimSchedule } from '../machine/config.js';
+import { replayCommand } from '../report/text.js';
+
+export const REPLAY_FORMAT = 'hintsim-replay';
+/**
+ * Version 2 adds options an older hintsim would silently ignore and so replay a different
+ * run: inject_pfn and debug_faults. A file that uses neither is still written as version 1.
+ */
+export const REPLAY_VERSION = 2;
+const REPLAY_VERSIONS_READ = [1, 2];
+/**
+ * The model version: bumped by every change of behaviour (a scheduling point added or
+ * moved, a fix, a strategy's choice), never by a pure refactor. A replay file records
+ * the model that wrote it; a file of another model is refused, since its schedule (or
+ * the seed's strategy run) would replay something else. Files without it are model 1.
+ *   2: R19b's re-check of the flags after the counts (a scheduling point in make_volatile);
+ *      pct tries spinners in turn when every runnable participant spins (issue 13).
+ */
+export const MODEL_VERSION = 2;
+
+export interface ReplayOptions {
+  workload: string; cpus: number; mem: string; host_mem: string | null; ops: number | null; seconds: number | null;
+  mode: 'threads' | 'sim'; strategy: 'pct' | 'random'; depth: number; hinting: 'off' | 'unused' | 'full';
+  batch: boolean; unfix: string[]; workload_options: Record<string, number>;
+  /** Written only when set (stress runs): pcp watermarks and fault-injection points, the pfn they favour. */
+  pcp_high?: number; pcp_batch?: number; inject?: string[]; inject_pfn?: number;
+  /** Written only when not the default 16: the random strategy's mean points between switch decisions. */
+  switch_every?: number;
+  /** Written only when set (stress --debug-fault, tests): planted bugs (debug.ts). */
+  debug_faults?: string[];
+  /** Written only for --host xenpaging (with its ring size) and --host shadow. */
+  host?: 'xenpaging' | 'shadow'; ring_slots?: number;
+}
+
+export interface Expected { oracle: string; pfn: number; cpu: number; step: number; message: string }
+
+export interface ReplayFile {
+  format: string;
+  version: number;
+  /** MODEL_VERSION of the hintsim that wrote it (absent: 1). */
+  model?: number;
+  race: string | null;
+  seed: number;
+  options: ReplayOptions;
+  schedule: SimSchedule | null;
+  expected: Expected;
+  shrink: { steps_before: number; steps_after: number; decisions_before: number; decisions_after: number } | null;
+  /** Written by stress: how the file came about (stress.ts StressFailure.replay_kind). */
+  replay_kind?: string;
+  /** Written by stress for a threads-mode failure: the steered sim search (steer.ts). */
+  steering?: SteeringRecord;
+  checksum: string;
+}
+
+export function toReplayOptions(o: RunOptions): ReplayOptions {
+  return {
+    workload: o.workload, cpus: o.cpus, mem: formatSize(o.memBytes), host_mem: o.hostMemBytes === null ? null : formatSize(o.hostMemBytes),
+    ops: o.ops, seconds: o.seconds, mode: o.mode, strategy: o.strategy, depth: o.depth, hinting: o.hinting, batch: o.batch,
+    unfix: [...o.unfix], workload_options: { ...o.workloadOptions },
+    ...(o.pcpHigh !== null ? { pcp_high: o.pcpHigh } : {}), ...(o.pcpBatch !== null ? { pcp_batch: o.pcpBatch } : {}),
+    ...(o.inject.length ? { inject: [...o.inject] } : {}), ...(o.injectPfn !== null ? { inject_pfn: o.injectPfn } : {}),
+    ...(o.switchEvery !== DEFAULTS.switchEvery ? { switch_every: o.switchEvery } : {}),
+    ...(o.debugFaults.length ? { debug_faults: [...o.debugFaults] } : {}),
+    ...(o.host === 'xenpaging' ? { host: 'xenpaging' as const, ring_slots: o.ringSlots } : o.host === 'shadow' ? { host: 'shadow' as const } : {}),
+  };
+}
+
+export function fromReplayOptions(r: ReplayOptions, seed: number, schedule: SimSchedule | null): RunOptions {
+  return {
+    ...DEFAULTS, workload: r.workload, cpus: r.cpus, memBytes: parseSize('mem', r.mem),
+    hostMemBytes: r.host_mem === null ? null : parseSize('host_mem', r.host_mem), ops: r.ops, seconds: r.seconds, seed,
+    mode: r.mode, strategy: r.strategy, depth: r.depth, hinting: r.hinting, batch: r.batch, unfix: [...r.unfix],
+    workloadOptions: { ...r.workload_options }, schedule, recordSchedule: false, trace: false,
+    pcpHigh: r.pcp_high ?? null, pcpBatch: r.pcp_batch ?? null, inject: [...(r.inject ?? [])], injectPfn: r.inject_pfn ?? null,
+    switchEvery: r.switch_every ?? DEFAULTS.switchEvery, debugFaults: [...(r.debug_faults ?? [])],
+    host: r.host ?? 'essa', ringSlots: r.ring_slots ?? DEFAULTS.ringSlots,
+  };
+}
+
+function checksumOf(f: Omit<ReplayFile, 'checksum'>): string {
+  return createHash('sha256').update(JSON.stringify(f)).digest('hex');
+}
+
+export function makeReplayFile(body: Omit<ReplayFile, 'checksum' | 'format' | 'version' | 'model'>): ReplayFile {
+  const v2 = body.options.inject_pfn !== undefined || body.options.debug_faults !== undefined;
+  const f = { format: REPLAY_FORMAT, version: v2 ? REPLAY_VERSION : 1, model: MODEL_VERSION, ...body };
+  return { ...f, checksum: checksumOf(f) };
+}
+
+/** Read and check a replay file; every problem is a one-line UsageError. */
+export function readReplayFile(path: string): ReplayFile {
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch (e) {
+    throw new UsageError(`replay: cannot read '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let f: ReplayFile;
+  try { f = JSON.parse(text) as ReplayFile; } catch {
+    throw new UsageError(`replay: '${path}' is not JSON; expected a replay file written by 'hintsim hunt --out'`);
+  }
+  const bad = (what: string): never => { throw new UsageError(`replay: '${path}' ${what}`); };
+  if (typeof f !== 'object' || f === null || f.format !== REPLAY_FORMAT) bad(`is not a hintsim replay file (format must be '${REPLAY_FORMAT}')`);
+  if (!REPLAY_VERSIONS_READ.includes(f.version)) bad(`has version ${String(f.version)}; this hintsim reads versions ${REPLAY_VERSIONS_READ.join(' and ')}`);
+  const { checksum, ...rest } = f;
+  if (typeof checksum !== 'string' || checksumOf(rest) !== checksum) bad('fails its checksum: it was edited or truncated');
+  if (!Number.isInteger(f.seed)) bad('has no integer seed');
+  const o = f.options;
+  if (!o || typeof o !== 'object' || !findWorkload(o.workload)) bad(`names an unknown workload '${String(o?.workload)}'`);
+  for (const id of o.unfix ?? []) if (!RACES.some((r) => r.id === id)) bad(`unfixes an unknown race '${id}'`);
+  for (const id of o.inject ?? []) if (!INJECT_NAMES.includes(id)) bad(`names an unknown injection point '${id}'`);
+  if (o.inject_pfn !== undefined && !(Number.isInteger(o.inject_pfn) && o.inject_pfn >= 0)) bad(`has a bad inject_pfn '${String(o.inject_pfn)}'`);
+  for (const id of o.debug_faults ?? []) if (!Object.keys(DEBUG_FAULTS).includes(id)) bad(`plants an unknown bug '${id}'`);
+  if (o.switch_every !== undefined && !(Number.isInteger(o.switch_every) && o.switch_every >= 1)) bad(`has a bad switch_every '${String(o.switch_every)}'`);
+  if (o.host !== undefined && !(HOSTS as readonly string[]).includes(o.host)) bad(`names an unknown host '${String(o.host)}'; accepted: ${HOSTS.join(', ')}`);
+  if (!f.expected || !(ORACLES as readonly string[]).includes(f.expected.oracle)) bad('has no expected violation with a known oracle');
+  const model = f.model ?? 1;
+  if (model !== MODEL_VERSION) {
+    bad(`was recorded by model ${String(model)} and this hintsim runs model ${MODEL_VERSION}: the model changed since (fixes, scheduling points), so it would replay something else; hunt the race again${f.race ? ` (hintsim hunt ${f.race})` : ''} or rerun its options with: ${replayCommand(fromReplayOptions(o, f.seed, null))}`);
+  }
+  if (f.schedule !== null && (!Array.isArray(f.schedule?.decisions) || f.schedule.decisions.length % 2 !== 0)) bad('has a malformed schedule');
+  return f;
+}
