@@ -16,6 +16,10 @@
  *   mapped the page behind its unmap pass and the page left the cache under a live pte.
  *   Truncations of a file are serialised now (truncate_count's writer side is a lock, as
  *   i_mutex is in Linux). A sim run with the soak run's options shows it on the old model.
+ * - A fourth, a lost write (integrity) with hinting unused or full: the s390 SetPageUptodate
+ *   of the era set PG_uptodate before it cleared the change bit, so another CPU could map the
+ *   page, write, and have its write wiped out (R34, `uptodate-clear-order`). The change bit
+ *   is cleared first now. Its hunting ground at seed 62 shows it with the fix off.
  * Both files were written by model 1 and are refused as another model version.
  */
 import { spawnSync } from 'node:child_process';
@@ -90,5 +94,15 @@ describe('soak regressions (issue 13)', () => {
       expect(r.ops).toBe(6000);
       expect(r.counters.truncates).toBeGreaterThan(100);
     }
+  }, 120_000);
+
+  it('uptodate-clear-order (R34): its hunting ground at seed 62 loses a write with the fix off and is clean with it on', async () => {
+    const race = findRace('uptodate-clear-order');
+    const unfixed = await runMachine(raceRunOptions(race, { mode: 'sim', strategy: 'random', depth: 3, cpus: null, fixed: false }, 62));
+    expect(unfixed.violations[0]?.oracle).toBe('integrity');
+    expect(unfixed.violations[0]?.message).toMatch(/a write was lost/);
+    const fixed = await runMachine(raceRunOptions(race, { mode: 'sim', strategy: 'random', depth: 3, cpus: null, fixed: true }, 62));
+    expect(fixed.violations).toEqual([]);
+    expect(fixed.counters.file_writes).toBeGreaterThan(1000);
   }, 120_000);
 });

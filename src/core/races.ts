@@ -310,6 +310,17 @@ export const RACES: RaceEntry[] = [
     reproduced: true,
     ...HUNT, workload: 'file-churn', inject: ['stall-msync', 'stall-volatile', 'host-pressure'], workloadOptions: { files: 2, file_pages: 32, anon_pct: 0, private_pct: 0, writable_pct: 80 },
   },
+  {
+    id: 'uptodate-clear-order', name: 'SetPageUptodate clears the change bit after the flag: a write in between is lost', catalogue: 'R34',
+    interleaving: ['CPU A finishes a read-in: sets PG_uptodate (the page is still locked)',
+      'CPU B\'s fault finds the page uptodate, maps it writable and writes (change bit set)',
+      'A clears the change bit (s390 SetPageUptodate: the read-in is not a modification): the only record of B\'s write is gone',
+      'the page looks clean: vmscan drops it (or the host discards a clean P page) and B reads the old version back'],
+    oracle: 'integrity', fix: 'clear the change bit before setting PG_uptodate (the page is not visible as uptodate until then)',
+    source: 'found by hintsim stress (threads, every fix on; issue 13); s390 SetPageUptodate of 2.6.2x did test_and_set_bit then page_clear_dirty',
+    reproduced: true,
+    ...HUNT, cpus: 3, mem: '512K', host_mem: '64K', ops: 15000, inject: ['stall-volatile'], workloadOptions: { files: 1, file_pages: 8, writable_pct: 100, private_pct: 0, anon_pct: 0 },
+  },
   ...XEN_RACES,
   ...SHADOW_RACES,
 ];

@@ -9,7 +9,7 @@ import { describePage } from '../core/assert.js';
 import { H_READIN, H_REMOVE, H_WRITEBACK, hist } from '../core/history.js';
 import { C } from '../core/counters.js';
 import { B_LOOKUP_DISCARDED, B_REMOVE_KEEPS_DISCARDED, B_REMOVE_LOST_TO_DISCARD, covBranch } from '../core/coverage.js';
-import { I_WRITEBACK_DELAY, injStall } from '../core/inject.js';
+import { I_STALL_VOLATILE, I_WRITEBACK_DELAY, injStall } from '../core/inject.js';
 import { CNT, ME, V } from '../core/ctx.js';
 import { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, essa, hwBegin, hwEnd, pageClearDirty } from '../core/hw.js';
 import {
@@ -18,7 +18,7 @@ import {
 } from '../core/layout.js';
 import { O, report } from '../core/oracles.js';
 import { PG_active, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_uptodate, PG_writeback } from '../core/page_flags.js';
-import { STEPS, spinWait } from '../core/sched.js';
+import { SP_STEP, STEPS, sp, spinWait } from '../core/sched.js';
 import { spinLock, spinUnlock } from '../core/spinlock.js';
 import { alloc_pages, bug, get_page, put_page_testzero } from './page_alloc.js';
 const NONE = NIL;
@@ -261,6 +261,29 @@ export function remove_from_page_cache_nocheck(pfn: number, file: number, index:
 }
 
 /**
+ * SetPageUptodate on s390: the read-in is not a modification, so the storage key's change
+ * bit is cleared, and only then is the page marked uptodate (R34, `uptodate-clear-order`).
+ * The page is in the cache and locked but not uptodate: nobody maps or reads it until the
+ * flag is set. The s390 SetPageUptodate of the era set the flag first and cleared the
+ * change bit after (test_and_set_bit, then page_clear_dirty): another CPU's lookup finds
+ * the page uptodate in between, maps it writable and writes, and the clear wipes out the
+ * only record of that write; the page is later dropped as clean (vmscan, or a host discard
+ * of a clean P page) and the write is lost (found by a threads soak with every fix on; the
+ * page history showed read_in, the other CPU's map and write, then a clean drop).
+ */
+function SetPageUptodate(pfn: number): void {
+  if (unfixed('uptodate-clear-order')) {
+    setPageFlag(pfn, PG_uptodate);
+    sp(SP_STEP, pfn); // the window: uptodate, change bit not yet cleared
+    injStall(I_STALL_VOLATILE, pfn);
+    pageClearDirty(pfn);
+    return;
+  }
+  pageClearDirty(pfn); // RMW under the frame lock, before the flag's seq-cst or: a mapper that sees PG_uptodate writes after it
+  setPageFlag(pfn, PG_uptodate);
+}
+
+/**
  * Read a page into the cache (page_cache_read + wait): returns it with a reference, or
  * NIL when memory is short even after reclaim.
  */
@@ -287,8 +310,7 @@ export function page_cache_read(file: number, index: number, reclaim: () => void
     const ver = Atomics.load(V.k, K_DISK_VER + slotOf(file, index));
     hist(pfn, H_READIN, ver);
     if (!kernelWriteStamp(pfn, file, index, ver)) return NONE;
-    setPageFlag(pfn, PG_uptodate);
-    pageClearDirty(pfn); // s390 SetPageUptodate: the read-in is not a modification
+    SetPageUptodate(pfn);
     lru_add(pfn);
     unlock_page(pfn, 2); // end of read I/O: cache + our reference
     return pfn;
