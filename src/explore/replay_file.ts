@@ -25,8 +25,10 @@ const REPLAY_VERSIONS_READ = [1, 2];
  * moved, a fix, a strategy's choice), never by a pure refactor. A replay file records
  * the model that wrote it; a file of another model is refused, since its schedule (or
  * the seed's strategy run) would replay something else. Files without it are model 1.
- *   2: R19b's re-check of the flags after the counts (a scheduling point in make_volatile);
- *      pct tries spinners in turn when every runnable participant spins (issue 13).
+ *   2 (issue 13): R19b's re-check of the flags after the counts (a scheduling point in
+ *      make_volatile); pct tries spinners in turn when every runnable participant spins;
+ *      truncations of a file are serialised; SetPageUptodate clears the change bit first
+ *      (R34; no scheduling point moved with the fix on).
  */
 export const MODEL_VERSION = 2;
 
