@@ -11,7 +11,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, validate } from '../src/machine/config.js';
-import { coverageUniverse } from '../src/explore/coverage.js';
+import { coverageUniverse } from '../src/machine/coverage.js';
 import { runMachine } from '../src/machine/run.js';
 import { computeStates } from '../src/hosts/essa/states.js';
 import type { StressResult } from '../src/explore/stress.js';

@@ -10,8 +10,7 @@ import { ORACLES } from '../core/oracles.js';
 import { INJECT_NAMES } from '../core/inject.js';
 import { DEBUG_FAULTS } from '../core/debug.js';
 import type { SteeringRecord } from './steer.js';
-import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, type RunOptions, type SimSchedule } from '../machine/config.js';
-import { replayCommand } from '../report/text.js';
+import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, replayCommand, type RunOptions, type SimSchedule } from '../machine/config.js';
 
 export const REPLAY_FORMAT = 'hintsim-replay';
 /**

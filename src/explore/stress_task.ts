@@ -10,7 +10,7 @@
  * The CPU and host workers of one run serve the next run in this thread (worker_pool.ts).
  */
 import type { RunOptions, SimSchedule } from '../machine/config.js';
-import type { RunCoverage } from './coverage.js';
+import type { RunCoverage } from '../machine/coverage.js';
 import { shrinkSchedule } from './hunt.js';
 import { makeReplayFile, toReplayOptions, type Expected, type ReplayFile } from './replay_file.js';
 import { runMachine, type RunResult } from '../machine/run.js';

@@ -160,3 +160,27 @@ export function formatSize(bytes: number): string {
   if (bytes % (1 << 20) === 0) return `${bytes / (1 << 20)}M`;
   return `${bytes / 1024}K`;
 }
+
+/** The exact command that reruns these options. */
+export function replayCommand(o: RunOptions): string {
+  const parts = ['hintsim', 'run', o.workload, '--seed', String(o.seed), '--cpus', String(o.cpus)];
+  if (o.memBytes !== DEFAULTS.memBytes) parts.push('--mem', formatSize(o.memBytes));
+  if (o.hostMemBytes !== null) parts.push('--host-mem', formatSize(o.hostMemBytes));
+  if (o.ops !== null) parts.push('--ops', String(o.ops));
+  if (o.seconds !== null) parts.push('--seconds', String(o.seconds));
+  if (o.mode !== 'threads') parts.push('--mode', o.mode);
+  if (o.mode === 'sim' && (o.strategy !== DEFAULTS.strategy || o.depth !== DEFAULTS.depth)) parts.push('--strategy', o.strategy, '--depth', String(o.depth));
+  if (o.mode === 'sim' && o.strategy === 'random' && o.switchEvery !== DEFAULTS.switchEvery) parts.push('--switch-every', String(o.switchEvery));
+  if (o.hinting !== DEFAULTS.hinting) parts.push('--hinting', o.hinting);
+  if (o.host !== DEFAULTS.host) parts.push('--host', o.host);
+  if (o.ringSlots !== DEFAULTS.ringSlots) parts.push('--ring-slots', String(o.ringSlots));
+  if (!o.batch) parts.push('--no-batch');
+  if (o.unfix.length) parts.push('--unfix', o.unfix.join(','));
+  if (o.debugFaults.length) parts.push('--debug-fault', o.debugFaults.join(','));
+  if (o.inject.length) parts.push('--inject', o.inject.join(','));
+  if (o.injectPfn !== null) parts.push('--inject-pfn', String(o.injectPfn));
+  if (o.pcpBatch !== null) parts.push('--pcp-batch', String(o.pcpBatch));
+  if (o.pcpHigh !== null) parts.push('--pcp-high', String(o.pcpHigh));
+  for (const [k, v] of Object.entries(o.workloadOptions)) parts.push('--opt', `${k}=${v}`);
+  return parts.join(' ');
+}

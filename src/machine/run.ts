@@ -17,7 +17,7 @@ import { Prng, mix32 } from '../core/prng.js';
 import { STRAT_PCT, STRAT_RANDOM, STRAT_REPLAY } from '../sim/sim.js';
 import { RACES, raceName } from '../core/races.js';
 import { bootMachine } from './boot.js';
-import { readCoverage, type RunCoverage } from '../explore/coverage.js';
+import { readCoverage, type RunCoverage } from './coverage.js';
 import { endOfRunChecks, stateMix, type Accounting } from './checks.js';
 import { DEFAULT_SECONDS, DEFAULT_SIM_OPS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
 import type { CpuApi } from './cpu_worker.js';
