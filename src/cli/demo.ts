@@ -3,11 +3,13 @@
  * race with get_page_if_present switched off, show the violation and how to replay it,
  * then run the same seed with every fix on and show it clean.
  */
+import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_JOBS, findRace, hunt, raceRunOptions } from '../explore/hunt.js';
 import { runMachine } from '../machine/run.js';
+import type { SetExit } from './common.js';
 
 export async function demo(write: (s: string) => void): Promise<number> {
   const id = 'discard-get-page';
@@ -40,4 +42,9 @@ export async function demo(write: (s: string) => void): Promise<number> {
   }
   write(`\nNext: 'hintsim races' lists every race; 'hintsim hunt <id>' finds one; 'hintsim run --help' shows the knobs.\n`);
   return clean.violations.length === 0 ? 0 : 1;
+}
+
+export function registerDemo(program: Command, setExit: SetExit): void {
+  program.command('demo').description('what npm start runs: reproduce free-vs-discard, replay it, and show the fix')
+    .action(async () => { setExit(await demo((s) => process.stdout.write(s))); });
 }

@@ -3,14 +3,15 @@
  * Exit 0 clean, 1 when any run reported a violation, 2 on bad input (a UsageError).
  */
 import { randomInt } from 'node:crypto';
+import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { DEBUG_FAULTS } from '../core/debug.js';
 import { RACES } from '../core/races.js';
-import { UsageError, parseChoice, parseIntFlag, parseNumberFlag } from '../machine/config.js';
 import { readReplayFile, type ReplayFile } from '../explore/replay_file.js';
 import { STEER_SECONDS } from '../explore/steer.js';
 import { DEFAULT_JOBS } from '../explore/hunt.js';
 import { formatStress, stress, type StressOptions, type StressProgress } from '../explore/stress.js';
+import { UsageError, parseChoice, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
 
 export interface StressFlags {
   seconds?: string; ops?: string; jobs?: string; mode?: string; seed?: string; json?: boolean; unfix?: string;
@@ -135,4 +136,23 @@ export async function cmdStress(f: StressFlags): Promise<number> {
   }
   process.stdout.write(f.json ? JSON.stringify(r, null, 2) + '\n' : formatStress(r));
   return r.failed_runs > 0 ? 1 : 0;
+}
+
+export function registerStress(program: Command, setExit: SetExit): void {
+  program.command('stress').description('many short swarm runs in parallel, each with its own options and fault injection; failures become replay files')
+    .option('--seconds <s>', `wall-clock budget for starting runs (default ${STRESS_DEFAULT_SECONDS} unless --ops is given)`)
+    .option('--ops <n>', 'total guest operations budget instead of time')
+    .option('--jobs <j>', 'runs in parallel (piscina threads)', String(DEFAULT_JOBS()))
+    .option('--mode <mode>', 'threads | sim (deterministic: every run replayable and shrinkable)', 'threads')
+    .option('--seed <n>', 'stress seed: run i gets options drawn from (seed, i) (default: a fresh one, printed first)')
+    .option('--unfix <ids>', 'switch these fixes off in every run (see `hintsim races`)')
+    .option('--out <dir>', 'directory for replay files, made only if a run fails (default stress-<seed>)')
+    .option('--shrink-seconds <s>', 'time budget for shrinking each failure (sim schedules)', '10')
+    .option('--steer-seconds <s>', `time budget for finding each threads-mode failure again in sim mode, steered by its oracle, page and message (0: only a sim run with its own options)`, String(STEER_SECONDS))
+    .option('--steer <files>', 'no swarm runs: search sim schedules for these threads-only replay files (comma-separated), writing replay files to --out')
+    .addOption(new Option('--debug-fault <names>', `plant a bug in every run (tests of the failure paths): ${Object.keys(DEBUG_FAULTS).join(', ')}`).hideHelp())
+    .option('--run <i,j>', 're-run only these run indices of --seed (as printed for a failure)')
+    .option('--quiet', 'no progress on stderr')
+    .option('--json', 'one JSON object: runs, ops, failures by oracle, coverage with what was never reached')
+    .action(async (f: StressFlags) => { setExit(await cmdStress(f)); });
 }

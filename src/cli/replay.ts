@@ -1,0 +1,44 @@
+/**
+ * `hintsim replay <file>`: re-run a replay file and check it gives the same violation.
+ * Exit 1 when the replayed run has a violation (as recorded), 0 when clean.
+ */
+import type { Command } from 'commander';
+import { HOSTS } from '../machine/config.js';
+import { runMachine } from '../machine/run.js';
+import { fromReplayOptions, readReplayFile } from '../explore/replay_file.js';
+import { formatRunHuman } from '../report/text.js';
+import { renderReport } from '../report/html.js';
+import { checkHtmlPath, reproduced, withReportRecording, withoutReportRecording, writeHtml } from '../report/input.js';
+import { UsageError, checkTracePath, madeWith, parseChoice, writeTrace, type SetExit } from './common.js';
+
+export function registerReplay(program: Command, setExit: SetExit): void {
+  program.command('replay <file>').description('re-run a replay file written by hunt and check it gives the same violation')
+    .option('--json', 'print the run result as JSON')
+    .option('--trace <file>', 'write a Chrome trace-event JSON file of the replayed run')
+    .option('--html <file>', 'also write a self-contained HTML report of the replayed run')
+    .option('--host <host>', 'essa | xenpaging | shadow: must match the host the file was recorded with')
+    .action(async (file: string, f: { json?: boolean; trace?: string; html?: string; host?: string }) => {
+      const rf = readReplayFile(file);
+      const fileHost = rf.options.host ?? 'essa';
+      if (f.host !== undefined && parseChoice('--host', f.host, HOSTS) !== fileHost) {
+        throw new UsageError(`--host: '${file}' was recorded with --host ${fileHost}; leave --host out or give --host ${fileHost}`);
+      }
+      checkTracePath(f.trace);
+      if (f.html !== undefined) checkHtmlPath(f.html);
+      const o = { ...fromReplayOptions(rf.options, rf.seed, rf.schedule), trace: f.trace !== undefined };
+      let r = await runMachine(f.html !== undefined ? withReportRecording(o) : o);
+      const same = reproduced(rf, r);
+      if (f.html !== undefined) {
+        writeHtml(f.html, await renderReport({ kind: 'replay', result: r, command: `hintsim replay ${file}`, madeWith: madeWith(), replay: { file, reproduced: same, expected: rf.expected } }));
+      }
+      r = withoutReportRecording(writeTrace(f.trace, r), o);
+      if (f.json) process.stdout.write(JSON.stringify({ ...r, replay: { file, reproduced: same, expected: rf.expected } }, null, 2) + '\n');
+      else {
+        process.stdout.write(formatRunHuman(r, `hintsim replay ${file}`));
+        process.stdout.write(same ? `replay: reproduced the ${rf.expected.oracle} violation${rf.schedule ? ` at step ${rf.expected.step}, pfn ${rf.expected.pfn}` : ''}\n`
+          : `replay: did NOT reproduce the expected ${rf.expected.oracle} violation (step ${rf.expected.step}, pfn ${rf.expected.pfn})\n`);
+        if (f.html !== undefined) process.stdout.write(`html report: ${f.html}\n`);
+      }
+      setExit(r.violations.length > 0 ? 1 : 0);
+    });
+}
