@@ -1,17 +1,12 @@
 /**
- * Booting a machine in-process for a test: `run(over, base)` is runMachine on DEFAULTS (or
- * `base`) with `over` on top, `stable(r)` is a result without its timing fields (what must
- * be identical between two runs of the same options), and `releaseWorkersAfterEach()`
- * makes every test of the file end with worker reuse off and no pooled worker alive.
+ * Runs of the machine in-process (runMachine) for a test: `stable(r)` is a result without
+ * its timing fields (what must be identical between two runs of the same options), and
+ * `releaseWorkersAfterEach()` makes every test of the calling file end with worker reuse
+ * off and no pooled worker alive.
  */
 import { afterEach } from 'vitest';
-import { DEFAULTS, type RunOptions } from '../../src/machine/config.js';
-import { runMachine, type RunResult } from '../../src/machine/run.js';
+import type { RunResult } from '../../src/machine/run.js';
 import { releaseIdleWorkers, setWorkerReuse } from '../../src/machine/worker_pool.js';
-
-export function run(over: Partial<RunOptions>, base: RunOptions = DEFAULTS): Promise<RunResult> {
-  return runMachine({ ...base, ...over });
-}
 
 /** The parts of a result that must not depend on timing. */
 export function stable(r: RunResult): Omit<RunResult, 'seconds' | 'ops_per_sec'> {
