@@ -3,45 +3,27 @@
  * end to end at tiny sizes (the JSON shape, failing runs per oracle, the exit code).
  * The figures themselves are never checked here: bench is not part of the test run.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BENCH_NAMES, type BenchReport } from '../src/bench/bench.js';
+import { cli, type Cli } from './helpers/cli.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-interface Cli { code: number | null; stdout: string; stderr: string }
-
-function cli(...args: string[]): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    delete env.NODE_OPTIONS;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function benchJson(...args: string[]): Promise<{ r: Cli; j: BenchReport }> {
   const r = await cli('bench', ...args, '--json');
   try {
     return { r, j: JSON.parse(r.stdout) as BenchReport };
   } catch {
-    throw new Error(`bench ${args.join(' ')} --json: stdout is not JSON (exit ${r.code}); stderr: ${r.stderr}\nstdout: ${r.stdout.slice(0, 500)}`);
+    throw new Error(`bench ${args.join(' ')} --json: stdout is not JSON (exit ${r.status}); stderr: ${r.stderr}\nstdout: ${r.stdout.slice(0, 500)}`);
   }
 }
 
 describe('hintsim bench', () => {
   it('--list: one line per entry, its name first, soak marked long', async () => {
     const r = await cli('bench', '--list');
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines.map((l) => l.split(/\s+/)[0])).toEqual([...BENCH_NAMES]);
     expect(BENCH_NAMES).toContain('soak');
@@ -61,7 +43,7 @@ describe('hintsim bench', () => {
     ];
     const rs = await Promise.all(cases.map(([a]) => cli(...a)));
     rs.forEach((r, i) => {
-      expect(r.code, cases[i][0].join(' ')).toBe(2);
+      expect(r.status, cases[i][0].join(' ')).toBe(2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.split('\n').filter((l) => l.length > 0);
       expect(lines, r.stderr).toHaveLength(1);
@@ -73,7 +55,7 @@ describe('hintsim bench', () => {
   it('--only soak at tiny sizes, every fix on: both modes, their ops and runs, no failing run, exit 0', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'hintsim-soak-')), 'soak');
     const { r, j } = await benchJson('--only', 'soak', '--quick', '--soak-ops-threads', '100000', '--soak-ops-sim', '4000', '--soak-seed', '7', '--soak-out', out);
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     expect(j.entries.map((e) => e.name)).toEqual(['soak_threads_ops_per_sec', 'soak_sim_ops_per_sec']);
     expect(j.races).toEqual([]);
     for (const e of j.entries) {
@@ -95,7 +77,7 @@ describe('hintsim bench', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'hintsim-soak-bug-')), 'soak');
     const args = ['--only', 'soak', '--quick', '--soak-ops-threads', '0', '--soak-ops-sim', '3000', '--soak-seed', '7', '--debug-fault', 'buddy-double', '--soak-out', out];
     const { r, j } = await benchJson(...args);
-    expect(r.code, r.stderr).toBe(1);
+    expect(r.status, r.stderr).toBe(1);
     const m = j.soak!.sim!;
     expect(m.failed_runs).toBeGreaterThan(0);
     expect(m.by_oracle).toEqual({ buddy: m.failed_runs });
@@ -103,7 +85,7 @@ describe('hintsim bench', () => {
     expect(m.threads_only_files).toBe(0);
     expect(m.out_dir).toBe(join(out, 'sim'));
     const text = await cli('bench', ...args);
-    expect(text.code).toBe(1);
+    expect(text.status).toBe(1);
     expect(text.stderr.split('\n')[0]).toBe('bench: soak seed 7 (bench --only soak --soak-seed 7 runs the same swarm)');
     expect(text.stdout).toContain(`    sim      ${m.ops.toLocaleString('en-US')} guest ops in ${m.runs} runs, `);
     expect(text.stdout).toContain(`: ${m.failed_runs} failing runs: buddy ${m.failed_runs}; ${m.failed_runs} replay in sim mode, 0 threads-only (${join(out, 'sim')})`);

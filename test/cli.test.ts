@@ -2,37 +2,11 @@
  * The command line as a user runs it: a spawned `node --import tsx src/cli.ts ...` process,
  * its exit code, its stdout and its stderr (DESIGN.md section 5 is the contract).
  */
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli, type Cli } from './helpers/cli.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const PAGE = 4096;
-
-interface Cli { code: number | null; stdout: string; stderr: string }
-
-function env(): NodeJS.ProcessEnv {
-  const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete e.NODE_OPTIONS; // the CLI must not inherit the test runner's loader flags
-  delete e.FORCE_COLOR;
-  return e;
-}
-
-/** Run the CLI from source; resolves with the exit code and both streams (never rejects on exit != 0). */
-function cli(...args: string[]): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-      cwd: ROOT, env: env(), stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** The parsed `run --json` object (loosely typed: the test checks the shape itself). */
 interface RunJson {
@@ -52,7 +26,7 @@ async function runJson(...args: string[]): Promise<{ r: Cli; j: RunJson }> {
   try {
     j = JSON.parse(r.stdout) as RunJson;
   } catch {
-    throw new Error(`run ${args.join(' ')} --json: stdout is not one JSON object (exit ${r.code}); stderr: ${r.stderr}\nstdout: ${r.stdout.slice(0, 500)}`);
+    throw new Error(`run ${args.join(' ')} --json: stdout is not one JSON object (exit ${r.status}); stderr: ${r.stderr}\nstdout: ${r.stdout.slice(0, 500)}`);
   }
   return { r, j };
 }
@@ -63,7 +37,7 @@ describe('hintsim run --json', () => {
   it('alloc-storm on 2 CPUs for 1 s: exit 0, the documented fields, every frame accounted for', async () => {
     const { r, j } = await runJson('alloc-storm', '--cpus', '2', '--seconds', '1');
     expect(r.stderr).toBe('');
-    expect(r.code).toBe(0);
+    expect(r.status).toBe(0);
 
     expect(j.workload).toBe('alloc-storm');
     expect(j.seed).toBe(1);
@@ -105,7 +79,7 @@ describe('hintsim run --json', () => {
 
   it('--ops N runs exactly N operations, split over the CPUs', async () => {
     const { r, j } = await runJson('--cpus', '2', '--ops', '30001', '--mem', '16M');
-    expect(r.code).toBe(0);
+    expect(r.status).toBe(0);
     expect(j.violations).toEqual([]);
     expect(j.ops).toBe(30001);
     expect(j.per_cpu.map((p) => p.ops).sort()).toEqual([15000, 15001]);
@@ -115,7 +89,7 @@ describe('hintsim run --json', () => {
 
   it('--no-batch issues single ESSA calls instead of batched host calls', async () => {
     const { r, j } = await runJson('--cpus', '2', '--ops', '30000', '--mem', '16M', '--no-batch');
-    expect(r.code).toBe(0);
+    expect(r.status).toBe(0);
     expect(j.violations).toEqual([]);
     expect(j.counters.essa_calls).toBeGreaterThan(0);
     expect(j.counters.essa_batches).toBe(0);
@@ -132,7 +106,7 @@ describe('hinting on vs off (same seed, same work, host under pressure)', () => 
   it('unused hints let the host drop free frames without I/O; the blind host pages out more', async () => {
     const [on, off] = [await runJson(...common, '--hinting', 'unused'), await runJson(...common, '--hinting', 'off')];
     for (const x of [on, off]) {
-      expect(x.r.code, x.r.stderr).toBe(0);
+      expect(x.r.status, x.r.stderr).toBe(0);
       expect(x.j.violations).toEqual([]);
       expect(x.j.ops).toBe(1_000_000);
     }
@@ -155,7 +129,7 @@ describe('hinting on vs off (same seed, same work, host under pressure)', () => 
 describe('hintsim run (human output)', () => {
   it('prints the seed and "violations   none"', async () => {
     const r = await cli('run', '--cpus', '2', '--seconds', '0.5', '--mem', '16M', '--seed', '4242');
-    expect(r.code).toBe(0);
+    expect(r.status).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('violations   none');
     expect(r.stdout).toMatch(/\bseed 4242\b/);
@@ -165,7 +139,7 @@ describe('hintsim run (human output)', () => {
 
   it('a planted bug gives exit 1, names the oracle and prints a rerun command', async () => {
     const r = await cli('run', '--cpus', '2', '--seconds', '3', '--mem', '16M', '--debug-fault', 'double-free');
-    expect(r.code).toBe(1);
+    expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/violations {3}[1-9]/);
     expect(r.stdout).toContain('[refcount]');
     expect(r.stdout).toMatch(/rerun with: +hintsim run alloc-storm --seed 1 --cpus 2 .*--debug-fault double-free/);
@@ -173,7 +147,7 @@ describe('hintsim run (human output)', () => {
 
   it('--json with a planted bug: exit 1 and the violation in the JSON', async () => {
     const { r, j } = await runJson('--cpus', '2', '--seconds', '3', '--mem', '16M', '--debug-fault', 'double-free');
-    expect(r.code).toBe(1);
+    expect(r.status).toBe(1);
     expect(j.violations.length).toBeGreaterThan(0);
     expect(j.violations.some((v) => v.oracle === 'refcount' && v.pfn === j.planted_pfn)).toBe(true);
   });
@@ -197,7 +171,7 @@ describe('bad input: exit 2, one line on stderr naming the flag, nothing on stdo
   for (const [args, flag] of cases) {
     it(`hintsim ${args.join(' ')}`, async () => {
       const r = await cli(...args);
-      expect(r.code).toBe(2);
+      expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.split('\n').filter((l) => l.length > 0);
       expect(lines, r.stderr).toHaveLength(1);
@@ -220,7 +194,7 @@ describe('bad input: exit 2, one line on stderr naming the flag, nothing on stdo
 describe('hintsim workloads / states', () => {
   it('workloads --json lists alloc-storm with its options', async () => {
     const r = await cli('workloads', '--json');
-    expect(r.code).toBe(0);
+    expect(r.status).toBe(0);
     const ws = JSON.parse(r.stdout) as { name: string; description: string; options: { name: string; default: number; min: number; max: number }[]; oracles: string[] }[];
     const a = ws.find((w) => w.name === 'alloc-storm');
     expect(a).toBeDefined();
@@ -236,7 +210,7 @@ describe('hintsim workloads / states', () => {
 
   it('states --dot is a Graphviz digraph with the 8 valid states', async () => {
     const r = await cli('states', '--dot');
-    expect(r.code).toBe(0);
+    expect(r.status).toBe(0);
     expect(r.stdout.startsWith('digraph')).toBe(true);
     expect(r.stdout.trimEnd().endsWith('}')).toBe(true);
     for (const s of VALID) expect(r.stdout).toMatch(new RegExp(`^\\s*${s}\\b`, 'm'));

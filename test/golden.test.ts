@@ -6,19 +6,19 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
 import { fromReplayOptions, MODEL_VERSION, readReplayFile } from '../src/explore/replay_file.js';
 import { runMachine } from '../src/machine/run.js';
 import { RACES } from '../src/core/races.js';
-import { releaseIdleWorkers } from '../src/machine/worker_pool.js';
+import { cli } from './helpers/cli.js';
+import { releaseWorkersAfterEach } from './helpers/machine.js';
 
 const dir = join(import.meta.dirname, 'golden');
 const replays = readdirSync(join(dir, 'replays')).filter((f) => f.endsWith('.replay.json')).sort();
 const simRuns = readFileSync(join(dir, 'sim-runs.txt'), 'utf8').split('\n').map((l) => l.trim()).filter(Boolean)
   .map((l) => { const [name, ...args] = l.split(/\s+/); return { name, args }; });
 
-afterEach(async () => { await releaseIdleWorkers(); });
+releaseWorkersAfterEach();
 
 describe('golden behaviour', () => {
   it('has a replay file for every reproduced race, all of this model', () => {
@@ -38,12 +38,10 @@ describe('golden behaviour', () => {
     }
   }, 400_000);
 
-  it('run --mode sim --json is identical to the recorded JSON but for seconds and ops_per_sec', () => {
+  it('run --mode sim --json is identical to the recorded JSON but for seconds and ops_per_sec', async () => {
     for (const { name, args } of simRuns) {
       const want = readFileSync(join(dir, 'sim', `${name}.json`), 'utf8');
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', ...args, '--mode', 'sim', '--json'], {
-        cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000,
-      });
+      const r = await cli('run', ...args, '--mode', 'sim', '--json');
       const got = JSON.parse(r.stdout) as Record<string, unknown>;
       delete got.seconds;
       delete got.ops_per_sec;

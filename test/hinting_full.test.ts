@@ -6,6 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, type RunOptions } from '../src/machine/config.js';
 import { runMachine, type RunResult } from '../src/machine/run.js';
+import { cli } from './helpers/cli.js';
+import { releaseWorkersAfterEach } from './helpers/machine.js';
 
 const base: RunOptions = { ...DEFAULTS, workload: 'file-churn', memBytes: 8 << 20, hinting: 'full', cpus: 2 };
 
@@ -17,6 +19,8 @@ async function hunt(unfix: string, oracle: string, seconds = 4, seeds = 4): Prom
   }
   return last!;
 }
+
+releaseWorkersAfterEach();
 
 describe('hinting full on file-churn', () => {
   it('makes page cache pages volatile, and the host discards them; discard faults are handled', async () => {
@@ -85,10 +89,7 @@ describe('file-churn in sim mode (deterministic, so it can be asserted clean)', 
 
 describe('hintsim compare', () => {
   it('prints off/unused/full rows for the same seed; the volatile page cache writes less to host swap', async () => {
-    const { spawnSync } = await import('node:child_process');
-    const { join } = await import('node:path');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'compare', 'file-churn', '--mode', 'sim', '--ops', '8000', '--json'],
-      { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', timeout: 120_000 });
+    const r = await cli('compare', 'file-churn', '--mode', 'sim', '--ops', '8000', '--json');
     expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout) as { rows: { hinting: string; host_pageouts: number; host_discards: number; violations: number }[] };
     expect(j.rows.map((x) => x.hinting)).toEqual(['off', 'unused', 'full']);
@@ -96,8 +97,8 @@ describe('hintsim compare', () => {
     expect(off.host_discards).toBe(0);
     expect(full.host_discards).toBeGreaterThan(0);
     expect(full.host_pageouts).toBeLessThan(off.host_pageouts);
-    const bad = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'compare', '--hinting', 'full'], { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' });
+    const bad = await cli('compare', '--hinting', 'full');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--hinting/);
-  });
+  }, 120_000);
 });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, type RunOptions } from '../src/machine/config.js';
 import { runMachine, type RunResult } from '../src/machine/run.js';
+import { releaseWorkersAfterEach } from './helpers/machine.js';
 
 // A small guest with a tight host budget gets host reclaim going within milliseconds, so
 // the host-side bugs show up early; `seconds` is only an upper bound, since a violation
@@ -26,6 +27,8 @@ function run(over: Partial<RunOptions>): Promise<RunResult> {
 function show(r: RunResult): string {
   return JSON.stringify({ planted_pfn: r.planted_pfn, violations: r.violations }, null, 1);
 }
+
+releaseWorkersAfterEach();
 
 describe('oracles fire on planted bugs', () => {
   it('control: the same machine without a planted bug has no violations', async () => {

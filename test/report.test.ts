@@ -1,32 +1,15 @@
 /**
  * HTML reports as a user gets them: `hintsim report FILE --html OUT`, `run --html`,
  * `replay --html` through the CLI; bad input refused with one line and no file; and the
- * page opened in headless Chromium (skipped, with the reason printed, when there is none).
+ * page opened in headless Chromium through playwright-core (skipped, with the reason printed,
+ * when there is none).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { Page, findChromium } from './chromium.js';
-
-const ROOT = join(import.meta.dirname, '..');
-const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-delete env.NODE_OPTIONS;
-interface Cli { status: number | null; stdout: string; stderr: string }
-
-/** Run the CLI from source (killed after 120 s); never rejects on a non-zero exit. */
-function cli(...args: string[]): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { Page, findChromium } from './helpers/browser.js';
+import { cli, type Cli } from './helpers/cli.js';
 
 interface Viol { oracle: string; pfn: number; cpu: number; step: number; message: string }
 

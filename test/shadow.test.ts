@@ -6,49 +6,23 @@
  * race's own hunt (fix off, its oracle fires) runs in races.test.ts with the rest of the
  * catalogue.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULTS, type RunOptions } from '../src/machine/config.js';
 import { hunt, raceRunOptions } from '../src/explore/hunt.js';
 import { runMachine, type RunResult } from '../src/machine/run.js';
 import { kscandCases } from '../src/hosts/shadow/shadow_bench.js';
-import { releaseIdleWorkers, setWorkerReuse } from '../src/machine/worker_pool.js';
+import { setWorkerReuse } from '../src/machine/worker_pool.js';
 import { RACES } from '../src/core/races.js';
+import { cli } from './helpers/cli.js';
+import { releaseWorkersAfterEach, stable } from './helpers/machine.js';
 
-const ROOT = join(import.meta.dirname, '..');
-
-interface Cli { code: number | null; stdout: string; stderr: string }
-
-function cli(...args: string[]): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    delete env.NODE_OPTIONS;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', (e) => { clearTimeout(timer); reject(e); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
-
-/** The parts of a result that must not depend on timing. */
-function stable(r: RunResult) {
-  const { seconds: _s, ops_per_sec: _o, ...rest } = r;
-  return rest;
-}
 
 const KSCAND: RunOptions = { ...DEFAULTS, workload: 'kscand', host: 'shadow', hinting: 'off', memBytes: 4 << 20, cpus: 2, mode: 'sim', ops: 3000, seed: 1 };
 
-afterAll(async () => {
-  setWorkerReuse(false);
-  await releaseIdleWorkers();
-});
+releaseWorkersAfterEach();
 
 describe('--host shadow', () => {
   it('catalogues K1 K2 K4 K5 K7 K9 as shadow-host races with their oracles', () => {
@@ -81,7 +55,7 @@ describe('--host shadow', () => {
 
   it('run --json reports the shadow MMU counters and traps per 1000 ops', async () => {
     const r = await cli('run', 'kscand', '--mode', 'sim', '--ops', '1500', '--json');
-    expect(r.code).toBe(0);
+    expect(r.status).toBe(0);
     const j = JSON.parse(r.stdout) as RunResult;
     expect(j.host).toBe('shadow');
     expect(j.violations).toEqual([]);
@@ -126,14 +100,14 @@ describe('--host shadow', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'hintsim-shadow-')), 'k2.json');
     writeFileSync(out, JSON.stringify(h.replay));
     const [r, wrongHost] = await Promise.all([cli('replay', out, '--json'), cli('replay', out, '--host', 'essa')]);
-    expect(r.code).toBe(1);
+    expect(r.status).toBe(1);
     const rj = JSON.parse(r.stdout) as RunResult & { replay: { reproduced: boolean } };
     expect(rj.replay.reproduced).toBe(true);
     const v = rj.violations.find((x) => x.oracle === 'shadow_coherence')!;
     expect(v.race).toBe('kv-zap-on-a-clear');
     expect(v.step).toBe(h.replay?.expected.step);
     expect(v.message).toMatch(/accessed bit clear/);
-    expect(wrongHost.code).toBe(2);
+    expect(wrongHost.status).toBe(2);
     expect(wrongHost.stderr).toMatch(/^hintsim: --host: .*recorded with --host shadow/);
   }, 90_000);
 
@@ -146,7 +120,7 @@ describe('--host shadow', () => {
     ];
     const rs = await Promise.all(cases.map(([args]) => cli(...args)));
     rs.forEach((r, i) => {
-      expect(r.code, cases[i][0].join(' ')).toBe(2);
+      expect(r.status, cases[i][0].join(' ')).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
       expect(r.stderr).toMatch(cases[i][1]);

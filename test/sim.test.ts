@@ -1,7 +1,6 @@
 /**
  * Sim mode: determinism, hunt -> replay file -> replay, and replay-file validation.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,16 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULTS } from '../src/machine/config.js';
 import { runMachine, type RunResult } from '../src/machine/run.js';
 import { releaseIdleWorkers, setWorkerReuse, workersStarted } from '../src/machine/worker_pool.js';
+import { cli } from './helpers/cli.js';
+import { releaseWorkersAfterEach, stable } from './helpers/machine.js';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-  cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 240_000,
-});
 
-/** The parts of a result that must not depend on timing. */
-function stable(r: RunResult) {
-  const { seconds: _s, ops_per_sec: _o, ...rest } = r;
-  return rest;
-}
+releaseWorkersAfterEach();
 
 describe('sim mode', () => {
   it('is a pure function of seed and options: same JSON and trace_hash twice, another seed differs', async () => {
@@ -51,24 +45,24 @@ describe('sim mode', () => {
     }
   });
 
-  it('rejects --seconds in sim mode (wall time would break determinism)', () => {
-    const r = cli('run', '--mode', 'sim', '--seconds', '1');
+  it('rejects --seconds in sim mode (wall time would break determinism)', async () => {
+    const r = await cli('run', '--mode', 'sim', '--seconds', '1');
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/--seconds.*--ops/);
   });
 
-  it('hunt writes a replay file whose replay reports the same violation at the same step', () => {
+  it('hunt writes a replay file whose replay reports the same violation at the same step', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hintsim-'));
     const out = join(dir, 'dgp.json');
-    const h = cli('hunt', 'discard-get-page', '--seeds', '60', '--jobs', '2', '--shrink-seconds', '4', '--out', out, '--json');
+    const h = await cli('hunt', 'discard-get-page', '--seeds', '60', '--jobs', '2', '--shrink-seconds', '4', '--out', out, '--json', { timeout: 240_000 });
     expect(h.status).toBe(0);
     const hj = JSON.parse(h.stdout) as { found: boolean; seed: number; violation: { oracle: string; step: number; pfn: number } };
     expect(hj.found).toBe(true);
     expect(hj.violation.oracle).toBe('refcount');
     const file = JSON.parse(readFileSync(out, 'utf8')) as { expected: { step: number; pfn: number; oracle: string }; schedule: { decisions: number[] } };
     expect(file.expected.oracle).toBe('refcount');
-    const r = cli('replay', out, '--json');
+    const r = await cli('replay', out, '--json');
     expect(r.status).toBe(1); // violations found
     const rj = JSON.parse(r.stdout) as RunResult & { replay: { reproduced: boolean } };
     expect(rj.replay.reproduced).toBe(true);
@@ -80,25 +74,25 @@ describe('sim mode', () => {
     const tampered = join(dir, 'tampered.json');
     const j = JSON.parse(readFileSync(out, 'utf8')) as { seed: number; version: number };
     writeFileSync(tampered, JSON.stringify({ ...j, seed: j.seed + 1 }));
-    const t = cli('replay', tampered);
+    const t = await cli('replay', tampered);
     expect(t.status).toBe(2);
     expect(t.stderr).toMatch(/checksum/);
     const other = join(dir, 'other.json');
     writeFileSync(other, JSON.stringify({ ...j, version: 99 }));
-    expect(cli('replay', other).stderr).toMatch(/version 99/);
+    expect((await cli('replay', other)).stderr).toMatch(/version 99/);
     const junk = join(dir, 'junk.json');
     writeFileSync(junk, '{not json');
-    const k = cli('replay', junk);
+    const k = await cli('replay', junk);
     expect(k.status).toBe(2);
     expect(k.stdout).toBe('');
-    expect(cli('replay', join(dir, 'missing.json')).status).toBe(2);
-  });
+    expect((await cli('replay', join(dir, 'missing.json'))).status).toBe(2);
+  }, 240_000);
 
-  it('hunt with an unknown race id or a bad shard is a usage error', () => {
-    const a = cli('hunt', 'no-such-race');
+  it('hunt with an unknown race id or a bad shard is a usage error', async () => {
+    const a = await cli('hunt', 'no-such-race');
     expect(a.status).toBe(2);
     expect(a.stderr).toMatch(/unknown race id 'no-such-race'; accepted: discard-get-page/);
-    const b = cli('hunt', 'discard-grace', '--shard', '3/2');
+    const b = await cli('hunt', 'discard-grace', '--shard', '3/2');
     expect(b.status).toBe(2);
     expect(b.stderr).toMatch(/--shard/);
   });

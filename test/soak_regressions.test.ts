@@ -22,28 +22,25 @@
  *   is cleared first now. Its hunting ground at seed 62 shows it with the fix off.
  * Both files were written by model 1 and are refused as another model version.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEFAULTS, type RunOptions } from '../src/machine/config.js';
 import { findRace, raceRunOptions } from '../src/explore/hunt.js';
 import { fromReplayOptions, MODEL_VERSION, type ReplayFile } from '../src/explore/replay_file.js';
 import { runMachine } from '../src/machine/run.js';
-import { releaseIdleWorkers } from '../src/machine/worker_pool.js';
+import { cli } from './helpers/cli.js';
+import { releaseWorkersAfterEach } from './helpers/machine.js';
 
 const root = join(import.meta.dirname, '..');
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-  cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000,
-});
 const caseFile = (name: string): ReplayFile => JSON.parse(readFileSync(join(root, 'test/cases', name), 'utf8')) as ReplayFile;
 
-afterEach(async () => { await releaseIdleWorkers(); });
+releaseWorkersAfterEach();
 
 describe('soak regressions (issue 13)', () => {
-  it('the model-1 case files are refused as another model version, naming the command that reruns them', () => {
+  it('the model-1 case files are refused as another model version, naming the command that reruns them', async () => {
     for (const name of ['soak-sim-liveness.replay.json', 'soak-threads-bug_on.replay.json']) {
-      const r = cli('replay', join('test/cases', name));
+      const r = await cli('replay', join('test/cases', name));
       expect(r.status).toBe(2);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);

@@ -3,13 +3,9 @@
  * against a table written by hand from the sources: seeds/001 (the 2005 s390 patch) and
  * reference/hinting.md sections 1.4 (guest ESSA), 1.5 (host reclaim), 1.6 (guest access).
  */
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { computeStates, type StatesTable } from '../src/hosts/essa/states.js';
-
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { cli } from './helpers/cli.js';
 
 const VALID = ['Sr', 'Sp', 'Sz', 'Ur', 'Uz', 'Vr', 'Vz', 'Pr'] as const;
 type State = (typeof VALID)[number];
@@ -129,18 +125,8 @@ describe('ESSA state machine', () => {
   });
 
   it('hintsim states --json prints the same table and passes the same check', async () => {
-    const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-      delete env.NODE_OPTIONS;
-      const c = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'states', '--json'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      c.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-      c.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-      c.on('error', reject);
-      c.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-    expect(out.code).toBe(0);
+    const out = await cli('states', '--json');
+    expect(out.status).toBe(0);
     expect(out.stderr).toBe('');
     const t = JSON.parse(out.stdout) as StatesTable;
     check(t);

@@ -4,11 +4,9 @@
  * stress command end to end (clean with every fix on, a race found and replayed with one
  * fix off), and bad input.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULTS, validate } from '../src/machine/config.js';
 import { coverageUniverse } from '../src/machine/coverage.js';
@@ -20,8 +18,9 @@ import { messageKind, relatedPoints, sameFailure, steerPlan } from '../src/explo
 import { swarmOptions } from '../src/explore/swarm.js';
 import { DISCARD_BRANCHES } from '../src/core/coverage.js';
 import { INJECT_NAMES } from '../src/core/inject.js';
+import { cli, ROOT, type Cli } from './helpers/cli.js';
+import { releaseWorkersAfterEach } from './helpers/machine.js';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 /**
  * A real threads-mode failure: stress --unfix dirty-in-transit --seed 21, run 115 (4 CPUs,
  * mixed). A sim run with its own options does not fail the same way; steered attempt 1
@@ -29,28 +28,12 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
  */
 const THREADS_ONLY = join(ROOT, 'test/fixtures/threads-only-dirty-in-transit.replay.json');
 
-interface Cli { code: number | null; stdout: string; stderr: string }
-
-function cli(...args: string[]): Promise<Cli> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    delete env.NODE_OPTIONS;
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 async function stressJson(...args: string[]): Promise<{ r: Cli; j: StressResult }> {
   const r = await cli('stress', ...args, '--json');
   try {
     return { r, j: JSON.parse(r.stdout) as StressResult };
   } catch {
-    throw new Error(`stress ${args.join(' ')} --json: stdout is not JSON (exit ${r.code}); stderr: ${r.stderr}\nstdout: ${r.stdout.slice(0, 500)}`);
+    throw new Error(`stress ${args.join(' ')} --json: stdout is not JSON (exit ${r.status}); stderr: ${r.stderr}\nstdout: ${r.stdout.slice(0, 500)}`);
   }
 }
 
@@ -65,6 +48,8 @@ async function stressJson(...args: string[]): Promise<{ r: Cli; j: StressResult 
  *    lock): about one run in 25 to 400 in sim mode; a 60 s stress takes both in threads mode
  */
 const SIM_RARE_OR_UNREACHABLE = ['fault_pte_gone', 'map_recheck_discarded', 'remove_lost_to_discard'];
+
+releaseWorkersAfterEach();
 
 describe('swarm options', () => {
   it('are a pure function of (seed, index), valid, and spread over workloads, CPUs and hinting modes', () => {
@@ -122,7 +107,7 @@ describe('fault injection', () => {
 describe('hintsim stress', () => {
   it('sim mode, every fix on: clean, every valid state and every common discard branch covered', async () => {
     const { r, j } = await stressJson('--mode', 'sim', '--seed', '7', '--ops', '60000', '--jobs', '2');
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     expect(j.failures).toEqual([]);
     expect(j.out_dir).toBeNull();
     expect(j.runs).toBeGreaterThanOrEqual(20);
@@ -136,8 +121,8 @@ describe('hintsim stress', () => {
 
   it('sim mode is a pure function of seed and op budget: 1 job or 2, the same runs, ops, failures and coverage', async () => {
     const [a, b] = [await stressJson('--mode', 'sim', '--seed', '9', '--ops', '6000', '--jobs', '1'), await stressJson('--mode', 'sim', '--seed', '9', '--ops', '6000', '--jobs', '2')];
-    expect(a.r.code, a.r.stderr).toBe(0);
-    expect(b.r.code, b.r.stderr).toBe(0);
+    expect(a.r.status, a.r.stderr).toBe(0);
+    expect(b.r.status, b.r.stderr).toBe(0);
     const same = (j: StressResult) => ({ runs: j.runs, ops: j.ops, failures: j.failures, coverage: j.coverage, inject: j.inject_runs, workloads: j.workload_runs });
     expect(same(b.j)).toEqual(same(a.j));
     expect(JSON.stringify(b.j.coverage)).toBe(JSON.stringify(a.j.coverage)); // the same order too
@@ -145,7 +130,7 @@ describe('hintsim stress', () => {
 
   it('threads mode for 12 s, every fix on: exit 0, no violations, every valid state reached', async () => {
     const { r, j } = await stressJson('--seconds', '12', '--seed', '3', '--jobs', '2');
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.status, r.stderr).toBe(0);
     expect(j.failed_runs).toBe(0);
     expect(j.runs).toBeGreaterThan(4);
     expect(j.ops).toBeGreaterThan(0);
@@ -157,7 +142,7 @@ describe('hintsim stress', () => {
   it('--unfix discard-get-page in sim mode: the refcount race, a replay file that replay reproduces, the run re-derived from seed and index', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'hintsim-stress-')), 'out');
     const { r, j } = await stressJson('--unfix', 'discard-get-page', '--mode', 'sim', '--seed', '3', '--ops', '40000', '--out', out, '--shrink-seconds', '2');
-    expect(r.code).toBe(1);
+    expect(r.status).toBe(1);
     expect(j.by_oracle.refcount?.length).toBeGreaterThan(0);
     const f = j.failures.find((x) => x.oracle === 'refcount')!;
     expect(f.race).toBe('discard-get-page');
@@ -168,14 +153,14 @@ describe('hintsim stress', () => {
     expect(file.options.unfix).toEqual(['discard-get-page']);
 
     const rep = await cli('replay', f.replay_file!, '--json');
-    expect(rep.code).toBe(1);
+    expect(rep.status).toBe(1);
     const rj = JSON.parse(rep.stdout) as { replay: { reproduced: boolean }; violations: { oracle: string; step: number; pfn: number }[] };
     expect(rj.replay.reproduced).toBe(true);
     expect(rj.violations[0].oracle).toBe('refcount');
 
     // the same run, re-derived from (seed, index) alone, fails the same way at the same step
     const again = await stressJson('--unfix', 'discard-get-page', '--mode', 'sim', '--seed', '3', '--run', String(f.index), '--out', out, '--shrink-seconds', '0');
-    expect(again.r.code).toBe(1);
+    expect(again.r.status).toBe(1);
     expect(again.j.runs).toBe(1);
     expect(again.j.failures[0]).toMatchObject({ index: f.index, oracle: 'refcount', step: f.step, pfn: f.pfn });
   }, 300_000);
@@ -200,7 +185,7 @@ describe('hintsim stress', () => {
     ];
     const rs = await Promise.all(cases.map(([a]) => cli(...a)));
     rs.forEach((r, i) => {
-      expect(r.code, cases[i][0].join(' ')).toBe(2);
+      expect(r.status, cases[i][0].join(' ')).toBe(2);
       expect(r.stdout).toBe('');
       const lines = r.stderr.split('\n').filter((l) => l.length > 0);
       expect(lines, r.stderr).toHaveLength(1);
@@ -256,13 +241,13 @@ describe('steering threads-mode failures into sim mode', () => {
   it('stress --steer on a threads-only file: unsteered it stays threads-only; steered, a sim replay file that replay reproduces', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'hintsim-steer-'));
     const plain = await stressJson('--steer', THREADS_ONLY, '--seed', '1', '--steer-seconds', '0', '--out', join(tmp, 'plain'), '--jobs', '2');
-    expect(plain.r.code, plain.r.stderr).toBe(1);
+    expect(plain.r.status, plain.r.stderr).toBe(1);
     expect(plain.j.threads_failures).toEqual({ total: 1, sim_replay: 0, steered: 0, threads_only: 1 });
     expect(plain.j.failures[0]).toMatchObject({ replay_kind: 'threads-only', steering: { attempts: 1, found_at: null } });
 
     // the budget only stops the search; which attempt finds it depends on nothing but the seeds
     const { r, j } = await stressJson('--steer', THREADS_ONLY, '--seed', '1', '--steer-seconds', '600', '--shrink-seconds', '0', '--out', join(tmp, 'steered'), '--jobs', '2');
-    expect(r.code, r.stderr).toBe(1);
+    expect(r.status, r.stderr).toBe(1);
     expect(j.runs).toBe(0);
     expect(j.threads_failures).toEqual({ total: 1, sim_replay: 1, steered: 1, threads_only: 0 });
     const f = j.failures[0];
@@ -279,14 +264,14 @@ describe('steering threads-mode failures into sim mode', () => {
     expect(sameFailure(rf.expected, file.expected)).toBe(true);
 
     const rep = await cli('replay', f.replay_file!, '--json');
-    expect(rep.code).toBe(1);
+    expect(rep.status).toBe(1);
     const rj = JSON.parse(rep.stdout) as { replay: { reproduced: boolean }; violations: { oracle: string; pfn: number; message: string }[] };
     expect(rj.replay.reproduced).toBe(true);
     expect(sameFailure(rj.violations[0], file.expected)).toBe(true);
 
     // a file with a sim schedule is not searched again
     const again = await cli('stress', '--steer', f.replay_file!);
-    expect(again.code).toBe(2);
+    expect(again.status).toBe(2);
     expect(again.stderr).toMatch(/^hintsim: --steer: .* is not threads-only/);
   }, 600_000);
 
@@ -297,7 +282,7 @@ describe('steering threads-mode failures into sim mode', () => {
     const tmp = mkdtempSync(join(tmpdir(), 'hintsim-steer-dbg-'));
     const args = ['--debug-fault', 'buddy-double', '--seed', '5', '--run', runs.join(','), '--shrink-seconds', '0', '--steer-seconds', '600', '--jobs', '2'];
     const { r, j } = await stressJson(...args, '--out', join(tmp, 'json'));
-    expect(r.code, r.stderr).toBe(1);
+    expect(r.status, r.stderr).toBe(1);
     expect(j.failed_runs).toBe(2);
     expect(j.threads_failures).toEqual({ total: 2, sim_replay: 2, steered: 0, threads_only: 0 });
     for (const f of j.failures) {
@@ -309,11 +294,11 @@ describe('steering threads-mode failures into sim mode', () => {
       expect(rf.options.debug_faults).toEqual(['buddy-double']);
       expect(rf.schedule).not.toBeNull();
       const rep = await cli('replay', f.replay_file!, '--json');
-      expect(rep.code).toBe(1);
+      expect(rep.status).toBe(1);
       expect((JSON.parse(rep.stdout) as { replay: { reproduced: boolean } }).replay.reproduced).toBe(true);
     }
     const text = await cli('stress', ...args, '--out', join(tmp, 'text'), '--quiet');
-    expect(text.code).toBe(1);
+    expect(text.status).toBe(1);
     expect(text.stdout).toContain('  failures     2 in threads mode: 2 replay in sim mode (0 found by steering), 0 threads-only\n');
     expect(text.stdout).toContain('(found again in sim mode with its own options, exact schedule)');
   }, 600_000);

@@ -2,23 +2,20 @@
  * --trace: Chrome trace-event JSON that Perfetto opens: a track per CPU and the host,
  * slices for faults, discard handling and reclaim passes, a violation instant, counters.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { cli } from './helpers/cli.js';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-  cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 120_000,
-});
 
 interface Ev { name: string; ph: string; ts: number; tid: number; args?: Record<string, unknown> }
 
 describe('--trace', () => {
-  it('writes parseable trace events with per-participant tracks, balanced slices and the violation', () => {
+  it('writes parseable trace events with per-participant tracks, balanced slices and the violation', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hintsim-trace-'));
     const file = join(dir, 'run.trace.json');
-    const r = cli('run', 'file-churn', '--mode', 'sim', '--ops', '20000', '--mem', '4M', '--host-mem', '256K', '--unfix', 'writable-pvolatile', '--trace', file, '--json');
+    const r = await cli('run', 'file-churn', '--mode', 'sim', '--ops', '20000', '--mem', '4M', '--host-mem', '256K', '--unfix', 'writable-pvolatile', '--trace', file, '--json');
     expect(r.status).toBe(1);
     const out = JSON.parse(r.stdout) as { trace?: unknown; violations: { oracle: string }[] };
     expect(out.trace).toBeUndefined(); // the trace goes to the file, not into the JSON
@@ -42,8 +39,8 @@ describe('--trace', () => {
     }
   });
 
-  it('refuses a path it cannot write, before running anything', () => {
-    const r = cli('run', '--ops', '10', '--trace', '/nonexistent-dir/x.json');
+  it('refuses a path it cannot write, before running anything', async () => {
+    const r = await cli('run', '--ops', '10', '--trace', '/nonexistent-dir/x.json');
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -52,16 +49,16 @@ describe('--trace', () => {
 });
 
 describe('states --svg', () => {
-  it('renders the executed state diagram with WebAssembly Graphviz', () => {
+  it('renders the executed state diagram with WebAssembly Graphviz', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hintsim-svg-'));
     const file = join(dir, 'essa.svg');
-    const r = cli('states', '--svg', file);
+    const r = await cli('states', '--svg', file);
     expect(r.status).toBe(0);
     const svg = readFileSync(file, 'utf8');
     expect(svg).toMatch(/<svg/);
     for (const s of ['Sr', 'Sp', 'Sz', 'Ur', 'Uz', 'Vr', 'Vz', 'Pr', 'Pp']) expect(svg).toContain(`>${s}</text>`);
     expect(svg).toContain('set_stable_if_resident');
-    const bad = cli('states', '--svg', '/nonexistent-dir/e.svg');
+    const bad = await cli('states', '--svg', '/nonexistent-dir/e.svg');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--svg: cannot write/);
   });

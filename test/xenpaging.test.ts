@@ -5,20 +5,17 @@
  * pager and dom0 taking part; a found race replays exactly; compare gains a Xen row; bad
  * input is one line and exit 2.
  */
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compare } from '../src/bench/compare.js';
 import { DEFAULTS, type RunOptions } from '../src/machine/config.js';
 import { hunt, raceRunOptions } from '../src/explore/hunt.js';
 import { fromReplayOptions } from '../src/explore/replay_file.js';
-import { runMachine, type RunResult } from '../src/machine/run.js';
+import { runMachine } from '../src/machine/run.js';
 import { releaseIdleWorkers, setWorkerReuse, workersStarted } from '../src/machine/worker_pool.js';
 import { RACES } from '../src/core/races.js';
+import { cli } from './helpers/cli.js';
+import { releaseWorkersAfterEach, stable } from './helpers/machine.js';
 
-const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
-  cwd: join(import.meta.dirname, '..'), encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000,
-});
 
 /** The races issue 7 asks for (and X4), by catalogue number. */
 const LISTED: Record<string, string> = {
@@ -27,10 +24,11 @@ const LISTED: Record<string, string> = {
 };
 const race = (id: string) => RACES.find((r) => r.id === id)!;
 const sim = { mode: 'sim' as const, strategy: 'random' as const, depth: 3, cpus: null, fixed: true };
-const stable = (r: RunResult) => { const { seconds: _s, ops_per_sec: _o, ...rest } = r; return rest; };
+
+releaseWorkersAfterEach();
 
 describe('xenpaging host', () => {
-  it('the catalogue lists X1 X2 X3 X4 X5 X6 X8 X9 X11 as races of the xenpaging host, and `hintsim races` says so', () => {
+  it('the catalogue lists X1 X2 X3 X4 X5 X6 X8 X9 X11 as races of the xenpaging host, and `hintsim races` says so', async () => {
     for (const [x, id] of Object.entries(LISTED)) {
       const r = race(id);
       expect(r, id).toBeDefined();
@@ -38,7 +36,7 @@ describe('xenpaging host', () => {
       expect(r.host).toBe('xenpaging');
       expect(r.reproduced).toBe(true);
     }
-    const out = cli('races');
+    const out = await cli('races');
     expect(out.status).toBe(0);
     expect(out.stdout).toContain('xp-map-first  (X11, xenpaging host)');
     expect(out.stdout).toMatch(/discard-get-page {2}\(R1, essa host\)/);
@@ -132,7 +130,7 @@ describe('xenpaging host', () => {
     expect(off.vcpu_pauses).toBe(0);
   }, 60_000);
 
-  it('bad input is one line naming the flag, exit 2', () => {
+  it('bad input is one line naming the flag, exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['run', '--host', 'x'], /^hintsim: --host: 'x' is not accepted; use one of essa, xenpaging/],
       [['run', '--host', 'xenpaging', '--ring-slots', '3'], /^hintsim: --ring-slots: 3 is not accepted; use a power of two from 2 to 64/],
@@ -141,7 +139,7 @@ describe('xenpaging host', () => {
       [['compare', '--host', 'nope'], /^hintsim: --host: 'nope' is not accepted/],
     ];
     for (const [args, re] of cases) {
-      const r = cli(...args);
+      const r = await cli(...args);
       expect(r.status, args.join(' ')).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -1,0 +1,44 @@
+/**
+ * The command line as a user runs it, from source: `node --import tsx src/cli.ts ARGS...`
+ * with the repository root as cwd, NO_COLOR=1 and without the test runner's NODE_OPTIONS or
+ * FORCE_COLOR. Resolves with the exit status and both streams; never rejects on a non-zero
+ * exit. A process still running after `timeout` ms (default 120 s) is killed with SIGKILL
+ * and resolves with status null and `timedOut` set.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+
+export interface Cli { status: number | null; stdout: string; stderr: string; timedOut: boolean }
+export interface CliOptions { timeout?: number; env?: NodeJS.ProcessEnv }
+
+const isOptions = (x: unknown): x is CliOptions => typeof x === 'object' && x !== null;
+
+export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  delete env.NODE_OPTIONS; // the CLI must not inherit the test runner's loader flags
+  delete env.FORCE_COLOR;
+  return env;
+}
+
+/** `cli('run', 'alloc-storm', '--json')` or `cli('hunt', ..., { timeout: 240_000 })`. */
+export function cli(...args: (string | CliOptions)[]): Promise<Cli> {
+  const last = args[args.length - 1];
+  const opts: CliOptions = isOptions(last) ? (args.pop() as CliOptions) : {};
+  const argv = args as string[];
+  const timeout = opts.timeout ?? 120_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...argv], {
+      cwd: ROOT, env: cliEnv(opts.env), stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, timeout);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    child.on('error', (e) => { clearTimeout(timer); reject(e); });
+    child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr, timedOut }); });
+  });
+}
