@@ -26,7 +26,7 @@ import type { XenApi } from '../hosts/xenpaging/xen_worker.js';
 import { type XenSummary, xenEndOfRunChecks, xenIoFrames, xenSummary } from '../hosts/xenpaging/xen_machine.js';
 import { type ShadowSummary, shadowAudit, shadowKernelFrames, shadowSummary } from '../hosts/shadow/shadow_mmu.js';
 import { type MachineWorker, acquireWorker, releaseWorker } from './worker_pool.js';
-import { buildTrace, type CounterSample } from '../report/trace_out.js';
+import { buildTrace, type CounterSample } from './trace_out.js';
 import { TRACE_PER_PARTICIPANT } from '../core/trace.js';
 import { ThreadClock, osThreadId } from './thread_clock.js';
 

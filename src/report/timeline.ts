@@ -5,7 +5,7 @@
  * violation, with a marker at the violating step, and a table says turn by turn which
  * participant ran which steps and what it did. Everything is static SVG and HTML.
  */
-import type { TraceEvent } from './trace_out.js';
+import type { TraceEvent } from '../machine/trace_out.js';
 import type { RunResult } from '../machine/run.js';
 import type { Violation } from '../core/oracles.js';
 
