@@ -170,7 +170,7 @@ export const K_APTE = K_TRUNC_COUNT + NFILES;     // pte lock of the task: anony
 export const K_WORDS = K_APTE + MAX_CPUS * ANON_PAGES + 8;
 
 /** Sim schedule log: decisions (step, participant) taken in this run, or to follow in a replay. */
-export const SIMLOG_MAX = 1 << 16;
+export const SIMLOG_MAX = 1 << 18;
 export const SIMLOG_WORDS = 2 * SIMLOG_MAX;          // [2i] step, [2i+1] participant switched to
 
 /**
