@@ -16,7 +16,7 @@
  * `choose` runs on the hot path: no allocation, no closure, no Math.random, no clock.
  */
 import type { Prng } from '../core/prng.js';
-import { PA_STATE, SIM_RNG, SIM_SPINNERS, SIM_STRAT_WORDS, paWord } from '../core/layout.js';
+import { PA_STATE, SIM_RNG, SIM_SPINNERS, paWord } from '../core/layout.js';
 import { SP_SPIN } from '../core/sched.js';
 import type { Schedule } from './schedule.js';
 
@@ -49,6 +49,8 @@ export interface Strategy {
   readonly name: string;
   /** One line for --help: what it is good for. */
   readonly help: string;
+  /** Words of the SIM_STRAT area it uses (the registry checks they fit). */
+  readonly words: number;
   /**
    * Main thread, before the run: seed the strategy's words from the options and `rng`
    * (the run's setup stream, seed-derived; draw from it in a fixed order) and return the
@@ -96,7 +98,3 @@ export function simRand(h: Int32Array): number {
   return h[SIM_RNG + 3] >>> 0;
 }
 
-/** Check at load time that a strategy's words fit the SIM_STRAT area. */
-export function strategyWords(name: string, words: number): void {
-  if (words > SIM_STRAT_WORDS) throw new Error(`sim strategy ${name}: ${words} words do not fit the ${SIM_STRAT_WORDS} of SIM_STRAT`);
-}

@@ -1,14 +1,21 @@
 /**
- * The strategy registry. A strategy's id (the SIM_STRATEGY word) is its index here: add a
- * strategy by writing its file next to these and appending it to STRATEGIES (never
- * reorder: ids are not persisted, but keep the list stable for readers of the header).
+ * The strategy registry. To add a strategy: write strategies/NAME.ts exporting a Strategy
+ * (strategy.ts: setup, choose, its words of the SIM_STRAT area and their layout in its
+ * header comment), import it here and append it to STRATEGIES. Its name is then accepted
+ * wherever STRATEGY_NAMES is consulted (replay files; the CLI's --strategy choices).
+ * A strategy's id, the SIM_STRATEGY word, is its index here; ids live only for one run.
  */
+import { SIM_STRAT_WORDS } from '../../core/layout.js';
 import type { Strategy } from '../strategy.js';
 import { pct } from './pct.js';
 import { random } from './random.js';
 import { replay } from './replay.js';
 
 export const STRATEGIES: readonly Strategy[] = [random, pct, replay];
+
+for (const s of STRATEGIES) {
+  if (s.words > SIM_STRAT_WORDS) throw new Error(`sim strategy ${s.name}: ${s.words} words do not fit the ${SIM_STRAT_WORDS} of SIM_STRAT`);
+}
 
 /** The strategy that follows a given schedule. */
 export const REPLAY = replay;

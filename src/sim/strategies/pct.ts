@@ -18,7 +18,7 @@
  * Draws (setup, after the shared RNG words): the shuffle (n-1 draws), then the change points.
  */
 import { MAX_CPUS, SIM_NEXT, SIM_NPART, SIM_STRAT } from '../../core/layout.js';
-import { NEVER, excluded, runnable, spinning, strategyWords, type Strategy } from '../strategy.js';
+import { NEVER, excluded, runnable, spinning, type Strategy } from '../strategy.js';
 
 export const PCT_MAX_CHANGES = 16;
 const MAXP = MAX_CPUS + 2; // participants at most: CPUs, the host, a second host worker (xenpaging)
@@ -28,11 +28,11 @@ export const PCT_CHANGE = SIM_STRAT + 2;
 export const PCT_PRIO = PCT_CHANGE + PCT_MAX_CHANGES;
 /** Initial priorities are PCT_PRIO_BASE + rank; a change point k sets k (< every initial one). */
 export const PCT_PRIO_BASE = PCT_MAX_CHANGES;
-strategyWords('pct', 2 + PCT_MAX_CHANGES + MAXP);
 
 export const pct: Strategy = {
   name: 'pct',
   help: 'priority-change points (--depth d: d-1 of them): few switches at precise places',
+  words: 2 + PCT_MAX_CHANGES + MAXP,
 
   setup(v, o, n, rng) {
     const h = v.hdr;

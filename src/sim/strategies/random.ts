@@ -9,14 +9,14 @@
  * Draws: SIM_RNG, two per consultation (the next consultation's distance, then the choice).
  */
 import { SIM_NEXT, SIM_NPART, SIM_STRAT } from '../../core/layout.js';
-import { excluded, runnable, simRand, strategyWords, type Strategy } from '../strategy.js';
+import { excluded, runnable, simRand, type Strategy } from '../strategy.js';
 
 const SWITCH_PCT = SIM_STRAT;
-strategyWords('random', 1);
 
 export const random: Strategy = {
   name: 'random',
   help: 'a switch to a uniformly chosen runnable participant every --switch-every points on average',
+  words: 1,
 
   setup(v, o, n, rng) {
     v.hdr[SWITCH_PCT] = Math.max(1, Math.round(65536 / o.switchEvery));

@@ -12,15 +12,15 @@
  */
 import { SIM_NEXT, SIM_NPART, SIM_STRAT } from '../../core/layout.js';
 import { logStep, logTo, writeLog } from '../schedule.js';
-import { NEVER, excluded, runnable, strategyWords, type Strategy } from '../strategy.js';
+import { NEVER, excluded, runnable, type Strategy } from '../strategy.js';
 
 const POS = SIM_STRAT;
 const N = SIM_STRAT + 1;
-strategyWords('replay', 2);
 
 export const replay: Strategy = {
   name: 'replay',
   help: 'follow a recorded schedule (replay files; selected by the schedule, not by --strategy)',
+  words: 2,
 
   setup(v, o) {
     const s = o.schedule;
