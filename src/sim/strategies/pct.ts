@@ -14,14 +14,13 @@
  *   0             CHANGE_K  baton holder: the next change point's index
  *   1             NCHANGE   main: change points (0..16)
  *   2 .. 17       CHANGE    main: the change points' steps, ascending
- *   18 .. 18+MAXP PRIO      baton holder: priority per participant
+ *   18 .. 34      PRIO      baton holder: priority per participant (MAX_PARTICIPANTS)
  * Draws (setup, after the shared RNG words): the shuffle (n-1 draws), then the change points.
  */
-import { MAX_CPUS, SIM_NEXT, SIM_NPART, SIM_STRAT } from '../../core/layout.js';
+import { MAX_PARTICIPANTS, SIM_NEXT, SIM_NPART, SIM_STRAT } from '../../core/layout.js';
 import { NEVER, excluded, runnable, spinning, type Strategy } from '../strategy.js';
 
 export const PCT_MAX_CHANGES = 16;
-const MAXP = MAX_CPUS + 2; // participants at most: CPUs, the host, a second host worker (xenpaging)
 export const PCT_CHANGE_K = SIM_STRAT;
 export const PCT_NCHANGE = SIM_STRAT + 1;
 export const PCT_CHANGE = SIM_STRAT + 2;
@@ -32,7 +31,7 @@ export const PCT_PRIO_BASE = PCT_MAX_CHANGES;
 export const pct: Strategy = {
   name: 'pct',
   help: 'priority-change points (--depth d: d-1 of them): few switches at precise places',
-  words: 2 + PCT_MAX_CHANGES + MAXP,
+  words: 2 + PCT_MAX_CHANGES + MAX_PARTICIPANTS,
 
   setup(v, o, n, rng) {
     const h = v.hdr;
