@@ -277,6 +277,15 @@ describe('schedule codec', () => {
     expect(replaySchedule(back)).toEqual(s);
   });
 
+  it('a replay file naming a strategy the registry does not know is refused with one line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hintsim-codec-'));
+    const options = { ...toReplayOptions({ ...DEFAULTS, mode: 'sim', ops: 100 }), strategy: 'nope' as 'pct' };
+    const f = makeReplayFile({ race: null, seed: 5, options, schedule: null, expected: { oracle: 'integrity', pfn: 1, cpu: 0, step: 9, message: 'm' }, shrink: null });
+    const path = join(dir, 'x.replay.json');
+    writeFileSync(path, JSON.stringify(f));
+    expect(() => readReplayFile(path)).toThrow(/names an unknown strategy 'nope'; accepted: random, pct$/);
+  });
+
   const golden = join(import.meta.dirname, 'golden', 'replays');
   it.skipIf(!existsSync(golden))('every golden replay file re-encodes to itself, checksum included', () => {
     const files = readdirSync(golden).filter((x) => x.endsWith('.replay.json'));
