@@ -60,9 +60,10 @@ export interface Strategy {
   /**
    * In the baton holder `me` at step `step`, a scheduling point of kind `kind` (sched.ts
    * SP_*) on object `arg` (a pfn, a lock word, a host word...; for SP_SPIN the attempt):
-   * the participant to run next (`me` to keep running) or -1 (nobody can run). On SP_SPIN
-   * `me` must not be returned while anyone else can run. The caller has marked nothing
-   * yet: SIM_SPINNERS still has `me`'s previous point. Set SIM_NEXT.
+   * the participant to run next (`me` to keep running) or -1 (nobody else can run). On
+   * SP_SPIN never `me` (-1 then lets it spin on); the baton also asks with SP_SPIN when
+   * `me` has just finished (simExit; `me` is no longer runnable). SIM_SPINNERS still has
+   * `me`'s previous point (the caller marks this one after). Set SIM_NEXT.
    */
   choose(step: number, kind: number, arg: number, me: number, v: SimView): number;
 }
