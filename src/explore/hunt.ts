@@ -135,7 +135,7 @@ async function recordAndShrink(race: RaceEntry, h: HuntOptions, seed: number, op
   return makeReplayFile({
     race: race.id, seed, options: toReplayOptions(shrunk?.opts ?? opts), schedule: shrunk?.schedule ?? schedule,
     expected: pick(shrunk?.violation ?? v),
-    shrink: shrunk ? { steps_before: rec.schedule.steps, steps_after: shrunk.steps, decisions_before: schedule.decisions.length / 2, decisions_after: shrunk.schedule.decisions.length / 2 } : null,
+    shrink: shrunk ? { steps_before: rec.schedule.steps, steps_after: shrunk.steps, decisions_before: schedule.decisions.length, decisions_after: shrunk.schedule.decisions.length } : null,
   });
 }
 
@@ -167,12 +167,12 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
     const r = await tryRun(o2, best);
     if (r) { bestOpts = o2; bestRun = r; }
   }
-  let chunk = Math.max(1, (best.decisions.length / 2) >> 1);
+  let chunk = Math.max(1, best.decisions.length >> 1);
   while (chunk >= 1 && performance.now() < deadline) {
     let removedAny = false;
-    for (let start = 0; start < best.decisions.length / 2 && performance.now() < deadline;) {
+    for (let start = 0; start < best.decisions.length && performance.now() < deadline;) {
       const d = best.decisions;
-      const cand: SimSchedule = { first: best.first, decisions: [...d.slice(0, 2 * start), ...d.slice(2 * (start + chunk))] };
+      const cand: SimSchedule = { first: best.first, decisions: [...d.slice(0, start), ...d.slice(start + chunk)] };
       const r = await tryRun(bestOpts, cand);
       if (r) { best = cand; bestRun = r; removedAny = true; } else start += chunk;
     }

@@ -10,7 +10,9 @@ import { ORACLES } from '../core/oracles.js';
 import { INJECT_NAMES } from '../core/inject.js';
 import { DEBUG_FAULTS } from '../core/debug.js';
 import type { SteeringRecord } from './steer.js';
-import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, replayCommand, type RunOptions, type SimSchedule } from '../machine/config.js';
+import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, replayCommand, type RunOptions } from '../machine/config.js';
+import { decodeSchedule, encodeSchedule, type Schedule, type ScheduleFile } from '../sim/schedule.js';
+import { STRATEGY_NAMES } from '../sim/strategies/index.js';
 
 export const REPLAY_FORMAT = 'hintsim-replay';
 /**
@@ -55,7 +57,8 @@ export interface ReplayFile {
   race: string | null;
   seed: number;
   options: ReplayOptions;
-  schedule: SimSchedule | null;
+  /** The sim schedule as on disk (schedule.ts codec: decodeSchedule / replaySchedule), null threads-only. */
+  schedule: ScheduleFile | null;
   expected: Expected;
   shrink: { steps_before: number; steps_after: number; decisions_before: number; decisions_after: number } | null;
   /** Written by stress: how the file came about (stress.ts StressFailure.replay_kind). */
@@ -78,7 +81,10 @@ export function toReplayOptions(o: RunOptions): ReplayOptions {
   };
 }
 
-export function fromReplayOptions(r: ReplayOptions, seed: number, schedule: SimSchedule | null): RunOptions {
+/** The run options of a replay file's options, seed and `schedule` field (as on disk). */
+export function fromReplayOptions(r: ReplayOptions, seed: number, file: ScheduleFile | null): RunOptions {
+  const schedule = file === null ? null : decodeSchedule(file);
+  if (file !== null && schedule === null) throw new UsageError('replay: malformed schedule');
   return {
     ...DEFAULTS, workload: r.workload, cpus: r.cpus, memBytes: parseSize('mem', r.mem),
     hostMemBytes: r.host_mem === null ? null : parseSize('host_mem', r.host_mem), ops: r.ops, seconds: r.seconds, seed,
@@ -94,9 +100,16 @@ function checksumOf(f: Omit<ReplayFile, 'checksum'>): string {
   return createHash('sha256').update(JSON.stringify(f)).digest('hex');
 }
 
-export function makeReplayFile(body: Omit<ReplayFile, 'checksum' | 'format' | 'version' | 'model'>): ReplayFile {
+/** A replay file's schedule as records (null: threads-only). */
+export function replaySchedule(f: ReplayFile): Schedule | null {
+  return f.schedule === null ? null : decodeSchedule(f.schedule);
+}
+
+export type ReplayBody = Omit<ReplayFile, 'checksum' | 'format' | 'version' | 'model' | 'schedule'> & { schedule: Schedule | null };
+
+export function makeReplayFile(body: ReplayBody): ReplayFile {
   const v2 = body.options.inject_pfn !== undefined || body.options.debug_faults !== undefined;
-  const f = { format: REPLAY_FORMAT, version: v2 ? REPLAY_VERSION : 1, model: MODEL_VERSION, ...body };
+  const f = { format: REPLAY_FORMAT, version: v2 ? REPLAY_VERSION : 1, model: MODEL_VERSION, ...body, schedule: body.schedule === null ? null : encodeSchedule(body.schedule) };
   return { ...f, checksum: checksumOf(f) };
 }
 
@@ -122,6 +135,7 @@ export function readReplayFile(path: string): ReplayFile {
   for (const id of o.inject ?? []) if (!INJECT_NAMES.includes(id)) bad(`names an unknown injection point '${id}'`);
   if (o.inject_pfn !== undefined && !(Number.isInteger(o.inject_pfn) && o.inject_pfn >= 0)) bad(`has a bad inject_pfn '${String(o.inject_pfn)}'`);
   for (const id of o.debug_faults ?? []) if (!Object.keys(DEBUG_FAULTS).includes(id)) bad(`plants an unknown bug '${id}'`);
+  if (o.strategy !== undefined && !STRATEGY_NAMES.includes(o.strategy)) bad(`names an unknown strategy '${String(o.strategy)}'; accepted: ${STRATEGY_NAMES.join(', ')}`);
   if (o.switch_every !== undefined && !(Number.isInteger(o.switch_every) && o.switch_every >= 1)) bad(`has a bad switch_every '${String(o.switch_every)}'`);
   if (o.host !== undefined && !(HOSTS as readonly string[]).includes(o.host)) bad(`names an unknown host '${String(o.host)}'; accepted: ${HOSTS.join(', ')}`);
   if (!f.expected || !(ORACLES as readonly string[]).includes(f.expected.oracle)) bad('has no expected violation with a known oracle');
@@ -129,6 +143,6 @@ export function readReplayFile(path: string): ReplayFile {
   if (model !== MODEL_VERSION) {
     bad(`was recorded by model ${String(model)} and this hintsim runs model ${MODEL_VERSION}: the model changed since (fixes, scheduling points), so it would replay something else; hunt the race again${f.race ? ` (hintsim hunt ${f.race})` : ''} or rerun its options with: ${replayCommand(fromReplayOptions(o, f.seed, null))}`);
   }
-  if (f.schedule !== null && (!Array.isArray(f.schedule?.decisions) || f.schedule.decisions.length % 2 !== 0)) bad('has a malformed schedule');
+  if (f.schedule !== null && decodeSchedule(f.schedule) === null) bad('has a malformed schedule');
   return f;
 }

@@ -20,7 +20,7 @@ import type { Violation } from '../core/oracles.js';
 import { INJECT_NAMES } from '../core/inject.js';
 import { Prng } from '../core/prng.js';
 import { PAGE_SIZE } from '../core/layout.js';
-import { DEFAULTS, type RunOptions, type Strategy } from '../machine/config.js';
+import { DEFAULTS, type RunOptions, type SimSchedule, type Strategy } from '../machine/config.js';
 import { streamOf } from './swarm.js';
 
 /**
@@ -182,7 +182,7 @@ export function planOptions(base: RunOptions, p: SteerPlan): RunOptions {
 }
 
 /** One finished attempt: did it fail the same way (then with its complete schedule)? */
-export interface SteerAttemptResult { attempt: number; matched: boolean; violation: Violation | null; schedule: { first: number; decisions: number[] } | null; ops: number }
+export interface SteerAttemptResult { attempt: number; matched: boolean; violation: Violation | null; schedule: SimSchedule | null; ops: number }
 
 /**
  * The search for one failure, driven by stress's loop: `next` hands out attempts while the

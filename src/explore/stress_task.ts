@@ -83,7 +83,7 @@ async function shrink(t: Extract<StressTask, { kind: 'shrink' }>): Promise<Stres
   const replay = makeReplayFile({
     race: s?.violation.race ?? t.violation.race, seed: opts.seed, options: toReplayOptions(s?.opts ?? opts), schedule: s?.schedule ?? sched,
     expected: pick(s?.violation ?? t.violation),
-    shrink: s ? { steps_before: base.schedule?.steps ?? 0, steps_after: s.steps, decisions_before: sched.decisions.length / 2, decisions_after: s.schedule.decisions.length / 2 } : null,
+    shrink: s ? { steps_before: base.schedule?.steps ?? 0, steps_after: s.steps, decisions_before: sched.decisions.length, decisions_after: s.schedule.decisions.length } : null,
     replay_kind: how, ...(t.steered ? { steering: t.steered.steering } : {}),
   });
   return { index: t.index, replay, how };

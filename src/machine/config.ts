@@ -3,6 +3,7 @@
  * UsageError whose message is one line naming the flag, the bad value and what is accepted.
  */
 import { MAX_CPUS, PAGE_SIZE } from '../core/layout.js';
+import type { Schedule } from '../sim/schedule.js';
 
 export class UsageError extends Error {}
 
@@ -54,7 +55,8 @@ export interface RunOptions {
   mixSampleMs?: number;
 }
 
-export interface SimSchedule { first: number; decisions: number[] /* step, participant, ... */ }
+/** A sim schedule: the first participant and the baton decisions as { step, to } records. */
+export type SimSchedule = Schedule;
 
 export const DEFAULTS: RunOptions = {
   workload: 'alloc-storm',

@@ -9,12 +9,12 @@ import { findWorkload, WORKLOADS } from '../../workloads/index.js';
 import { resolveOptions } from '../../workloads/workload.js';
 import { ALL_COUNTER_NAMES, COUNTER_NAMES, MAX_COUNTERS } from '../core/counters.js';
 import {
-  CTL_STATE, DEBUG_PFN, HOST_KICK, SIM_BATON, SIM_CHANGE, SIM_CHANGE_K, SIM_EXCL, SIM_FIRST, SIM_HASH, SIM_NCHANGE,
-  SIM_NPART, SIM_PRIO, SIM_REPLAY_N, SIM_REPLAY_POS, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, SIM_SWITCH_PCT, SIM_NEXT, SIM_DIRTY, PA_HEARTBEAT, PA_LAST_PFN, PA_LAST_STEP, PA_STATE, paCounter, paWord, type Views,
+  CTL_STATE, DEBUG_PFN, HOST_KICK, SIM_BATON, SIM_EXCL, SIM_HASH, SIM_STEP, PA_HEARTBEAT, PA_LAST_PFN, PA_LAST_STEP, PA_STATE, paCounter, paWord, type Views,
 } from '../core/layout.js';
 import { O, readViolations, report, violationCount, type Violation } from '../core/oracles.js';
-import { Prng, mix32 } from '../core/prng.js';
-import { STRAT_PCT, STRAT_RANDOM, STRAT_REPLAY } from '../sim/sim.js';
+import { mix32 } from '../core/prng.js';
+import { simResult, simSetup } from '../sim/setup.js';
+import type { ScheduleResult } from '../sim/schedule.js';
 import { RACES, raceName } from '../core/races.js';
 import { bootMachine } from './boot.js';
 import { readCoverage, type RunCoverage } from './coverage.js';
@@ -77,55 +77,7 @@ export interface MixSample { ms: number; step?: number; mix: Record<string, numb
 /** State-mix samples kept at most; past it every other one is dropped and the interval doubles. */
 const MIX_SAMPLES_MAX = 2400;
 
-export interface ScheduleResult { steps: number; switches: number; first: number; decisions?: number[]; complete: boolean }
-
-/** Seed the sim scheduler words and name the first participant to run. */
-function simSetup(v: Views, o: RunOptions): void {
-  const h = v.hdr;
-  const n = participantsOf(o);
-  const rng = new Prng(o.seed, 0x5111);
-  h[SIM_NPART] = n;
-  for (let i = 0; i < 4; i++) h[SIM_RNG + i] = rng.next() | 1;
-  h[SIM_SWITCH_PCT] = Math.max(1, Math.round(65536 / o.switchEvery)); // random strategy: 1 in switchEvery (default 16) points switches
-  h[SIM_STEP] = 0; h[SIM_HASH] = 0x811c9dc5 | 0; h[SIM_SWITCHES] = 0; h[SIM_EXCL] = 0; h[SIM_SPINS] = 0;
-  h[SIM_NEXT] = 1; h[SIM_DIRTY] = 1; // consult the strategy at the first point
-  for (let p = 0; p < n; p++) Atomics.store(v.pa, paWord(p, PA_STATE), 1); // all runnable before anyone runs
-  let first: number;
-  if (o.schedule) {
-    h[SIM_STRATEGY] = STRAT_REPLAY;
-    const d = o.schedule.decisions;
-    const m = Math.min(d.length >> 1, v.slogIn.length >> 1);
-    for (let i = 0; i < 2 * m; i++) v.slogIn[i] = d[i];
-    h[SIM_REPLAY_N] = m; h[SIM_REPLAY_POS] = 0;
-    first = o.schedule.first;
-  } else if (o.strategy === 'pct') {
-    h[SIM_STRATEGY] = STRAT_PCT;
-    const order = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) { const j = rng.below(i + 1); [order[i], order[j]] = [order[j], order[i]]; }
-    order.forEach((p, rank) => { h[SIM_PRIO + p] = 16 + rank; });
-    const k = Math.max(16, (o.ops ?? DEFAULT_SIM_OPS) * 24); // estimated scheduling points of the run
-    const nc = Math.min(16, Math.max(0, o.depth - 1));
-    const pts = Array.from({ length: nc }, () => 1 + rng.below(k)).sort((a, b) => a - b);
-    pts.forEach((s, i) => { h[SIM_CHANGE + i] = s; });
-    h[SIM_NCHANGE] = nc; h[SIM_CHANGE_K] = 0;
-    first = order[n - 1];
-  } else {
-    h[SIM_STRATEGY] = STRAT_RANDOM;
-    first = rng.below(n);
-  }
-  h[SIM_FIRST] = first;
-  Atomics.store(h, SIM_BATON, first);
-}
-
-function simResult(v: Views, o: RunOptions): ScheduleResult {
-  const h = v.hdr;
-  const switches = h[SIM_SWITCHES];
-  const kept = Math.min(switches, v.slog.length >> 1);
-  return {
-    steps: h[SIM_STEP], switches, first: h[SIM_FIRST], complete: kept === switches,
-    ...(o.recordSchedule ? { decisions: Array.from(v.slog.subarray(0, 2 * kept)) } : {}),
-  };
-}
+export type { ScheduleResult } from '../sim/schedule.js';
 
 export interface Progress { elapsedMs: number; totalMs: number | null; ops: number; totalOps: number | null; violations: number }
 
@@ -238,7 +190,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     await Promise.race([Promise.all(cpus.map((c) => c.configure(o.workload, o.seed, wopts))), liveness]);
     if (crashes.length) throw new Error(`worker failed to start: ${crashes.join('; ')}`);
 
-    if (sim) simSetup(v, o);
+    if (sim) simSetup(v, o, participantsOf(o));
     Atomics.store(v.hdr, CTL_STATE, 1); // run: CPUs poll it with Atomics.load
     if (sim) Atomics.notify(v.hdr, SIM_BATON);
     const t0 = performance.now();
@@ -390,7 +342,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
       violations: attributeRaces(readViolations(v, raceName), o.unfix), counters, per_cpu: perCpu, state_mix: mix,
       ...(sim && o.mixSampleMs === undefined ? {} : { state_mix_samples: samples }), accounting,
       trace_hash: ((sim ? v.hdr[SIM_HASH] : h) >>> 0).toString(16).padStart(8, '0'),
-      ...(sim ? { schedule: simResult(v, o) } : {}),
+      ...(sim ? { schedule: simResult(v, o.recordSchedule) } : {}),
       ...(traceSab ? { trace: (sampleCounters(sim ? v.hdr[SIM_STEP] : (performance.timeOrigin + performance.now()) * 1000), buildTrace(traceSab, o.cpus, sim, traceSamples)) } : {}),
       ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
       ...(xen ? { xen: xenSummary(v, nparts) } : {}),

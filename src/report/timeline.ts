@@ -67,10 +67,10 @@ export function timelineData(r: RunResult): TimelineData | null {
     end = Math.max(end, r.schedule.steps);
     let who = r.schedule.first;
     let from = 0;
-    for (let i = 0; i + 1 < d.length; i += 2) {
-      if (d[i] > from && who >= 0) turns.push({ lane: who, from, to: d[i] });
-      from = Math.max(from, d[i]);
-      who = d[i + 1];
+    for (const { step, to } of d) {
+      if (step > from && who >= 0) turns.push({ lane: who, from, to: step });
+      from = Math.max(from, step);
+      who = to;
     }
     if (who >= 0 && end > from) turns.push({ lane: who, from, to: end });
   }

@@ -1,0 +1,34 @@
+/**
+ * The strategy registry. To add a strategy: write strategies/NAME.ts exporting a Strategy
+ * (strategy.ts: setup, choose, its words of the SIM_STRAT area and their layout in its
+ * header comment), import it here and append it to STRATEGIES. Its name is then accepted
+ * wherever STRATEGY_NAMES is consulted (replay files; the CLI's --strategy choices).
+ * A strategy's id, the SIM_STRATEGY word, is its index here; ids live only for one run.
+ */
+import { SIM_STRAT_WORDS } from '../../core/layout.js';
+import type { Strategy } from '../strategy.js';
+import { pct } from './pct.js';
+import { random } from './random.js';
+import { replay } from './replay.js';
+
+export const STRATEGIES: readonly Strategy[] = [random, pct, replay];
+
+for (const s of STRATEGIES) {
+  if (s.words > SIM_STRAT_WORDS) throw new Error(`sim strategy ${s.name}: ${s.words} words do not fit the ${SIM_STRAT_WORDS} of SIM_STRAT`);
+}
+
+/** The strategy that follows a given schedule. */
+export const REPLAY = replay;
+
+/** The names --strategy accepts (replay is selected by a schedule). */
+export const STRATEGY_NAMES: readonly string[] = STRATEGIES.filter((s) => s !== REPLAY).map((s) => s.name);
+
+/** A strategy's id (its SIM_STRATEGY value). */
+export function strategyId(s: Strategy): number {
+  return STRATEGIES.indexOf(s);
+}
+
+/** The strategy of this name, or undefined. */
+export function findStrategy(name: string): Strategy | undefined {
+  return STRATEGIES.find((s) => s.name === name);
+}
