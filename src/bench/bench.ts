@@ -3,7 +3,8 @@
  * because these machines are noisy. Never part of the test run.
  */
 import { __free_pages, alloc_pages, pageAllocInit } from '../guest/page_alloc.js';
-import { ctxInit, V } from '../core/ctx.js';
+import { V } from '../core/ctx.js';
+import { attachHost } from '../hosts/index.js';
 import { PAGE_WORDS, PG_COUNT } from '../core/layout.js';
 import { bootMachine } from '../machine/boot.js';
 import { DEFAULTS, type RunOptions } from '../machine/config.js';
@@ -61,7 +62,7 @@ function timeLoop(ms: number, body: (n: number) => void): number {
 function benchPcp(ms: number): BenchEntry {
   const o: RunOptions = { ...DEFAULTS, cpus: 1 };
   const v = bootMachine(o);
-  ctxInit(v, 0);
+  attachHost(v, 0);
   pageAllocInit();
   const warm = alloc_pages(0, false);
   __free_pages(warm, 0);

@@ -421,3 +421,10 @@ export function shadowGeometry(nframes: number) {
   const words = counters + MAX_PARTICIPANTS * SHADOW_COUNTERS * 2;
   return { cap, gfnSp, gfnTable, gfnRecycled, gfnFlooded, gfnShadowed, sp, spte, gen, counters, words };
 }
+
+/** The V.k word of pte `idx` of a task's table (not K): table ids as in the shadow area above. */
+export function pteWordOf(table: number, idx: number): number {
+  if (table >= T_ANON0) return K_APTE + (table - T_ANON0) * ANON_PAGES + idx;
+  const task = (table / NFILES) | 0;
+  return K_PTE + task * NVP + (table - task * NFILES) * FILE_PAGES + idx;
+}

@@ -5,9 +5,10 @@
  * Runs on the main thread before any worker starts.
  */
 import { __free_one_page, defaultPcpBatch, pageAllocInit } from '../guest/page_alloc.js';
-import { ctxInit } from '../core/ctx.js';
+import { attachHost } from '../hosts/index.js';
 import { DEBUG_FAULTS, type DebugFaultName } from '../core/debug.js';
-import { ORC_SET_UNUSED, ST_Sr, ST_Sz, essa } from '../core/hw.js';
+import { H } from '../core/hooks.js';
+import { ORC_SET_UNUSED, ST_Sr, ST_Sz } from '../core/hw.js';
 import { xenBoot, xenIoFrames, xenWarmUp } from '../hosts/xenpaging/xen_machine.js';
 import { SHADOW_RESERVED_FRAMES, shadowBoot } from '../hosts/shadow/shadow_mmu.js';
 import {
@@ -65,7 +66,7 @@ export function bootMachine(o: RunOptions): Views {
     v.hs[pfn] = xen ? ST_Sr : ST_Sz; // ESSA: nothing resident yet, content zero; xenpaging: the storage key only (ESSA states unused)
   }
   // The boot CPU is the host participant's slot; its counters are cleared afterwards.
-  ctxInit(v, o.cpus);
+  attachHost(v, o.cpus);
   pageAllocInit();
   // xenpaging: the domain starts fully populated; its first gfns are granted to dom0's backends, not the allocator.
   // shadow: the kernel's page table K and the kernel data it maps sit at the top, outside the allocator.
@@ -73,7 +74,7 @@ export function bootMachine(o: RunOptions): Views {
   for (let pfn = xen ? xenIoFrames(nframes) : 0; pfn < guestFrames;) {
     let order = MAX_ORDER - 1;
     while ((pfn & ((1 << order) - 1)) !== 0 || pfn + (1 << order) > guestFrames) order--;
-    if (o.hinting !== 'off') for (let i = 0; i < (1 << order); i++) essa(pfn + i, ORC_SET_UNUSED);
+    if (o.hinting !== 'off') for (let i = 0; i < (1 << order); i++) H.essa(pfn + i, ORC_SET_UNUSED);
     __free_one_page(pfn, order);
     pfn += 1 << order;
   }
@@ -85,7 +86,7 @@ export function bootMachine(o: RunOptions): Views {
   if (shadow) {
     const w = o.workloadOptions;
     shadowBoot(v, { pool: w.shadow_pool ?? 0, aClearUnshadow: (w.a_clear ?? 0) !== 0, emulateMore: (w.emulate_more ?? 0) !== 0 });
-    ctxInit(v, o.cpus); // again: the shadow views read the words just written
+    attachHost(v, o.cpus); // again: the shadow views read the words just written
   }
   h[BOOT_FRAMES] = nframes;
   for (let p = 0; p < MAX_PARTICIPANTS; p++) v.paF64.fill(0, paCounter(p, 0), paCounter(p, 0) + PA_NCOUNTERS);

@@ -12,7 +12,8 @@ import { pageAllocInit } from '../guest/page_alloc.js';
 import { pageStatesInit } from '../guest/page_states.js';
 import { dumpPage, type PageDump } from '../core/assert.js';
 import { traceInit } from '../core/trace.js';
-import { ctxInit, CNT } from '../core/ctx.js';
+import { CNT } from '../core/ctx.js';
+import { attachHost } from '../hosts/index.js';
 import { C } from '../core/counters.js';
 import { CTL_MODE, CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, PCP_BASE, PCP_COUNT, PCP_STRIDE, Views, paWord } from '../core/layout.js';
 import { violationCount } from '../core/oracles.js';
@@ -39,7 +40,7 @@ function attach(i: WorkerInit): void {
   init = i;
   me = i.me;
   v = new Views(i.sab, i.nframes, i.ncpus);
-  ctxInit(v, i.me);
+  attachHost(v, i.me);
   traceInit(i.traceSab, i.me);
   hwInit();
   pageAllocInit();

@@ -10,7 +10,7 @@ import { reclaimFrame, reclaimPass } from '../hosts/essa/reclaim.js';
 import { shadowShrinkTick } from '../hosts/shadow/shadow_mmu.js';
 import { injHostBudget, injTouchedPfn, injectInit } from '../core/inject.js';
 import { traceInit } from '../core/trace.js';
-import { ctxInit } from '../core/ctx.js';
+import { attachHost } from '../hosts/index.js';
 import { CTL_HOST, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, HOST_SHADOW, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../core/layout.js';
 import { SP_HOST, SP_SPIN, setSimHook, sp } from '../core/sched.js';
 import { hwInit } from '../core/hw.js';
@@ -26,7 +26,7 @@ let shadow = false; // --host shadow: a reclaim pass also runs KVM's mmu shrinke
 function attach(i: Init): void {
   init = i;
   v = new Views(i.sab, i.nframes, i.ncpus);
-  ctxInit(v, i.me);
+  attachHost(v, i.me);
   traceInit(i.traceSab, i.me);
   hwInit();
   sim = v.hdr[CTL_MODE] === 1;

@@ -3,10 +3,11 @@
  * obtained by putting a scratch frame into a state and running the real code (essa(),
  * the host's reclaimFrame(), the hardware access path), never from a written table.
  */
+import { essa, hwBegin } from './essa.js';
 import { reclaimFrame } from './reclaim.js';
 import { ctxInit } from '../../core/ctx.js';
 import {
-  ACC_FAULT, ACC_NAMES, ALL_STATES, ORC_NAMES, VALID_STATES, essa, hwBegin, hwEnd, isValidState, stateName,
+  ACC_FAULT, ACC_NAMES, ALL_STATES, ORC_NAMES, VALID_STATES, hwEnd, isValidState, stateName,
 } from '../../core/hw.js';
 import { CTL_HOST_BUDGET, CTL_STATE, HS_CHANGE, HS_STATE_MASK, Views, allocMachineBuffer } from '../../core/layout.js';
 

@@ -49,7 +49,7 @@ import {
   PTE_DIRTY, PTE_PFN_MASK, PTE_WRITE, SHP_A_CLEAR_UNSHADOW, SHP_EMULATE_MORE, SH_CLOCK, SH_EVENTS, SH_FREE_HEAD,
   SH_KPTE, SH_LRU_HEAD, SH_LRU_TAIL, SH_MIN_FREE, SH_MMU_LOCK, SH_POOL_MAX, SH_POOL_USED, SH_REFILL, SH_TABLE_GFN,
   SPTES_PER_SP, SPTE_A, SPTE_PFN_MASK, SPTE_W, SP_BUILT_AT, SP_EVIDENCE, SP_FLOOD, SP_GFN, SP_LAST_SPEC, SP_MISSED, SP_NEXT,
-  SP_PRESENT, SP_PREV, SP_TABLE, SP_USED_AT, SP_WORDS, SP_WRITER, SV_BASE, SV_FLUSH_REQ, SV_LAST_SPEC, SV_LAST_SPEC_GFN, SV_WORDS, T_ANON0, T_KERNEL,
+  SP_PRESENT, SP_PREV, SP_TABLE, SP_USED_AT, SP_WORDS, SP_WRITER, SV_BASE, SV_FLUSH_REQ, SV_LAST_SPEC, SV_LAST_SPEC_GFN, SV_WORDS, T_ANON0, T_KERNEL, pteWordOf,
 } from '../../core/layout.js';
 import { O, report } from '../../core/oracles.js';
 import { RACE_BIT, raceIndex } from '../../core/races.js';
@@ -114,12 +114,7 @@ export function tableOf(pi: number): number {
   return task * NFILES + file;
 }
 
-/** The V.k word of pte `idx` of a task's table (not K). */
-export function pteWordOf(table: number, idx: number): number {
-  if (table >= T_ANON0) return K_APTE + (table - T_ANON0) * ANON_PAGES + idx;
-  const task = (table / NFILES) | 0;
-  return K_PTE + task * NVP + (table - task * NFILES) * FILE_PAGES + idx;
-}
+export { pteWordOf }; // core/layout.ts: the V.k word of pte `idx` of a task's table
 
 function gpteLoad(table: number, idx: number): number {
   return table === T_KERNEL ? Atomics.load(SV.s, SH_KPTE + idx) : Atomics.load(V.k, pteWordOf(table, idx));

@@ -26,7 +26,7 @@
  * stored with Atomics.store, so lock-free readers (audits, diagnostics) see whole words.
  */
 import { C } from '../../core/counters.js';
-import { CNT, ME, V, XEN } from '../../core/ctx.js';
+import { CNT, ME, V } from '../../core/ctx.js';
 import { ACC_ADDRESSING, ACC_OK, ACC_PAGE_IN, frameLock, frameUnlock } from '../../core/hw.js';
 import {
   CTL_UNFIX, HS_CHANGE, HS_LOCK, HS_REF, MF_COUNT, MF_FLAGS, MF_M2P, MF_NEXT, MFN_WORDS, NIL, PAGE_INTS, PAGE_WORDS, PG_FLAGS,
@@ -244,10 +244,10 @@ export function populate(g: number, guest: boolean): number {
 // ------------------------------------------------------------------ the guest access path
 let doorbell = 0;
 
-/** Per-run reset of this participant's p2m-side state (hw.ts hwInit; a reused worker starts fresh). */
+/** Per-run reset of this participant's p2m-side state (the participantInit hook, from hwInit; a reused worker starts fresh). */
 export function xpInit(): void {
   doorbell = 0;
-  setSpinCheck(XEN && ME < V.ncpus ? checkAbandon : null);
+  setSpinCheck(ME < V.ncpus ? checkAbandon : null);
 }
 
 function stillPagingIn(g: number): boolean {

@@ -13,13 +13,15 @@ import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { dom0Batch, dom0Exit, dom0Init } from './dom0.js';
 import { pagerExit, pagerHasWork, pagerInit, pagerPass } from './xenpaging.js';
 import { ctxInit } from '../../core/ctx.js';
+import { installHooks } from '../../core/hooks.js';
 import { hwInit } from '../../core/hw.js';
 import { injectInit } from '../../core/inject.js';
 import { CTL_MODE, CTL_NCPUS, CTL_STATE, PA_HEARTBEAT, PA_STATE, Views, XH_DOM0_KICK, XH_PAGER_KICK, paWord } from '../../core/layout.js';
 import { SP_SPIN, setSimHook, sp } from '../../core/sched.js';
 import { simExit, simInstall, waitBaton } from '../../sim/sim.js';
 import { traceInit } from '../../core/trace.js';
-import { XV } from './xen_views.js';
+import { XV, xenViewsInit } from './xen_views.js';
+import { XEN_HOOKS } from './hooks.js';
 import type { WorkerInit } from '../../machine/worker_pool.js';
 
 let init: WorkerInit;
@@ -31,6 +33,8 @@ function attach(i: WorkerInit): void {
   init = i;
   v = new Views(i.sab, i.nframes, i.ncpus);
   ctxInit(v, i.me);
+  xenViewsInit(v, i.me);
+  installHooks(XEN_HOOKS);
   traceInit(i.me === i.ncpus ? i.traceSab : null, i.me); // the pager uses the host's trace track
   hwInit();
   injectInit();
