@@ -21,8 +21,7 @@ import { simExit, simInstall, waitBaton } from '../sim/sim.js';
 import { injectInit } from '../core/inject.js';
 import { hwInit } from '../core/hw.js';
 import { memoryInit } from '../guest/memory.js';
-import { setSimHook } from '../core/sched.js';
-import { VcpuAbandoned } from '../hosts/xenpaging/xen_ring.js';
+import { ParticipantAbandoned, setSimHook } from '../core/sched.js';
 
 import type { WorkerInit } from './worker_pool.js';
 let init: WorkerInit;
@@ -82,7 +81,7 @@ const api = {
         Atomics.store(pa, hb, n); // watchdog reads it with Atomics.load
       }
     } catch (e) {
-      if (!(e instanceof VcpuAbandoned)) throw e; // xenpaging: a vCPU waiting for a page that will never come, after a violation
+      if (!(e instanceof ParticipantAbandoned)) throw e; // e.g. xenpaging: a vCPU waiting for a page that will never come, after a violation
     }
     if (sim) simExit(); else Atomics.store(pa, paWord(me, PA_STATE), 2);
     return { ops: CNT[C.ops], steps: n };
@@ -93,7 +92,7 @@ const api = {
     try {
       if (violationCount(v) === 0) task.finish();
     } catch (e) {
-      if (!(e instanceof VcpuAbandoned)) throw e;
+      if (!(e instanceof ParticipantAbandoned)) throw e;
     }
     return task.owned();
   },

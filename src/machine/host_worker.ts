@@ -6,12 +6,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
-import { reclaimFrame, reclaimPass } from '../hosts/essa/reclaim.js';
-import { shadowShrinkTick } from '../hosts/shadow/shadow_mmu.js';
 import { injHostBudget, injTouchedPfn, injectInit } from '../core/inject.js';
 import { traceInit } from '../core/trace.js';
-import { attachHost } from '../hosts/index.js';
-import { CTL_HOST, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, HOST_SHADOW, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../core/layout.js';
+import { attachHost, hostDaemon, hostOf, type HostDaemon } from '../hosts/index.js';
+import { CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, PA_HEARTBEAT, PA_STATE, Views, paWord } from '../core/layout.js';
 import { SP_HOST, SP_SPIN, setSimHook, sp } from '../core/sched.js';
 import { hwInit } from '../core/hw.js';
 import { simExit, simInstall, waitBaton } from '../sim/sim.js';
@@ -20,7 +18,7 @@ interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: num
 let init: Init;
 let v: Views;
 let sim = false;
-let shadow = false; // --host shadow: a reclaim pass also runs KVM's mmu shrinker
+let daemon: HostDaemon; // the running host's reclaim (--host shadow: a pass also runs KVM's mmu shrinker)
 
 /** Bind the host to a machine (again, when the worker is reused for the next run). */
 function attach(i: Init): void {
@@ -30,7 +28,9 @@ function attach(i: Init): void {
   traceInit(i.traceSab, i.me);
   hwInit();
   sim = v.hdr[CTL_MODE] === 1;
-  shadow = v.hdr[CTL_HOST] === HOST_SHADOW;
+  const d = hostDaemon(hostOf(v));
+  if (!d) throw new Error(`host_worker: host ${hostOf(v).name} has no daemon`);
+  daemon = d;
   setSimHook(null);
   if (sim) simInstall();
   injectInit();
@@ -48,7 +48,7 @@ const done = (): boolean => Atomics.load(v.hdr, CTL_STATE) >= 3;
 /** Fault injection at the top of each loop turn: reclaim the frame a guest just touched; the budget to use. */
 function injectTick(budget: number): number {
   const t = injTouchedPfn();
-  if (t >= 0) { sp(SP_HOST, t); reclaimFrame(t, false); }
+  if (t >= 0) { sp(SP_HOST, t); daemon.frame(t, false); }
   return injHostBudget(budget);
 }
 
@@ -63,7 +63,7 @@ const api = {
       waitBaton();
       while (!done() && cpusRunning()) {
         const b = injectTick(budget);
-        if (Atomics.load(v.hdr, HOST_RESIDENT) > b) { reclaimPass(done, b); if (shadow) shadowShrinkTick(); }
+        if (Atomics.load(v.hdr, HOST_RESIDENT) > b) { daemon.pass(done, b); daemon.afterPass(); }
         else {
           // Nothing to do: wait (not runnable) until a guest pushes residency past the budget.
           Atomics.store(pa, paWord(init.me, PA_STATE), 3);
@@ -79,8 +79,8 @@ const api = {
     while (!done()) {
       const b = injectTick(budget);
       if (Atomics.load(v.hdr, HOST_RESIDENT) > b) {
-        reclaimPass(done, b);
-        if (shadow) shadowShrinkTick();
+        daemon.pass(done, b);
+        daemon.afterPass();
       } else {
         // Clear the kick, re-check, then sleep: a guest that raises residency after our
         // check stores 1 and notifies, so the wait returns at once (no lost wake-up).

@@ -21,10 +21,7 @@ import { readCoverage, type RunCoverage } from '../explore/coverage.js';
 import { endOfRunChecks, stateMix, type Accounting } from './checks.js';
 import { DEFAULT_SECONDS, DEFAULT_SIM_OPS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
 import type { CpuApi } from './cpu_worker.js';
-import type { HostApi } from './host_worker.js';
-import type { XenApi } from '../hosts/xenpaging/xen_worker.js';
-import { type XenSummary, xenEndOfRunChecks, xenIoFrames, xenSummary } from '../hosts/xenpaging/xen_machine.js';
-import { type ShadowSummary, shadowAudit, shadowKernelFrames, shadowSummary } from '../hosts/shadow/shadow_mmu.js';
+import { hostByName, type ShadowSummary, type XenSummary } from '../hosts/index.js';
 import { type MachineWorker, acquireWorker, releaseWorker } from './worker_pool.js';
 import { buildTrace, type CounterSample } from '../report/trace_out.js';
 import { TRACE_PER_PARTICIPANT } from '../core/trace.js';
@@ -165,10 +162,13 @@ function attributeRaces(vs: Violation[], unfix: string[]): Violation[] {
   });
 }
 
-/** Guest CPUs, the host (the ESSA host or the pager) and, with xenpaging, dom0. */
+/** Guest CPUs, then the host's participants (the ESSA host's daemon; xenpaging's pager and dom0). */
 export function participantsOf(o: RunOptions): number {
-  return o.cpus + (o.host === 'xenpaging' ? 2 : 1);
+  return o.cpus + hostByName(o.host).participants.length;
 }
+
+/** What main asks of a host participant's worker (host_worker, xen_worker). */
+interface ParticipantApi { run(): number }
 
 /** Deterministic split of a total op budget over the CPUs. */
 export function opsShare(total: number, cpus: number, cpu: number): number {
@@ -203,7 +203,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
   if (sim && o.ops === null) o = { ...o, ops: DEFAULT_SIM_OPS };
   const seconds = o.ops === null ? (o.seconds ?? DEFAULT_SECONDS) : null;
   const v = bootMachine(o);
-  const xen = o.host === 'xenpaging';
+  const host = hostByName(o.host);
   const nparts = participantsOf(o);
   const traceSab = o.trace ? new SharedArrayBuffer(nparts * TRACE_PER_PARTICIPANT * 8) : null;
   const traceSamples: CounterSample[] = [];
@@ -230,11 +230,9 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     // Every worker is created before the first await (fresh ones synchronously): a caller
     // can see them as soon as runMachine returns its promise (test/workers.test.ts).
     const cpuSpawns = Array.from({ length: o.cpus }, (_, i) => spawn<CpuApi>('cpu_worker', i));
-    const hostSpawn = xen ? spawn<XenApi>('xen_worker', o.cpus) : spawn<HostApi>('host_worker', o.cpus); // xenpaging: the pager
-    const dom0Spawn = xen ? spawn<XenApi>('xen_worker', o.cpus + 1) : null;
+    const hostSpawns = host.participants.map((p, i) => spawn<ParticipantApi>(p.entry, o.cpus + i)); // the host slot first
     const cpus = await Promise.all(cpuSpawns);
-    const host = await hostSpawn;
-    const dom0 = dom0Spawn ? await dom0Spawn : null;
+    const hostParts = await Promise.all(hostSpawns);
     await Promise.race([Promise.all(cpus.map((c) => c.configure(o.workload, o.seed, wopts))), liveness]);
     if (crashes.length) throw new Error(`worker failed to start: ${crashes.join('; ')}`);
 
@@ -242,7 +240,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     Atomics.store(v.hdr, CTL_STATE, 1); // run: CPUs poll it with Atomics.load
     if (sim) Atomics.notify(v.hdr, SIM_BATON);
     const t0 = performance.now();
-    const hostDone = Promise.all([host.run(), dom0 ? dom0.run() : 0]);
+    const hostDone = Promise.all(hostParts.map((p) => p.run()));
     const runs = cpus.map((c, i) => c.run(o.ops === null ? Number.MAX_SAFE_INTEGER : opsShare(o.ops, o.cpus, i)));
     if (seconds !== null) {
       timers.push(setTimeout(() => Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2), seconds * 1000));
@@ -262,7 +260,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     let lastTickMs = performance.now();
     let lastWallMs = 0;
     const restart = (p: number, now: number): void => { movedTick[p] = tick; movedAtMs[p] = now; stalledMs[p] = 0; };
-    const who = (q: number): string => (q < o.cpus ? `cpu ${q}` : q > o.cpus ? 'dom0' : xen ? 'the pager' : 'the host');
+    const who = (q: number): string => (q < o.cpus ? `cpu ${q}` : host.participants[q - o.cpus].who);
     let runsDone = false;
     let violatedAt = -1;
     timers.push(setInterval(() => {
@@ -293,7 +291,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
         if (stalledMs[p] > o.watchdogMs) {
           const lines = [];
           for (let q = 0; q < nparts; q++) {
-            const step = q > o.cpus ? 'map' : q === o.cpus ? (xen ? 'page' : 'reclaim') : w.stepNames[v.pa[paWord(q, PA_LAST_STEP)]] ?? '?';
+            const step = q >= o.cpus ? host.participants[q - o.cpus].step : w.stepNames[v.pa[paWord(q, PA_LAST_STEP)]] ?? '?';
             lines.push(`${who(q)}: last step ${step}, heartbeat ${Atomics.load(v.pa, paWord(q, PA_HEARTBEAT))}, pfn ${v.pa[paWord(q, PA_LAST_PFN)]}`);
           }
           const how = sim ? '' : ` while every thread could run (${Math.round(now - movedAtMs[p])} ms of wall time)`;
@@ -363,11 +361,9 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     if (o.mixSampleMs !== undefined) takeMix();
 
     let accounting: Accounting | null = null;
-    if (xen) owned.push(Array.from({ length: xenIoFrames(v.nframes) }, (_, i) => i)); // dom0's I/O gfns
-    if (o.host === 'shadow') owned.push(shadowKernelFrames(v)); // the kernel's page table and its data, outside the allocator
+    if (host.ownedFrames) owned.push(host.ownedFrames(v)); // frames the host keeps outside the allocator (dom0's I/O gfns, K and its data)
     if (!hung && violationCount(v) === 0) accounting = endOfRunChecks(v, owned, o.cpus);
-    if (xen && !hung && violationCount(v) === 0) xenEndOfRunChecks(v, o.cpus);
-    if (o.host === 'shadow' && !hung && violationCount(v) === 0) shadowAudit(v, o.cpus);
+    if (host.endOfRunChecks && !hung && violationCount(v) === 0) host.endOfRunChecks(v, o.cpus);
     const counters = sumCounters(v, nparts);
     const snaps = hung ? [] : await Promise.all(cpus.map((c) => c.snapshot())); // comlink: the CPUs are idle now
     const perCpu = Array.from({ length: o.cpus }, (_, cpu) => ({
@@ -393,8 +389,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
       ...(sim ? { schedule: simResult(v, o) } : {}),
       ...(traceSab ? { trace: (sampleCounters(sim ? v.hdr[SIM_STEP] : (performance.timeOrigin + performance.now()) * 1000), buildTrace(traceSab, o.cpus, sim, traceSamples)) } : {}),
       ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
-      ...(xen ? { xen: xenSummary(v, nparts) } : {}),
-      ...(o.host === 'shadow' ? { shadow: shadowSummary(v, nparts, ops) } : {}),
+      ...(host.summary ? Object.fromEntries([host.summary(v, nparts, ops)]) : {}),
       coverage: readCoverage(v, nparts, counters),
     };
   } finally {

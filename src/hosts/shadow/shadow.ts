@@ -52,17 +52,17 @@ import {
   SP_PRESENT, SP_PREV, SP_TABLE, SP_USED_AT, SP_WORDS, SP_WRITER, SV_BASE, SV_FLUSH_REQ, SV_LAST_SPEC, SV_LAST_SPEC_GFN, SV_WORDS, T_ANON0, T_KERNEL, pteWordOf,
 } from '../../core/layout.js';
 import { O, report } from '../../core/oracles.js';
-import { RACE_BIT, raceIndex } from '../../core/races.js';
+import { raceBit, raceIndex } from '../../core/races.js';
 import { SP_FAULT, STEPS, sp } from '../../core/sched.js';
 import { SC, SCNT, SH, SV, TLB_SIZE, tlbGen, tlbGpte, tlbKey, tlbPfn, tlbSlot, tlbW } from './shadow_views.js';
 import { spinLock, spinUnlock } from '../../core/spinlock.js';
 
-const U_EMU_ACCESS = RACE_BIT['kv-emulated-access-marks-spte']; // K1
-const U_ZAP_ON_A_CLEAR = RACE_BIT['kv-zap-on-a-clear'];         // K2
-const U_FORK_RESET = RACE_BIT['kv-fork-detector-reset'];        // K4
-const U_USER_WRITE = RACE_BIT['kv-unshadow-on-user-write'];     // K5
-const U_REMOTE_FLUSH = RACE_BIT['kv-remote-flush'];             // K7
-const U_LRU = RACE_BIT['kv-shadow-lru'];                        // K9
+const U_EMU_ACCESS = raceBit('kv-emulated-access-marks-spte'); // K1
+const U_ZAP_ON_A_CLEAR = raceBit('kv-zap-on-a-clear');         // K2
+const U_FORK_RESET = raceBit('kv-fork-detector-reset');        // K4
+const U_USER_WRITE = raceBit('kv-unshadow-on-user-write');     // K5
+const U_REMOTE_FLUSH = raceBit('kv-remote-flush');             // K7
+const U_LRU = raceBit('kv-shadow-lru');                        // K9
 const R_K1 = raceIndex('kv-emulated-access-marks-spte') + 1;
 const R_K2 = raceIndex('kv-zap-on-a-clear') + 1;
 const R_K4 = raceIndex('kv-fork-detector-reset') + 1;

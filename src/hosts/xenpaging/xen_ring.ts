@@ -23,8 +23,8 @@ import {
   XV_PAUSE, XV_WHY, XV_WORDS, XR_LEAKED, paWord,
 } from '../../core/layout.js';
 import { O, report, violationCount } from '../../core/oracles.js';
-import { RACE_BIT } from '../../core/races.js';
-import { SP_SPIN, STEPS, simActive, sp } from '../../core/sched.js';
+import { raceBit } from '../../core/races.js';
+import { ParticipantAbandoned, SP_SPIN, STEPS, simActive, sp } from '../../core/sched.js';
 import { spinLock, spinUnlock } from '../../core/spinlock.js';
 import { XC, XCNT, XV } from './xen_views.js';
 
@@ -49,13 +49,13 @@ export function flagNames(f: number): string {
 export const E_BUSY = -16;
 
 /** The X8 fix (claim/put/cancel with reserved slots) is off: producers only check for room. */
-const U_RING_RESERVE = RACE_BIT['xp-ring-reserve'];
+const U_RING_RESERVE = raceBit('xp-ring-reserve');
 function ringReserve(): boolean {
   return (V.hdr[CTL_UNFIX] & U_RING_RESERVE) === 0;
 }
 
 /** A guest vCPU gives up waiting: the run stopped on a violation (cpu_worker catches it). */
-export class VcpuAbandoned extends Error {}
+export class VcpuAbandoned extends ParticipantAbandoned {}
 const ABANDONED = new VcpuAbandoned('vCPU abandoned its wait: the run stopped on a violation');
 
 function pagerId(): number { return V.ncpus; }

@@ -1,0 +1,72 @@
+/**
+ * What a host model is to the rest of hintsim (types only): the registry (index.ts) holds
+ * one Host per folder of src/hosts. Generic code asks the registry, never `host === ...`.
+ */
+import type { GuestHooks } from '../core/hooks.js';
+import type { Views } from '../core/layout.js';
+import type { RaceEntry } from '../core/races.js';
+
+export type HostName = 'essa' | 'xenpaging' | 'shadow';
+
+/** A participant a host adds after the guest CPUs (the first sits in the host slot, ncpus). */
+export interface HostParticipant {
+  /** Worker entry (a key of workerEntries of some host). */
+  entry: string;
+  /** How reports name it ('the host', 'the pager', 'dom0'). */
+  who: string;
+  /** Its step in the watchdog's lines ('reclaim', 'page', 'map'). */
+  step: string;
+}
+
+/** The run options a host's boot reads (machine/config.ts builds them). */
+export interface HostBootOptions {
+  hostBudgetFrames: number;
+  ringSlots: number;
+  workloadOptions: Record<string, number>;
+}
+
+/** The host daemon's work (machine/host_worker.ts runs it in the host slot). */
+export interface HostDaemon {
+  /** One reclaim pass down to `budget`; returns frames reclaimed. */
+  pass(stop: () => boolean, budget: number): number;
+  /** Reclaim one frame (fault injection: the frame a guest just touched). */
+  frame(pfn: number, honourRef: boolean): number;
+  /** After each pass (e.g. the shadow MMU's shrinker). */
+  afterPass(): void;
+}
+
+export interface Host {
+  readonly name: HostName;
+  /** CTL_HOST code (core/layout.ts). */
+  readonly code: number;
+  /** The host whose guest hooks and daemon this one extends (shadow: essa). */
+  readonly base?: HostName;
+  /** One line for `--help` and the README. */
+  readonly description: string;
+  /** Its guest hooks, built on its base's (or the plain machine's). */
+  hooks(base: GuestHooks): GuestHooks;
+  /** Per-participant views of its shared-memory area (every participant, at attach). */
+  viewsInit?(v: Views, me: number): void;
+  /** Its daemon in the host slot, when host_worker runs it. */
+  daemon?(base: HostDaemon | undefined): HostDaemon;
+  /** Participants after the guest CPUs. */
+  readonly participants: readonly HostParticipant[];
+  /** Worker entries by name, as paths under src/ without extension. */
+  readonly workerEntries: Readonly<Record<string, string>>;
+  /** The host state word of every frame at boot. */
+  readonly bootState: number;
+  /** The guest frames the allocator gets at boot: [first, end). */
+  guestFrames(nframes: number): [number, number];
+  /** After the allocator has its frames; true when every participant must attach again (views read words it wrote). */
+  boot?(v: Views, o: HostBootOptions): boolean;
+  /** The ESSA host states are audited at the end of a run (checks.ts). */
+  readonly auditsHostStates: boolean;
+  /** Frames outside the allocator the host owns, for the leak oracle. */
+  ownedFrames?(v: Views): number[];
+  /** End-of-run checks after the guest's (clean runs only). */
+  endOfRunChecks?(v: Views, who: number): void;
+  /** Its `run --json` section: [key, value]. */
+  summary?(v: Views, participants: number, ops: number): [string, unknown];
+  /** Its races, in catalogue order. */
+  readonly races: readonly RaceEntry[];
+}
