@@ -19,7 +19,7 @@
 import { V } from './ctx.js';
 import { H } from './hooks.js';
 import {
-  CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, SIM_DIRTY, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_LOCK, HS_STATE_MASK,
+  CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, SIM_DIRTY, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_LOCK, HS_STATE_MASK, PS_IDLE, PS_RUNNING,
 } from './layout.js';
 import { simActive, spinWait } from './sched.js';
 
@@ -106,9 +106,9 @@ export function residentAdd(delta: number): void {
   if (delta > 0) {
     if (budgetCache === 0) budgetCache = V.hdr[CTL_HOST_BUDGET];
     if (r > budgetCache && simActive()) {
-      // Sim mode: an idle host (PA_STATE 3) becomes runnable again; the baton holder does it.
+      // Sim mode: an idle host (PS_IDLE) becomes runnable again; the baton holder does it.
       const w = paWord(V.hdr[CTL_NCPUS], PA_STATE);
-      if (Atomics.load(V.pa, w) === 3) { Atomics.store(V.pa, w, 1); V.hdr[SIM_DIRTY] = 1; }
+      if (Atomics.load(V.pa, w) === PS_IDLE) { Atomics.store(V.pa, w, PS_RUNNING); V.hdr[SIM_DIRTY] = 1; }
     } else if (r > budgetCache && Atomics.load(V.hdr, HOST_KICK) === 0) {
       // Kick the host: it waits on HOST_KICK; store then notify (the host re-checks resident).
       Atomics.store(V.hdr, HOST_KICK, 1);

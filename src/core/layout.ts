@@ -20,7 +20,9 @@ export const MAX_PARTICIPANTS = MAX_CPUS + 1;     // guest CPUs + the host
 export const NIL = -1;                            // list terminator (pfn)
 
 // ---------------------------------------------------------------- header (Int32 words)
-export const CTL_STATE = 0;        // atomic: 0 boot, 1 run, 2 stop requested, 3 done. main stores, all load
+export const CTL_STATE = 0;        // atomic: CS_BOOT, CS_RUN, CS_STOP, CS_DONE. main stores, all load
+/** CTL_STATE values: booting, running, stop requested (a CAS from CS_RUN only), done (host loops exit). */
+export const CS_BOOT = 0, CS_RUN = 1, CS_STOP = 2, CS_DONE = 3;
 export const CTL_NCPUS = 1;        // main
 export const CTL_NFRAMES = 2;      // main
 export const CTL_HOST_BUDGET = 3;  // main: host-resident frames allowed
@@ -90,7 +92,9 @@ export const VR_MSG = 8;
 // ---------------------------------------------------------------- participant areas (Int32 words)
 // One area per guest CPU and one for the host (id = ncpus). Owner writes; main reads.
 export const PA_INTS = 256;
-export const PA_STATE = 0;        // atomic store by owner: 0 idle, 1 running, 2 finished, 3 waiting (lock)
+export const PA_STATE = 0;        // atomic store by owner: PS_NONE, PS_RUNNING, PS_DONE, PS_IDLE
+/** PA_STATE values: not started, running (sim: runnable), finished, idle (sim: not runnable until a waker stores PS_RUNNING). */
+export const PS_NONE = 0, PS_RUNNING = 1, PS_DONE = 2, PS_IDLE = 3;
 export const PA_HEARTBEAT = 1;    // atomic store by owner: progress counter for the watchdog
 export const PA_LAST_STEP = 2;    // owner: code of the last step begun (steps.ts)
 export const PA_LAST_PFN = 3;     // owner: pfn the last step worked on

@@ -13,7 +13,7 @@ import {
   BOOT_FRAMES, CTL_HOST, DEBUG_PFN, CTL_BATCH, CTL_INJECT, CTL_INJECT_PFN, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
   CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
   PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL,
-  K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter,
+  K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter, CS_BOOT,
 } from '../core/layout.js';
 import { hostBudgetFrames, nframesOf, type RunOptions } from './config.js';
 import { unfixMask } from '../core/races.js';
@@ -26,7 +26,7 @@ export function bootMachine(o: RunOptions): Views {
   const sab = allocMachineBuffer(nframes, o.cpus);
   const v = new Views(sab, nframes, o.cpus);
   const h = v.hdr;
-  h[CTL_STATE] = 0;
+  h[CTL_STATE] = CS_BOOT;
   h[CTL_NCPUS] = o.cpus;
   h[CTL_NFRAMES] = nframes;
   h[CTL_HOST_BUDGET] = hostBudgetFrames(o);

@@ -10,7 +10,7 @@ import { resolveOptions } from '../../workloads/workload.js';
 import { ALL_COUNTER_NAMES, COUNTER_NAMES, MAX_COUNTERS } from '../core/counters.js';
 import {
   CTL_STATE, DEBUG_PFN, HOST_KICK, SIM_BATON, SIM_CHANGE, SIM_CHANGE_K, SIM_EXCL, SIM_FIRST, SIM_HASH, SIM_NCHANGE,
-  SIM_NPART, SIM_PRIO, SIM_REPLAY_N, SIM_REPLAY_POS, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, SIM_SWITCH_PCT, SIM_NEXT, SIM_DIRTY, PA_HEARTBEAT, PA_LAST_PFN, PA_LAST_STEP, PA_STATE, paCounter, paWord, type Views,
+  SIM_NPART, SIM_PRIO, SIM_REPLAY_N, SIM_REPLAY_POS, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, SIM_SWITCH_PCT, SIM_NEXT, SIM_DIRTY, PA_HEARTBEAT, PA_LAST_PFN, PA_LAST_STEP, PA_STATE, paCounter, paWord, type Views, CS_DONE, CS_RUN, CS_STOP, PS_RUNNING,
 } from '../core/layout.js';
 import { O, readViolations, report, violationCount, type Violation } from '../core/oracles.js';
 import { Prng, mix32 } from '../core/prng.js';
@@ -237,13 +237,13 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     if (crashes.length) throw new Error(`worker failed to start: ${crashes.join('; ')}`);
 
     if (sim) simSetup(v, o);
-    Atomics.store(v.hdr, CTL_STATE, 1); // run: CPUs poll it with Atomics.load
+    Atomics.store(v.hdr, CTL_STATE, CS_RUN); // run: CPUs poll it with Atomics.load
     if (sim) Atomics.notify(v.hdr, SIM_BATON);
     const t0 = performance.now();
     const hostDone = Promise.all(hostParts.map((p) => p.run()));
     const runs = cpus.map((c, i) => c.run(o.ops === null ? Number.MAX_SAFE_INTEGER : opsShare(o.ops, o.cpus, i)));
     if (seconds !== null) {
-      timers.push(setTimeout(() => Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2), seconds * 1000));
+      timers.push(setTimeout(() => Atomics.compareExchange(v.hdr, CTL_STATE, CS_RUN, CS_STOP), seconds * 1000));
     }
     // Watchdog: a running participant whose heartbeat stands still for watchdogMs. Sim
     // mode counts wall time while it holds the baton, up to the tick. Threads mode counts
@@ -282,7 +282,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
       for (let p = 0; p < nparts; p++) {
         // PA_STATE, PA_HEARTBEAT, SIM_BATON, SIM_STEP: seq-cst loads of words their owners
         // store atomically; a value one store old only moves the verdict by a tick.
-        if (Atomics.load(v.pa, paWord(p, PA_STATE)) !== 1) { restart(p, now); continue; }
+        if (Atomics.load(v.pa, paWord(p, PA_STATE)) !== PS_RUNNING) { restart(p, now); continue; }
         if (sim && Atomics.load(v.hdr, SIM_BATON) !== p) { restart(p, now); continue; } // waiting for its turn
         const hb = sim ? Atomics.load(v.hdr, SIM_STEP) : Atomics.load(v.pa, paWord(p, PA_HEARTBEAT));
         if (hb !== beats[p]) { beats[p] = hb; restart(p, now); continue; }
@@ -340,7 +340,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     let hung = false;
     await Promise.race([Promise.all(runs).then(() => { runsDone = true; }), liveness.then(() => { hung = true; })]);
     const elapsed = (performance.now() - t0) / 1000;
-    Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2);
+    Atomics.compareExchange(v.hdr, CTL_STATE, CS_RUN, CS_STOP); // stop: the CPUs see it within one step
     let owned: number[][] = [];
     if (sim && !hung) {
       await Promise.race([hostDone, liveness.then(() => { hung = true; })]);
@@ -352,7 +352,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
         : Promise.all(cpus.map((c) => c.finish()));
       await Promise.race([fin.then((x) => { owned = x; }), liveness.then(() => { hung = true; })]);
     }
-    Atomics.store(v.hdr, CTL_STATE, 3); // done: the host loop exits
+    Atomics.store(v.hdr, CTL_STATE, CS_DONE); // done: the host loop exits
     Atomics.store(v.hdr, HOST_KICK, 1);
     Atomics.notify(v.hdr, HOST_KICK);
     if (!hung) await Promise.race([hostDone, liveness.then(() => { hung = true; })]);
