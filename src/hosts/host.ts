@@ -59,6 +59,10 @@ export interface Host {
   guestFrames(nframes: number): [number, number];
   /** After the allocator has its frames; true when every participant must attach again (views read words it wrote). */
   boot?(v: Views, o: HostBootOptions): boolean;
+  /** The host reads the guest's hints (a race hunt runs with --hinting full, else off: they would be ignored). */
+  readonly readsHints: boolean;
+  /** The host has a mem_event ring (--ring-slots is part of its runs and replay files). */
+  readonly ringSlots: boolean;
   /** The ESSA host states are audited at the end of a run (checks.ts). */
   readonly auditsHostStates: boolean;
   /** Frames outside the allocator the host owns, for the leak oracle. */

@@ -15,7 +15,10 @@ import { XEN_HOST } from './xenpaging/host.js';
 import { SHADOW_HOST } from './shadow/host.js';
 
 export type { Host, HostBootOptions, HostDaemon, HostName, HostParticipant } from './host.js';
+// What generic code reads of the ESSA host's state machine (coverage universe, the states table and its graph).
 export { essaNext } from './essa/essa.js';
+export { hostReclaimNext } from './essa/host_states.js';
+export { computeStates, statesDot, type StatesTable } from './essa/states.js';
 export type { XenSummary } from './xenpaging/xen_machine.js';
 export type { ShadowSummary } from './shadow/shadow_mmu.js';
 

@@ -15,6 +15,8 @@ export const ESSA_HOST: Host = {
   workerEntries: {},
   bootState: ST_Sz, // nothing resident yet, content zero
   guestFrames: (n) => [0, n],
+  readsHints: true,
+  ringSlots: false,
   auditsHostStates: true,
   races: [],
 };

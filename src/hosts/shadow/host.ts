@@ -24,6 +24,8 @@ export const SHADOW_HOST: Host = {
     shadowBoot(v, { pool: w.shadow_pool ?? 0, aClearUnshadow: (w.a_clear ?? 0) !== 0, emulateMore: (w.emulate_more ?? 0) !== 0 });
     return true; // again: the shadow views read the words just written
   },
+  readsHints: true,
+  ringSlots: false,
   auditsHostStates: false,
   ownedFrames: shadowKernelFrames, // the kernel's page table and its data, outside the allocator
   endOfRunChecks: (v, who): void => { shadowAudit(v, who); },

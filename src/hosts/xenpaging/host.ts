@@ -25,6 +25,8 @@ export const XEN_HOST: Host = {
     xenWarmUp(v);
     return false;
   },
+  readsHints: false,
+  ringSlots: true,
   auditsHostStates: false,
   ownedFrames: (v) => Array.from({ length: xenIoFrames(v.nframes) }, (_, i) => i), // dom0's I/O gfns
   endOfRunChecks: xenEndOfRunChecks,
