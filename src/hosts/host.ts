@@ -25,6 +25,14 @@ export interface HostBootOptions {
   workloadOptions: Record<string, number>;
 }
 
+/** What a host's text-summary lines read of a run. */
+export interface HostTextRun {
+  mode: string;
+  counters: Record<string, number>;
+  /** Its `run --json` section (summaryKey), if any. */
+  section: unknown;
+}
+
 /** The host daemon's work (machine/host_worker.ts runs it in the host slot). */
 export interface HostDaemon {
   /** One reclaim pass down to `budget`; returns frames reclaimed. */
@@ -69,8 +77,14 @@ export interface Host {
   ownedFrames?(v: Views): number[];
   /** End-of-run checks after the guest's (clean runs only). */
   endOfRunChecks?(v: Views, who: number): void;
-  /** Its `run --json` section: [key, value]. */
+  /** Its `run --json` section: [summaryKey, value]. */
   summary?(v: Views, participants: number, ops: number): [string, unknown];
+  /** The key of its `run --json` section. */
+  readonly summaryKey?: string;
+  /** Its lines of the text summary in place of the ESSA host's hinting and host lines. */
+  hostLines?(t: HostTextRun): string[];
+  /** Its lines of the text summary after the faults line. */
+  extraLines?(t: HostTextRun): string[];
   /** Its races, in catalogue order. */
   readonly races: readonly RaceEntry[];
 }

@@ -6,6 +6,7 @@ import { shadowHooks } from './hooks.js';
 import { SHADOW_RESERVED_FRAMES, shadowAudit, shadowBoot, shadowKernelFrames, shadowShrinkTick, shadowSummary } from './shadow_mmu.js';
 import { shadowViewsInit } from './shadow_views.js';
 import { SHADOW_RACES } from './races.js';
+import { shadowExtraLines } from './text.js';
 
 export const SHADOW_HOST: Host = {
   name: 'shadow',
@@ -30,5 +31,7 @@ export const SHADOW_HOST: Host = {
   ownedFrames: shadowKernelFrames, // the kernel's page table and its data, outside the allocator
   endOfRunChecks: (v, who): void => { shadowAudit(v, who); },
   summary: (v, nparts, ops) => ['shadow', shadowSummary(v, nparts, ops)],
+  summaryKey: 'shadow',
+  extraLines: shadowExtraLines,
   races: SHADOW_RACES,
 };

@@ -6,6 +6,7 @@ import { XEN_HOOKS } from './hooks.js';
 import { xenBoot, xenEndOfRunChecks, xenIoFrames, xenSummary, xenWarmUp } from './xen_machine.js';
 import { xenViewsInit } from './xen_views.js';
 import { XEN_RACES } from './races.js';
+import { xenHostLines } from './text.js';
 
 export const XEN_HOST: Host = {
   name: 'xenpaging',
@@ -31,5 +32,7 @@ export const XEN_HOST: Host = {
   ownedFrames: (v) => Array.from({ length: xenIoFrames(v.nframes) }, (_, i) => i), // dom0's I/O gfns
   endOfRunChecks: xenEndOfRunChecks,
   summary: (v, nparts) => ['xen', xenSummary(v, nparts)],
+  summaryKey: 'xen',
+  hostLines: xenHostLines,
   races: XEN_RACES,
 };
