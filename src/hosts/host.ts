@@ -25,6 +25,9 @@ export interface HostBootOptions {
   workloadOptions: Record<string, number>;
 }
 
+/** A compare row's host-specific figures (0 for a host without them). */
+export interface HostCompareFigures { wasted_writes_failed_evict: number; vcpu_pauses: number; vcpu_stall: number }
+
 /** What a host's text-summary lines read of a run. */
 export interface HostTextRun {
   mode: string;
@@ -85,6 +88,8 @@ export interface Host {
   hostLines?(t: HostTextRun): string[];
   /** Its lines of the text summary after the faults line. */
   extraLines?(t: HostTextRun): string[];
+  /** Its row in `hintsim compare` (beside the ESSA host's hinting off/unused/full rows): the hinting it runs with, and its figures from its run --json section. */
+  readonly compareRow?: { hinting: 'off' | 'unused' | 'full'; figures(section: unknown): HostCompareFigures };
   /** Its races, in catalogue order. */
   readonly races: readonly RaceEntry[];
 }

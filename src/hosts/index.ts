@@ -14,7 +14,7 @@ import { ESSA_HOST } from './essa/host.js';
 import { XEN_HOST } from './xenpaging/host.js';
 import { SHADOW_HOST } from './shadow/host.js';
 
-export type { Host, HostBootOptions, HostDaemon, HostName, HostParticipant, HostTextRun } from './host.js';
+export type { Host, HostBootOptions, HostDaemon, HostName, HostParticipant, HostTextRun, HostCompareFigures } from './host.js';
 // What generic code reads of the ESSA host's state machine (coverage universe, the states table and its graph).
 export { essaNext } from './essa/essa.js';
 export { hostReclaimNext } from './essa/host_states.js';

@@ -3,7 +3,7 @@ import { ST_Sr } from '../../core/hw.js';
 import { HOST_XENPAGING } from '../../core/layout.js';
 import type { Host } from '../host.js';
 import { XEN_HOOKS } from './hooks.js';
-import { xenBoot, xenEndOfRunChecks, xenIoFrames, xenSummary, xenWarmUp } from './xen_machine.js';
+import { type XenSummary, xenBoot, xenEndOfRunChecks, xenIoFrames, xenSummary, xenWarmUp } from './xen_machine.js';
 import { xenViewsInit } from './xen_views.js';
 import { XEN_RACES } from './races.js';
 import { xenHostLines } from './text.js';
@@ -34,5 +34,12 @@ export const XEN_HOST: Host = {
   summary: (v, nparts) => ['xen', xenSummary(v, nparts)],
   summaryKey: 'xen',
   hostLines: xenHostLines,
+  compareRow: { // the guest issues no hints: they would be ignored
+    hinting: 'off',
+    figures: (s) => {
+      const k = (s as XenSummary).counters;
+      return { wasted_writes_failed_evict: k.wasted_writes_failed_evict, vcpu_pauses: k.vcpu_pauses, vcpu_stall: k.vcpu_stall };
+    },
+  },
   races: XEN_RACES,
 };
