@@ -209,10 +209,12 @@ export function geometry(nframes: number, ncpus: number) {
   const simLog = kernel + K_WORDS * 4;
   const history = simLog + SIMLOG_WORDS * 4;
   const coverage = (history + nframes * HIST_WORDS * 4 + 7) & ~7;
-  const xen = coverage + MAX_PARTICIPANTS * COV_SLOTS * 8;
-  const shadow = (xen + xenGeometry(nframes).words * 4 + 7) & ~7;
-  const total = shadow + shadowGeometry(nframes).words * 4;
-  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, history, coverage, xen, shadow, total, nframes, ncpus };
+  // The running host's own area (if any) follows; only that host's is allocated (allocMachineBuffer).
+  const hostArea = (coverage + MAX_PARTICIPANTS * COV_SLOTS * 8 + 7) & ~7;
+  const xen = hostArea;
+  const shadow = hostArea;
+  const total = hostArea;
+  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, history, coverage, hostArea, xen, shadow, total, nframes, ncpus };
 }
 
 /** Typed views over the machine buffer. Every participant builds its own from the same SAB. */
@@ -251,8 +253,9 @@ export class Views {
   }
 }
 
-export function allocMachineBuffer(nframes: number, ncpus: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(geometry(nframes, ncpus).total);
+/** The machine buffer: the words every host shares, then `hostAreaBytes` for the running host's area (hosts/<name>/host.ts areaBytes). */
+export function allocMachineBuffer(nframes: number, ncpus: number, hostAreaBytes = 0): SharedArrayBuffer {
+  return new SharedArrayBuffer(geometry(nframes, ncpus).hostArea + hostAreaBytes);
 }
 
 /** Int32 index of participant p's word w. */

@@ -56,7 +56,9 @@ export interface Host {
   readonly description: string;
   /** Its guest hooks, built on its base's (or the plain machine's). */
   hooks(base: GuestHooks): GuestHooks;
-  /** Per-participant views of its shared-memory area (every participant, at attach). */
+  /** Bytes of its own shared-memory area (after the shared words; allocated only when it runs). */
+  areaBytes(nframes: number): number;
+  /** Per-participant views of its shared-memory area (every participant of a machine it runs, at attach). */
   viewsInit?(v: Views, me: number): void;
   /** Its daemon in the host slot, when host_worker runs it. */
   daemon?(base: HostDaemon | undefined): HostDaemon;

@@ -74,12 +74,13 @@ export function hostWorkerEntries(): Record<string, string> {
 }
 
 /**
- * Bind this thread to a machine as participant `me`: the core context (ctxInit), every
- * host's per-participant views, and the running host's guest hooks (as Linux installs
+ * Bind this thread to a machine as participant `me`: the core context (ctxInit), the running
+ * host's per-participant views of its area, and the running host's guest hooks (as Linux installs
  * pv_mmu_ops at boot).
  */
 export function attachHost(views: Views, me: number): void {
   ctxInit(views, me);
-  for (const h of HOST_LIST) h.viewsInit?.(views, me);
-  installHooks(hostHooks(hostOf(views)));
+  const h = hostOf(views);
+  h.viewsInit?.(views, me); // only the running host has an area in this machine's buffer
+  installHooks(hostHooks(h));
 }

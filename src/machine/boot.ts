@@ -23,7 +23,8 @@ export const HINTING_CODE = { off: 0, unused: 1, full: 2 } as const;
 
 export function bootMachine(o: RunOptions): Views {
   const nframes = nframesOf(o);
-  const sab = allocMachineBuffer(nframes, o.cpus);
+  const host = hostByName(o.host);
+  const sab = allocMachineBuffer(nframes, o.cpus, host.areaBytes(nframes)); // only the running host's area
   const v = new Views(sab, nframes, o.cpus);
   const h = v.hdr;
   h[CTL_STATE] = CS_BOOT;
@@ -41,7 +42,6 @@ export function bootMachine(o: RunOptions): Views {
   h[CTL_BATCH] = o.batch ? 1 : 0;
   h[CTL_SEED] = o.seed | 0;
   h[CTL_MODE] = o.mode === 'sim' ? 1 : 0;
-  const host = hostByName(o.host);
   h[CTL_HOST] = host.code;
   const batch = o.pcpBatch ?? defaultPcpBatch(nframes);
   h[CTL_PCP_BATCH] = batch;

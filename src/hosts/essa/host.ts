@@ -10,6 +10,7 @@ export const ESSA_HOST: Host = {
   code: HOST_ESSA,
   description: 'the s390 ESSA host: guest page states, a clock reclaim daemon honouring them',
   hooks: (base) => ({ ...base, ...ESSA_HOOKS }),
+  areaBytes: () => 0, // the host state words are shared (core/layout.ts)
   daemon: () => ({ pass: reclaimPass, frame: reclaimFrame, afterPass(): void { /* nothing after a pass */ } }),
   participants: [{ entry: 'host_worker', who: 'the host', step: 'reclaim' }],
   workerEntries: {},

@@ -1,5 +1,5 @@
 /** The shadow MMU host in the registry: on the ESSA host's hooks and daemon, the MMU's hooks, boot, audit and summary. */
-import { HOST_SHADOW } from '../../core/layout.js';
+import { HOST_SHADOW, shadowGeometry } from '../../core/layout.js';
 import { ST_Sz } from '../../core/hw.js';
 import type { Host } from '../host.js';
 import { shadowHooks } from './hooks.js';
@@ -14,6 +14,7 @@ export const SHADOW_HOST: Host = {
   base: 'essa',
   description: 'KVM\'s shadow MMU of 2.6.2x on the ESSA host: write-protected guest page tables, emulated pte writes',
   hooks: shadowHooks,
+  areaBytes: (n) => shadowGeometry(n).words * 4,
   viewsInit: shadowViewsInit,
   daemon: (base) => ({ ...base!, afterPass(): void { shadowShrinkTick(); } }), // a reclaim pass also runs KVM's mmu shrinker
   participants: [{ entry: 'host_worker', who: 'the host', step: 'reclaim' }],

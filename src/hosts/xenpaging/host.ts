@@ -1,6 +1,6 @@
 /** The xenpaging host in the registry: p2m hooks, the pager and dom0 participants, its boot, audit and summary. */
 import { ST_Sr } from '../../core/hw.js';
-import { HOST_XENPAGING } from '../../core/layout.js';
+import { HOST_XENPAGING, xenGeometry } from '../../core/layout.js';
 import type { Host } from '../host.js';
 import { XEN_HOOKS } from './hooks.js';
 import { type XenSummary, xenBoot, xenEndOfRunChecks, xenIoFrames, xenSummary, xenWarmUp } from './xen_machine.js';
@@ -13,6 +13,7 @@ export const XEN_HOST: Host = {
   code: HOST_XENPAGING,
   description: 'Xen paging: a p2m, the dom0 pager evicting guest frames, foreign mappers; ESSA ignored',
   hooks: (base) => ({ ...base, ...XEN_HOOKS }),
+  areaBytes: (n) => xenGeometry(n).words * 4,
   viewsInit: xenViewsInit,
   participants: [
     { entry: 'xen_worker', who: 'the pager', step: 'page' },
