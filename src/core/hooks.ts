@@ -66,8 +66,8 @@ export const DEFAULT_HOOKS: GuestHooks = {
   essaBatch: (): void => noHost(),
   accessBegin: (): number => noHost(),
   accessEnd: (): void => noHost(),
-  setPte(pi: number, val: number): void { Atomics.store(V.k, pi, val); },
-  translate(pi: number): number { return Atomics.load(V.k, pi); },
+  setPte(pi: number, val: number): void { Atomics.store(V.k, pi, val); }, // under the pte lock; lockless readers (the fault path's recheck, kscand) load it atomically
+  translate(pi: number): number { return Atomics.load(V.k, pi); }, // the MMU's walk: a seq-cst load of the pte another CPU may be storing
   wantsTableFrames: false,
   tableFrame: (): number => -1,
   tableFrameAttach: (): void => noHost(),

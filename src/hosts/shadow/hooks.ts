@@ -18,9 +18,9 @@ function tableFrameAttach(table: number, pfn: number): void {
 
 /** pte_free: the host is not told; a shadow page it still keeps for the frame stays until flooded, unshadowed or recycled (K5). */
 function tableFrameDetach(table: number): number {
-  const pfn = Atomics.load(SV.s, SH_TABLE_GFN + table) - 1;
+  const pfn = Atomics.load(SV.s, SH_TABLE_GFN + table) - 1; // the owner's pte lock (or the owning CPU) keeps it stable
   if (pfn < 0) return -1;
-  Atomics.store(SV.s, SH_TABLE_GFN + table, 0);
+  Atomics.store(SV.s, SH_TABLE_GFN + table, 0); // the MMU loads both words: no table frame any more, then no table on the frame
   Atomics.store(SV.gfnTable, pfn, 0);
   SCNT[SC.pgtable_frees]++;
   return pfn;
