@@ -7,7 +7,8 @@
 import { C } from '../src/core/counters.js';
 import { CNT, ME, V } from '../src/core/ctx.js';
 import { DBG_DOUBLE_FREE, DBG_LEAK, plant } from '../src/core/debug.js';
-import { ACC_ADDRESSING, ACC_FAULT, hwBegin, hwEnd } from '../src/core/hw.js';
+import { H } from '../src/core/hooks.js';
+import { ACC_ADDRESSING, ACC_FAULT } from '../src/core/hw.js';
 import { I_FREE_BURST, injHit } from '../src/core/inject.js';
 import { CTL_DEBUG, MAX_ORDER, NIL, PAGE_INTS, PAGE_WORDS, PG_GEN } from '../src/core/layout.js';
 import { O, report } from '../src/core/oracles.js';
@@ -66,7 +67,7 @@ export class AllocStormCpu implements CpuTask {
     const gen = V.page[head * PAGE_WORDS + PG_GEN];
     for (let k = 0; k < (1 << this.orders[i]); k++) {
       const pfn = head + k;
-      const r = hwBegin(pfn, true);
+      const r = H.accessBegin(pfn, true);
       if (r >= ACC_FAULT) return this.fault(pfn, r, 'writing its stamp');
       const b = pfn * PAGE_INTS;
       const f = V.frame;
@@ -75,7 +76,7 @@ export class AllocStormCpu implements CpuTask {
       f[b + 2] = gen;
       f[b + 3] = this.seqs[i];
       f[b + PAGE_INTS - 1] = (STAMP_MAGIC ^ pfn ^ gen ^ this.seqs[i]) | 0;
-      hwEnd(pfn);
+      H.accessEnd(pfn);
     }
     return true;
   }
@@ -86,14 +87,14 @@ export class AllocStormCpu implements CpuTask {
     const gen = V.page[head * PAGE_WORDS + PG_GEN];
     for (let k = 0; k < (1 << this.orders[i]); k++) {
       const pfn = head + k;
-      const r = hwBegin(pfn, false);
+      const r = H.accessBegin(pfn, false);
       if (r >= ACC_FAULT) return this.fault(pfn, r, 'verifying its stamp');
       const b = pfn * PAGE_INTS;
       const f = V.frame;
       const ok = f[b] === (STAMP_MAGIC | this.cpu) && f[b + 1] === pfn && f[b + 2] === gen &&
         f[b + 3] === this.seqs[i] && f[b + PAGE_INTS - 1] === ((STAMP_MAGIC ^ pfn ^ gen ^ this.seqs[i]) | 0);
       const found = `${(f[b] >>> 0).toString(16)}/${f[b + 1]}/${f[b + 2]}/${f[b + 3]}`;
-      hwEnd(pfn);
+      H.accessEnd(pfn);
       if (!ok) {
         report(V, O.integrity, pfn, ME, STEPS,
           `alloc-storm: stamp of cpu ${this.cpu} (pfn ${pfn}, gen ${gen}, seq ${this.seqs[i]}) reads back as ${found}; ${describePage(V, pfn)}`);

@@ -9,14 +9,13 @@
  * nothing, after K is flooded each one faults until K's shadow is rebuilt.
  *
  * The host-side options (a_clear, emulate_more, shadow_pool) are read by the shadow host at
- * boot (host/shadow_mmu.ts).
+ * boot (hosts/shadow/shadow_mmu.ts); the guest side reaches the host through its hooks (core/hooks.ts).
  */
 import { C } from '../src/core/counters.js';
-import { CNT, SHADOW } from '../src/core/ctx.js';
+import { CNT } from '../src/core/ctx.js';
+import { H } from '../src/core/hooks.js';
 import { KERNEL_PTES } from '../src/core/layout.js';
 import { Prng } from '../src/core/prng.js';
-import { kernelTouch } from '../src/hosts/shadow/shadow.js';
-import { SC, SCNT } from '../src/hosts/shadow/shadow_views.js';
 import { Kscand } from '../src/guest/kscand.js';
 import { COMMON, FileChurnCpu, ORACLES, STEP_NAMES, setupFiles } from './file_churn.js';
 import type { CpuTask, Workload } from './workload.js';
@@ -34,17 +33,17 @@ class KscandCpu implements CpuTask {
     this.user = new FileChurnCpu(cpu, ncpus, seed, o);
     this.rng = new Prng(seed, 300 + cpu);
     this.scanPct = o.scan_pct;
-    this.ktouch = SHADOW ? o.ktouch : 0;
+    this.ktouch = H.modelsKernelTable ? o.ktouch : 0;
     this.scanner = cpu === 0 && o.scan_pct > 0
       ? new Kscand({ batch: o.scan_batch, halves: o.kmap_halves, unmapClear: o.kunmap_clear !== 0, skipSame: o.kmap_skip_same !== 0 })
       : null;
   }
 
   step(): number {
-    for (let k = 0; k < this.ktouch; k++) kernelTouch(this.rng.below(KERNEL_PTES));
+    for (let k = 0; k < this.ktouch; k++) H.kernelTouch(this.rng.below(KERNEL_PTES));
     if (this.scanner !== null && this.rng.below(100) < this.scanPct) {
       CNT[C.ops]++;
-      if (SHADOW) SCNT[SC.kscand_steps]++;
+      H.kscandPass();
       this.scanner.scan();
       return S_KSCAND;
     }

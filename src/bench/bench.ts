@@ -3,7 +3,8 @@
  * because these machines are noisy. Never part of the test run.
  */
 import { __free_pages, alloc_pages, pageAllocInit } from '../guest/page_alloc.js';
-import { ctxInit, V } from '../core/ctx.js';
+import { V } from '../core/ctx.js';
+import { attachHost } from '../hosts/index.js';
 import { PAGE_WORDS, PG_COUNT } from '../core/layout.js';
 import { bootMachine } from '../machine/boot.js';
 import { DEFAULTS, type RunOptions } from '../machine/config.js';
@@ -14,7 +15,7 @@ import { hunt } from '../explore/hunt.js';
 import { RACES } from '../core/races.js';
 import { stress, type StressResult } from '../explore/stress.js';
 import { DEFAULT_JOBS } from '../explore/hunt.js';
-import { benchShadow } from '../hosts/shadow/shadow_bench.js';
+import { HOST_BENCH } from '../hosts/bench.js';
 import { STEER_SECONDS } from '../explore/steer.js';
 import { UsageError } from '../machine/config.js';
 
@@ -61,7 +62,7 @@ function timeLoop(ms: number, body: (n: number) => void): number {
 function benchPcp(ms: number): BenchEntry {
   const o: RunOptions = { ...DEFAULTS, cpus: 1 };
   const v = bootMachine(o);
-  ctxInit(v, 0);
+  attachHost(v, 0);
   pageAllocInit();
   const warm = alloc_pages(0, false);
   __free_pages(warm, 0);
@@ -195,9 +196,7 @@ export const BENCH_ENTRIES: readonly BenchEntryDef[] = [
       ratio: sr.ops_per_sec / tr.ops_per_sec, goal: 'ratio >= 0.5 (sim within 2x of threads)', note: 'mixed, 1 CPU + host, same op count',
     });
   } },
-  { name: 'shadow', what: 'the kscand pathology under KVM\'s shadow MMU: traps, the 2008 fix, Arcangeli\'s unshadow', run: async (b) => {
-    b.entries.push(...await benchShadow(b.opts));
-  } },
+  ...HOST_BENCH.map((h): BenchEntryDef => ({ name: h.name, what: h.what, run: async (b) => { b.entries.push(...await h.run(b.opts)); } })), // each host's entries (hosts/bench.ts)
   { name: 'soak', long: true, what: `stress soak, fresh seed, every fix on: ${SOAK_OPS_THREADS.toLocaleString('en-US')} guest ops in threads mode, ${SOAK_OPS_SIM.toLocaleString('en-US')} in sim mode; failing runs per oracle`, run: benchSoak },
   { name: 'races', what: 'time to find each reproduced race: sim hunts (median) and one threads hunt', run: async (b) => {
     b.races = await timeToFind(b.opts, () => true);
@@ -222,9 +221,10 @@ export function formatBenchList(): string {
 
 export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const cores = (await import('node:os')).availableParallelism();
-  if (opts.host === 'shadow') {
-    const entries = await benchShadow(opts);
-    return { node: process.version, cpus_available: cores, entries, races: await timeToFind(opts, (r) => r.host === 'shadow') };
+  if (opts.host !== undefined) { // one host's entries and the time to find its races
+    const entries: BenchEntry[] = [];
+    for (const h of HOST_BENCH) if (h.host === opts.host) entries.push(...await h.run(opts));
+    return { node: process.version, cpus_available: cores, entries, races: await timeToFind(opts, (r) => r.host === opts.host) };
   }
   const b = new BenchRun(opts);
   for (const e of BENCH_ENTRIES) {

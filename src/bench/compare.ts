@@ -7,6 +7,7 @@
  */
 import type { RunOptions } from '../machine/config.js';
 import { runMachine, type RunResult } from '../machine/run.js';
+import { HOST_LIST, hostByName } from '../hosts/index.js';
 
 export interface CompareRow {
   host: string; hinting: string; host_pageouts: number; host_pageins: number; host_discards: number; host_frees: number;
@@ -21,7 +22,8 @@ export interface CompareRow {
 
 function row(r: RunResult, host: string): CompareRow {
   const c = r.counters;
-  const x = r.xen?.counters;
+  const h = hostByName(host);
+  const x = h.compareRow && h.summaryKey ? h.compareRow.figures((r as unknown as Record<string, unknown>)[h.summaryKey]) : undefined;
   const calls = c.essa_calls + c.essa_batches;
   return {
     host, hinting: r.hinting, host_pageouts: c.host_pageouts, host_pageins: c.host_pageins, host_discards: c.host_discards, host_frees: c.host_frees,
@@ -36,16 +38,16 @@ function row(r: RunResult, host: string): CompareRow {
   };
 }
 
-/** The ESSA host with hinting off, unused and full; with `xen`, then Xen paging (the guest issues no hints: it would be ignored). */
-export async function compare(base: RunOptions, xen = false): Promise<CompareRow[]> {
+/** The ESSA host with hinting off, unused and full; with `others`, then each host with a compare row (Xen paging, whose guest issues no hints). */
+export async function compare(base: RunOptions, others = false): Promise<CompareRow[]> {
   const rows: CompareRow[] = [];
   for (const hinting of ['off', 'unused', 'full'] as const) rows.push(row(await runMachine({ ...base, host: 'essa', hinting }), 'essa'));
-  if (xen) rows.push(row(await runMachine({ ...base, host: 'xenpaging', hinting: 'off' }), 'xenpaging'));
+  if (others) for (const h of HOST_LIST) if (h.compareRow) rows.push(row(await runMachine({ ...base, host: h.name, hinting: h.compareRow.hinting }), h.name));
   return rows;
 }
 
 export function formatCompare(rows: CompareRow[], title: string): string {
-  const xen = rows.some((r) => r.host === 'xenpaging');
+  const xen = rows.some((r) => hostByName(r.host).compareRow !== undefined); // a host row: its host-specific columns too
   const cols: [string, (r: CompareRow) => string][] = [
     ...(xen ? [['host', (r: CompareRow) => r.host] as [string, (r: CompareRow) => string]] : []),
     ['hinting', (r) => r.hinting], ['page-outs', (r) => String(r.host_pageouts)], ['page-ins', (r) => String(r.host_pageins)],

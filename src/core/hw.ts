@@ -1,7 +1,9 @@
 /**
- * The machine interface between guest and host: the ESSA instruction (executed by the
- * guest CPU itself on the frame's host state word) and the hardware access path every
- * guest load/store of frame data goes through. Guest and host code meet here.
+ * What every host shares at the machine interface between guest and host: the frame lock
+ * (HS_LOCK in the host state word), the resident count and the host kick, the storage
+ * key's change bit, and the ESSA instruction's ABI (ORC codes, state bytes and their names,
+ * the access outcomes). The ESSA host's state machine, its execution of the instruction and
+ * its access path are in hosts/essa/essa.ts; the guest reaches a host through core/hooks.ts.
  *
  * States, op codes and masks are those of the s390 patch (seed 001):
  *   usage  mask 0x0c: S 0x00, U 0x04, P 0x08, V 0x0c
@@ -14,19 +16,12 @@
  * is taken while holding it. ZONE_LOCK -> frame lock is allowed (bulk hints under the
  * zone lock in the unfixed orderings), never the reverse.
  */
-import { C } from './counters.js';
-import { covAccess, covEssa } from './coverage.js';
-import { injTouch } from './inject.js';
-import { T_ESSA_BATCH, tr } from './trace.js';
-import { CNT, ME, V, XEN } from './ctx.js';
+import { V } from './ctx.js';
+import { H } from './hooks.js';
 import {
-  CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, SIM_DIRTY, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_CONTENT_MASK, HS_LOCK, HS_REF,
-  HS_STATE_MASK, PAGE_INTS, PAGE_WORDS, PG_FLAGS,
+  CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, SIM_DIRTY, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_LOCK, HS_STATE_MASK, PS_IDLE, PS_RUNNING,
 } from './layout.js';
-import { PG_writeback } from './page_flags.js';
-import { xpAccessBegin, xpEssaIgnored, xpInit } from '../hosts/xenpaging/p2m.js';
-import { O, report } from './oracles.js';
-import { SP_ACCESS, SP_ESSA, STEPS, simActive, sp, spinWait } from './sched.js';
+import { simActive, spinWait } from './sched.js';
 
 export const ORC_GET_STATE = 0;
 export const ORC_SET_STABLE = 1;
@@ -71,55 +66,21 @@ export function isValidState(s: number): boolean {
   return c === ESSA_CSTATE_ZERO && u !== ESSA_USTATE_PVOLATILE; // Uz, Vz (not Up Vp Pp Pz)
 }
 
-// Side effects of a transition on the frame's content.
-export const FX_NONE = 0;
-export const FX_PAGE_IN = 1;    // p -> r: read the preserved copy back (host read)
-export const FX_ZERO_FILL = 2;  // z -> r: supply a zeroed frame
-export const FX_DROP_SWAP = 3;  // p -> z: the preserved copy is thrown away
-
-/**
- * The ESSA transition table (hinting.md 1.4, seeds 000/001) as a function:
- * returns next state | (effect << 8). Pure; `change` is the frame's change bit.
- */
-export function essaNext(state: number, orc: number, change: boolean): number {
-  const c = state & ESSA_CSTATE_MASK;
-  if (orc === ORC_GET_STATE) return state;
-  if (c === ESSA_CSTATE_RESIDENT) {
-    switch (orc) {
-      case ORC_SET_STABLE: case ORC_SET_STABLE_MAKE_RESIDENT: case ORC_SET_STABLE_IF_RESIDENT: return ST_Sr;
-      case ORC_SET_UNUSED: return ST_Ur;
-      case ORC_SET_VOLATILE: return ST_Vr;
-      case ORC_SET_PVOLATILE: return ST_Pr;
-    }
-    return -1;
-  }
-  if (c === ESSA_CSTATE_PRESERVED) { // only Sp is valid here
-    switch (orc) {
-      case ORC_SET_STABLE: case ORC_SET_STABLE_IF_RESIDENT: return ST_Sp;
-      case ORC_SET_UNUSED: return ST_Uz | (FX_DROP_SWAP << 8);
-      case ORC_SET_VOLATILE: return ST_Vz | (FX_DROP_SWAP << 8);
-      case ORC_SET_PVOLATILE: return change ? ST_Sp : ST_Vz | (FX_DROP_SWAP << 8);
-      case ORC_SET_STABLE_MAKE_RESIDENT: return ST_Sr | (FX_PAGE_IN << 8);
-    }
-    return -1;
-  }
-  // content z: Sz, Uz, Vz
-  switch (orc) {
-    case ORC_SET_STABLE: return ST_Sz;    // on Vz: the discarded content is silently lost
-    case ORC_SET_UNUSED: return ST_Uz;
-    case ORC_SET_VOLATILE: case ORC_SET_PVOLATILE: return ST_Vz; // no Pz
-    case ORC_SET_STABLE_MAKE_RESIDENT: return ST_Sr | (FX_ZERO_FILL << 8);
-    case ORC_SET_STABLE_IF_RESIDENT: return state; // Sz stays, Uz "succeeds", Vz fails
-  }
-  return -1;
-}
+// Access outcomes. < ACC_FAULT: the access proceeds and the caller holds the frame lock.
+export const ACC_OK = 0;
+export const ACC_ZERO_FILL = 1;
+export const ACC_PAGE_IN = 2;
+export const ACC_FAULT = 3;
+export const ACC_DISCARD_FAULT = 3;
+export const ACC_ADDRESSING = 4;
+export const ACC_NAMES = ['ok', 'zero_fill', 'page_in', 'discard_fault', 'addressing_exception'];
 
 let budgetCache = 0;
 
 /** Per-machine state of this participant's hardware view (a reused worker starts afresh). */
 export function hwInit(): void {
   budgetCache = 0;
-  xpInit();
+  H.participantInit();
 }
 
 /** Acquire the frame lock bit; returns the host state word as it was (lock clear). */
@@ -145,9 +106,9 @@ export function residentAdd(delta: number): void {
   if (delta > 0) {
     if (budgetCache === 0) budgetCache = V.hdr[CTL_HOST_BUDGET];
     if (r > budgetCache && simActive()) {
-      // Sim mode: an idle host (PA_STATE 3) becomes runnable again; the baton holder does it.
+      // Sim mode: an idle host (PS_IDLE) becomes runnable again; the baton holder does it.
       const w = paWord(V.hdr[CTL_NCPUS], PA_STATE);
-      if (Atomics.load(V.pa, w) === 3) { Atomics.store(V.pa, w, 1); V.hdr[SIM_DIRTY] = 1; }
+      if (Atomics.load(V.pa, w) === PS_IDLE) { Atomics.store(V.pa, w, PS_RUNNING); V.hdr[SIM_DIRTY] = 1; }
     } else if (r > budgetCache && Atomics.load(V.hdr, HOST_KICK) === 0) {
       // Kick the host: it waits on HOST_KICK; store then notify (the host re-checks resident).
       Atomics.store(V.hdr, HOST_KICK, 1);
@@ -156,132 +117,7 @@ export function residentAdd(delta: number): void {
   }
 }
 
-function applyEffect(pfn: number, fx: number): void {
-  const base = pfn * PAGE_INTS;
-  if (fx === FX_PAGE_IN) {
-    V.frame.set(V.swap.subarray(base, base + PAGE_INTS), base);
-    CNT[C.host_pageins]++;
-    if ((V.page[pfn * PAGE_WORDS + PG_FLAGS] & PG_writeback) !== 0) CNT[C.double_paging]++; // guest writeback reads what the host paged out
-    residentAdd(1);
-  } else if (fx === FX_ZERO_FILL) {
-    V.frame.fill(0, base, base + PAGE_INTS);
-    CNT[C.zero_fills]++;
-    residentAdd(1);
-  } else if (fx === FX_DROP_SWAP) {
-    CNT[C.host_swap_frees]++;
-  }
-}
-
-function invalid(pfn: number, what: string): void {
-  report(V, O.invalid_state, pfn, ME, STEPS, what);
-}
-
-/** Execute one ESSA on `pfn`; returns the old state byte. */
-export function essa(pfn: number, orc: number): number {
-  sp(SP_ESSA, pfn);
-  CNT[C.essa_calls]++;
-  if (XEN) return xpEssaIgnored(1); // xenpaging keeps no guest page states: a no-op that reads Sr
-  return essaLocked(pfn, orc);
-}
-
-function essaLocked(pfn: number, orc: number): number {
-  const w = frameLock(pfn);
-  const old = w & HS_STATE_MASK;
-  if (!isValidState(old)) {
-    frameUnlock(pfn, w);
-    invalid(pfn, `ESSA ${ORC_NAMES[orc]} found frame in invalid state ${stateName(old)}`);
-    return old;
-  }
-  covEssa(old, orc, (w & HS_CHANGE) !== 0 ? 1 : 0);
-  const r = essaNext(old, orc, (w & HS_CHANGE) !== 0);
-  const next = r & 0xff;
-  const fx = r >> 8;
-  if (fx !== FX_NONE) applyEffect(pfn, fx);
-  let nw = (w & ~HS_STATE_MASK) | next;
-  if (fx === FX_ZERO_FILL || fx === FX_DROP_SWAP) nw &= ~HS_CHANGE; // fresh or dropped content is clean
-  if (fx === FX_PAGE_IN || fx === FX_ZERO_FILL) nw |= HS_REF;
-  frameUnlock(pfn, nw);
-  if (!isValidState(next)) invalid(pfn, `ESSA ${ORC_NAMES[orc]} made ${stateName(old)} into ${stateName(next)}`);
-  return old;
-}
-
-/**
- * Batched hinting: one host call carrying `n` pfns with the same op (KVM's CBRL style).
- * Old states are written to `oldOut` when given.
- */
-export function essaBatch(pfns: Int32Array, n: number, orc: number, oldOut: Int32Array | null): void {
-  if (n === 0) return;
-  sp(SP_ESSA, pfns[0]);
-  tr(T_ESSA_BATCH, n);
-  CNT[C.essa_batches]++;
-  CNT[C.essa_batched_pages] += n;
-  if (XEN) { // xenpaging keeps no guest page states: the batch is a no-op, every old state reads Sr
-    xpEssaIgnored(n);
-    if (oldOut !== null) oldOut.fill(ST_Sr, 0, n);
-    return;
-  }
-  for (let i = 0; i < n; i++) {
-    const old = essaLocked(pfns[i], orc);
-    if (oldOut !== null) oldOut[i] = old;
-  }
-}
-
-// Access outcomes. < ACC_FAULT: the access proceeds and the caller holds the frame lock.
-export const ACC_OK = 0;
-export const ACC_ZERO_FILL = 1;
-export const ACC_PAGE_IN = 2;
-export const ACC_FAULT = 3;
-export const ACC_DISCARD_FAULT = 3;
-export const ACC_ADDRESSING = 4;
-export const ACC_NAMES = ['ok', 'zero_fill', 'page_in', 'discard_fault', 'addressing_exception'];
-
-/**
- * Begin a guest access to frame `pfn`. On success (result < ACC_FAULT) the frame lock is
- * held: the caller reads/writes V.frame[pfn*PAGE_INTS + i] and then calls hwEnd, so the
- * access completes whole before the host can take the frame. On a fault nothing is held.
- * Addressing exceptions are counted here; reporting them is the caller's job (it knows
- * what it was doing).
- */
-export function hwBegin(pfn: number, write: boolean): number {
-  if (XEN) return xpAccessBegin(pfn, write); // --host xenpaging: the p2m decides (p2m.ts); the one mode test here
-  sp(SP_ACCESS, pfn);
-  CNT[C.frame_accesses]++;
-  injTouch(pfn);
-  const w = frameLock(pfn);
-  const s = w & HS_STATE_MASK;
-  covAccess(s, write ? 1 : 0);
-  const c = s & ESSA_CSTATE_MASK;
-  const u = s & ESSA_USTATE_MASK;
-  if (u === ESSA_USTATE_UNUSED) {
-    frameUnlock(pfn, w);
-    CNT[C.addressing_exceptions]++;
-    return ACC_ADDRESSING;
-  }
-  let outcome = ACC_OK;
-  let nw = w;
-  if (c !== ESSA_CSTATE_RESIDENT) {
-    if (s === ST_Vz) {
-      frameUnlock(pfn, w);
-      CNT[C.discard_faults]++;
-      return ACC_DISCARD_FAULT;
-    }
-    if (s === ST_Sz) { applyEffect(pfn, FX_ZERO_FILL); outcome = ACC_ZERO_FILL; nw &= ~HS_CHANGE; }
-    else if (s === ST_Sp) { applyEffect(pfn, FX_PAGE_IN); outcome = ACC_PAGE_IN; } // change bit kept
-    else {
-      frameUnlock(pfn, w);
-      invalid(pfn, `access to frame in invalid state ${stateName(s)}`);
-      return ACC_ADDRESSING;
-    }
-    nw = (nw & ~HS_STATE_MASK) | ST_Sr;
-  }
-  nw |= HS_REF | HS_LOCK;
-  if (write) nw |= HS_CHANGE;
-  // Still locked: publish REF/CHANGE/state with the lock bit kept.
-  Atomics.store(V.hs, pfn, nw);
-  return outcome;
-}
-
-/** End an access begun by hwBegin (drops the frame lock). */
+/** End an access begun by a host's accessBegin (drops the frame lock; every host's accessEnd). */
 export function hwEnd(pfn: number): void {
   const w = Atomics.load(V.hs, pfn);
   frameUnlock(pfn, w & ~HS_LOCK);

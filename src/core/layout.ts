@@ -20,7 +20,9 @@ export const MAX_PARTICIPANTS = MAX_CPUS + 1;     // guest CPUs + the host
 export const NIL = -1;                            // list terminator (pfn)
 
 // ---------------------------------------------------------------- header (Int32 words)
-export const CTL_STATE = 0;        // atomic: 0 boot, 1 run, 2 stop requested, 3 done. main stores, all load
+export const CTL_STATE = 0;        // atomic: CS_BOOT, CS_RUN, CS_STOP, CS_DONE. main stores, all load
+/** CTL_STATE values: booting, running, stop requested (a CAS from CS_RUN only), done (host loops exit). */
+export const CS_BOOT = 0, CS_RUN = 1, CS_STOP = 2, CS_DONE = 3;
 export const CTL_NCPUS = 1;        // main
 export const CTL_NFRAMES = 2;      // main
 export const CTL_HOST_BUDGET = 3;  // main: host-resident frames allowed
@@ -85,7 +87,9 @@ export const VR_MSG = 8;
 // ---------------------------------------------------------------- participant areas (Int32 words)
 // One area per guest CPU and one for the host (id = ncpus). Owner writes; main reads.
 export const PA_INTS = 256;
-export const PA_STATE = 0;        // atomic store by owner: 0 idle, 1 running, 2 finished, 3 waiting (lock)
+export const PA_STATE = 0;        // atomic store by owner: PS_NONE, PS_RUNNING, PS_DONE, PS_IDLE
+/** PA_STATE values: not started, running (sim: runnable), finished, idle (sim: not runnable until a waker stores PS_RUNNING). */
+export const PS_NONE = 0, PS_RUNNING = 1, PS_DONE = 2, PS_IDLE = 3;
 export const PA_HEARTBEAT = 1;    // atomic store by owner: progress counter for the watchdog
 export const PA_LAST_STEP = 2;    // owner: code of the last step begun (steps.ts)
 export const PA_LAST_PFN = 3;     // owner: pfn the last step worked on
@@ -200,10 +204,12 @@ export function geometry(nframes: number, ncpus: number) {
   const simLog = kernel + K_WORDS * 4;
   const history = simLog + SIMLOG_WORDS * 4;
   const coverage = (history + nframes * HIST_WORDS * 4 + 7) & ~7;
-  const xen = coverage + MAX_PARTICIPANTS * COV_SLOTS * 8;
-  const shadow = (xen + xenGeometry(nframes).words * 4 + 7) & ~7;
-  const total = shadow + shadowGeometry(nframes).words * 4;
-  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, history, coverage, xen, shadow, total, nframes, ncpus };
+  // The running host's own area (if any) follows; only that host's is allocated (allocMachineBuffer).
+  const hostArea = (coverage + MAX_PARTICIPANTS * COV_SLOTS * 8 + 7) & ~7;
+  const xen = hostArea;
+  const shadow = hostArea;
+  const total = hostArea;
+  return { header, participants, memMap, hostState, frames, swap, kernel, simLog, history, coverage, hostArea, xen, shadow, total, nframes, ncpus };
 }
 
 /** Typed views over the machine buffer. Every participant builds its own from the same SAB. */
@@ -242,8 +248,9 @@ export class Views {
   }
 }
 
-export function allocMachineBuffer(nframes: number, ncpus: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(geometry(nframes, ncpus).total);
+/** The machine buffer: the words every host shares, then `hostAreaBytes` for the running host's area (hosts/<name>/host.ts areaBytes). */
+export function allocMachineBuffer(nframes: number, ncpus: number, hostAreaBytes = 0): SharedArrayBuffer {
+  return new SharedArrayBuffer(geometry(nframes, ncpus).hostArea + hostAreaBytes);
 }
 
 /** Int32 index of participant p's word w. */
@@ -415,4 +422,11 @@ export function shadowGeometry(nframes: number) {
   const counters = (gen + cap * SPTES_PER_SP + 1) & ~1; // Float64: MAX_PARTICIPANTS * SHADOW_COUNTERS, owner-written
   const words = counters + MAX_PARTICIPANTS * SHADOW_COUNTERS * 2;
   return { cap, gfnSp, gfnTable, gfnRecycled, gfnFlooded, gfnShadowed, sp, spte, gen, counters, words };
+}
+
+/** The V.k word of pte `idx` of a task's table (not K): table ids as in the shadow area above. */
+export function pteWordOf(table: number, idx: number): number {
+  if (table >= T_ANON0) return K_APTE + (table - T_ANON0) * ANON_PAGES + idx;
+  const task = (table / NFILES) | 0;
+  return K_PTE + task * NVP + (table - task * NFILES) * FILE_PAGES + idx;
 }

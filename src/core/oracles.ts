@@ -5,7 +5,7 @@
  */
 import {
   CTL_STATE, VIOL_BASE, VIOL_COUNT, VIOL_LOCK, VIOL_MAX, VIOL_REC_WORDS,
-  VR_CPU, VR_MSG, VR_MSGLEN, VR_ORACLE, VR_PFN, VR_RACE, VR_STEP, type Views,
+  VR_CPU, VR_MSG, VR_MSGLEN, VR_ORACLE, VR_PFN, VR_RACE, VR_STEP, type Views, CS_RUN, CS_STOP,
 } from './layout.js';
 import { T_VIOLATION, tr } from './trace.js';
 
@@ -65,8 +65,8 @@ export function report(v: Views, oracle: number, pfn: number, cpu: number, step:
   }
   Atomics.store(v.hdr, VIOL_LOCK, 0);
   tr(T_VIOLATION, oracle);
-  // Stop request: CAS run(1)->stop(2) so a finished run is not reopened.
-  if (stop) Atomics.compareExchange(v.hdr, CTL_STATE, 1, 2);
+  // Stop request: CAS run -> stop so a finished run is not reopened.
+  if (stop) Atomics.compareExchange(v.hdr, CTL_STATE, CS_RUN, CS_STOP);
   return n < VIOL_MAX ? n : -1;
 }
 

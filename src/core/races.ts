@@ -35,163 +35,10 @@ export interface RaceEntry {
 const HUNT = { host: 'essa' as const, workload: 'mixed', mem: '4M', host_mem: '256K', ops: 5000, workloadOptions: { files: 2, file_pages: 64 } };
 
 /**
- * The hunting ground of the Xen paging races (--host xenpaging): a small guest whose
- * alloc-storm CPUs stamp and verify every page they hold while the pager keeps tot_pages
- * at half of it, dom0 maps guest frames as backends and qemu do, and a balloon gives
- * frames back and takes them again.
+ * The catalogue: the guest's and the ESSA host's races (this block, bits 0..), then each
+ * other host's block in registry order, appended once by hosts/catalogue.ts (setHostRaces)
+ * before any host module reads a bit. Filled in place: importers see the whole catalogue.
  */
-const XHUNT = {
-  host: 'xenpaging' as const, workload: 'alloc-storm', mem: '1M', host_mem: '512K', ops: 4000,
-  workloadOptions: { fill: 50, fill_low: 20, wave: 1000, max_order: 2 },
-};
-
-/** Xen paging (reference/xenpaging_kvm.md 1.8): races of the hypervisor, the pager and foreign mappers. */
-const XEN_RACES: RaceEntry[] = [
-  {
-    id: 'xp-evict-recount', name: 'evict after a foreign mapping appeared', catalogue: 'X1',
-    interleaving: ['pager nominates gfn g (count 1: the guest\'s allocation reference)', 'dom0 maps g: paging_out is not paged, so the map is allowed (count 2)',
-      'pager writes the slot and evicts: the 2009 evict checks no counts, drops the allocation reference, g becomes paged',
-      'dom0\'s reference keeps the frame alive, detached from g: its next write lands in an orphan and is lost'],
-    oracle: 'integrity', fix: 'evict takes its own reference and re-checks count == 2, PGC_allocated and the type under the p2m lock, else EBUSY',
-    source: 'xen 2d1f750000 (Oct 2011, p2m.c)', also_unfix: ['xp-map-first'], reproduced: true,
-    ...XHUNT,
-  },
-  {
-    id: 'xp-populate-paging-out', name: 'guest touches a nominated page before eviction', catalogue: 'X2',
-    interleaving: ['pager nominates g', 'vCPU A faults on g: the old populate changes the type only for paged gfns, g stays paging_out; A paused',
-      'pager drains its ring before the evict: g is not in its bitmap, VCPU_PAUSED -> answered "already in"; resume sets ram_rw unconditionally',
-      'A writes g; the old evict accepts any type but paged/paging_in: the frame is freed, g paged with the slot written before A\'s write',
-      'A reads g back: the page-in brings the stale slot'],
-    oracle: 'integrity', fix: 'populate turns paging_out into paging_in keeping the frame and tags EVICT_FAIL; evict demands paging_out; resume only on paging_in with a frame',
-    source: 'xen 2d1f750000, 6b54b24f37 (Oct 2011)', reproduced: true,
-    ...XHUNT, workload: 'mixed', workloadOptions: { files: 2, file_pages: 48 }, // frequent writes through shared mappings
-  },
-  {
-    id: 'xp-answer-evict-fail', name: 'a foreign populate with EVICT_FAIL is never answered', catalogue: 'X3',
-    interleaving: ['pager nominates g', 'dom0 touches g: populate makes it paging_in (frame kept) with FOREIGN|EVICT_FAIL, no VCPU_PAUSED',
-      'pager\'s evict fails; g is not in its bitmap', 'pager drains: not evicted, not paused -> no response; g stays paging_in and the slot leaks',
-      'vCPU A touches g: a spurious fault on paging_in, again and again, for ever'],
-    oracle: 'liveness', fix: 'the pager also answers EVICT_FAIL requests (resume then publishes ram_rw)',
-    source: 'xen c411a2bcbc (Feb 2012, xenpaging.c)', reproduced: true,
-    ...XHUNT,
-  },
-  {
-    id: 'xp-scrub-after-evict', name: 'the pager scrubbed the page before eviction', catalogue: 'X4',
-    interleaving: ['pager nominates g and writes it to its page file', 'the 2011 pager clears g through its mapping before the evict',
-      'vCPU A touches g: populate (EVICT_FAIL) keeps the frame, now zeros; the evict fails on the type', 'g is not in the pager\'s page file: resume publishes the zeroed frame and A reads zeros'],
-    oracle: 'integrity', fix: 'no scrub in the pager: Xen scrubs the frame after a successful evict',
-    source: 'xen 62530296c7 (Oct 2011)', reproduced: true,
-    ...XHUNT,
-  },
-  {
-    id: 'xp-load-before-publish', name: 'page-in published before it was filled', catalogue: 'X5',
-    interleaving: ['dom0 touches paged I/O gfn g: populate, -ENOENT', 'pager preps g: a fresh zeroed frame, type paging_in, now mappable',
-      'dom0 retries: maps g and reads (zeros) or writes it', 'pager maps g read-write and copies the slot in over dom0\'s write; resume'],
-    oracle: 'integrity', fix: 'load: Xen copies the pager\'s buffer into the new frame before publishing ram_rw; prep without a buffer refused',
-    source: 'xen 26a5c829c8 (Dec 2011), b0a5091ac9, daf20794ed', reproduced: true,
-    ...XHUNT,
-  },
-  {
-    id: 'xp-populate-only-from-paged', name: 'a second populate clobbers a page-in in progress', catalogue: 'X6',
-    interleaving: ['vCPU A (or dom0) touches nominated g: populate keeps the frame F, paging_in (EVICT_FAIL)',
-      'vCPU B faults on g, still paging_in: the old populate rewrites every paging type to paging_in with a placeholder',
-      'F is still allocated to the domain and names g in the m2p, but no p2m entry names it'],
-    oracle: 'leak', fix: 'populate changes the type only from paged (later also paging_out); a fault on paging_in is spurious',
-    source: 'xen 55121cdb79 (Nov 2010)', reproduced: true,
-    ...XHUNT, cpus: 4, workload: 'mixed', workloadOptions: { files: 2, file_pages: 48 }, // four vCPUs share page-cache pages
-  },
-  {
-    id: 'xp-ring-reserve', name: 'concurrent claims overfill the ring', catalogue: 'X8',
-    interleaving: ['one request slot is free', 'vCPU A and dom0 (or vCPU B) each check "is there room?" before either puts',
-      'both put: the second request overwrites an unconsumed slot', 'the overwritten request is lost; its vCPU stays paused'],
-    oracle: 'protocol', fix: 'claim/put/cancel: slots reserved under the ring lock, guest vCPUs sleep for one, foreign callers get EBUSY and one slot stays kept per vCPU',
-    source: 'xen 46d0343de0 (Sep 2011), 3643a96119 (Jan 2012, mem_event.c)', ring_slots: 4, reproduced: true,
-    ...XHUNT, cpus: 4, // many vCPUs faulting on distinct paged gfns with a 4-slot ring
-  },
-  {
-    id: 'xp-answer-drops', name: 'unanswered drop notifications fill the ring', catalogue: 'X9',
-    interleaving: ['the guest balloons out paged gfns: one DROP_PAGE request each', 'the pager frees their slots in its page file but treats drops as one-way: no response',
-      'each unanswered request holds its ring slot; free slots shrink to 0', 'the next populate cannot be posted: the vCPU sleeps on the ring for ever'],
-    oracle: 'liveness', fix: 'the pager answers every request, drops included',
-    source: 'xen 7c4c4b9c33 (Jun 2011); DUMMY responses 4803908397', ring_slots: 8, reproduced: true,
-    ...XHUNT, workloadOptions: { ...XHUNT.workloadOptions, balloon: 48 },
-  },
-  {
-    id: 'xp-map-first', name: 'the map/nominate ordering window (the seed debate)', catalogue: 'X11',
-    interleaving: ['upstream order: the pager nominates g (count 1), then maps it to write it', 'dom0 maps g meanwhile: paging_out is mappable',
-      'pager writes the slot and unmaps; evict sees an extra reference: EBUSY', 'the page-file write was wasted (no corruption once X1 is fixed)'],
-    oracle: 'protocol', fix: 'seed patch 2 of 5: map before nomination, nominate expects the guest and the pager (count 2), every paging-state gfn refuses mappers so only populate (with EVICT_FAIL) can cancel an eviction',
-    source: 'seed 002 (Hering, Dec 2011); upstream kept nominate-first plus EVICT_FAIL', reproduced: true,
-    ...XHUNT,
-  },
-];
-
-/**
- * The hunting ground of the KVM shadow MMU races (--host shadow): the kscand workload on two
- * CPUs in a small guest, with files small enough that page tables fill and empty quickly.
- */
-const KHUNT = {
-  host: 'shadow' as const, workload: 'kscand', mem: '2M', host_mem: '2M', ops: 3000,
-  workloadOptions: { files: 2, file_pages: 16 },
-};
-
-/** KVM's shadow MMU of 2.6.2x and RHEL3's kscand (reference/xenpaging_kvm.md 2.7). */
-const SHADOW_RACES: RaceEntry[] = [
-  {
-    id: 'kv-emulated-access-marks-spte', name: 'false flood on the kmap page table', catalogue: 'K1',
-    interleaving: ['kscand on CPU 0 kmaps a user page table U: emulated writes to the kernel table K install a speculative spte S -> U, without A',
-      'kscand test-and-clears a pte of U through S: S is read-only (U is shadowed), so the locked RMW is emulated and the hardware never sets S\'s accessed bit',
-      'the next kmap write to K finds its last speculative spte unused: the third emulated write floods K',
-      'K, a kernel table every CPU uses, is zapped and rebuilt by the next kernel access; the cycle repeats every kmap or two'],
-    oracle: 'false_flood', fix: 'kvm_mmu_access_page: an emulated access to the frame the vCPU\'s last speculative spte maps marks that spte accessed',
-    source: 'Kivity, 1b7fcd3263e5 (2008, mmu.c); seed 004', reproduced: true,
-    ...KHUNT, workloadOptions: { ...KHUNT.workloadOptions, scan_pct: 50 },
-  },
-  {
-    id: 'kv-zap-on-a-clear', name: 'accessed bit cleared but the shadow kept', catalogue: 'K2',
-    interleaving: ['kscand on CPU 0 clears A in task 1\'s pte p through a kmap (emulated)', 'KVM keeps p\'s spte: only A changed',
-      'task 1 touches the page through the spte; the hardware sets A only in the spte', 'the next scan sees p old and ages a page in use as idle'],
-    oracle: 'shadow_coherence', fix: 'an emulated pte write zaps the spte unless the new guest pte is present and accessed (a present spte needs A in the guest pte)',
-    source: 'xenpaging_kvm.md 2.4 (the invariant of seed 004); Xen shadow/multi.c keeps the same rule', reproduced: true,
-    ...KHUNT, workloadOptions: { ...KHUNT.workloadOptions, scan_pct: 50 },
-  },
-  {
-    id: 'kv-fork-detector-reset', name: 'demand paging mistaken for fork', catalogue: 'K4',
-    interleaving: ['a task faults on pages of one file: each fault is reflected into the guest', 'the guest fault handler writes the pte: an emulated write, and a speculative spte the retried access then uses',
-      'the 2.6.24 detector counts every emulated write to the table: the third floods it', 'the table in use is unshadowed, rebuilt and refaulted'],
-    oracle: 'false_flood', fix: 'the flood count restarts on demand and reflected faults (a25f7e1f8c1f) and goes on only while the last speculative spte is unused (2.6.25)',
-    source: 'KVM a25f7e1f8c1f (2007); 2.6.25 last_pte_updated', reproduced: true,
-    ...KHUNT, workloadOptions: { ...KHUNT.workloadOptions, scan_pct: 0 },
-  },
-  {
-    id: 'kv-unshadow-on-user-write', name: 'a former page table written as data', catalogue: 'K5',
-    interleaving: ['a task unmaps a file whose page table held one or two ptes: two emulated writes, no flood, the shadow page stays',
-      'the guest frees the table\'s frame; the host is not told', 'the frame is reused as an anonymous page and the task writes it',
-      'the frame is still write-protected: the user-mode write exits and is emulated, and so is every write until three land without a use'],
-    oracle: 'stale_shadow', fix: 'a user-mode write fault on a write-protected frame unshadows it at once (it cannot be a page table of the process)',
-    source: 'KVM 2.6.2x paging_tmpl.h (user fault: kvm_mmu_unprotect_page); xenpaging_kvm.md K5', reproduced: true,
-    ...KHUNT, workloadOptions: { files: 4, file_pages: 4, scan_pct: 0, anon_mem_pct: 40 },
-  },
-  {
-    id: 'kv-remote-flush', name: 'stale translation on another vCPU', catalogue: 'K7',
-    interleaving: ['CPU 1 reads a file page through its spte: the translation is in its TLB', 'CPU 0 truncates the page: its unmap of task 1\'s pte is an emulated write that zaps the spte',
-      'CPU 0 flushes only its own TLB', 'CPU 1 keeps using the old translation to a frame the guest unmapped and freed'],
-    oracle: 'tlb', fix: 'mmu_pte_write_flush_tlb: a remote TLB flush when the old spte was present and the new one removes access or changes the frame (2.6.25)',
-    source: 'KVM 2.6.25 mmu.c', reproduced: true,
-    ...KHUNT, workloadOptions: { files: 1, file_pages: 8, scan_pct: 0 },
-  },
-  {
-    id: 'kv-shadow-lru', name: 'shadow pool thrash', catalogue: 'K9',
-    interleaving: ['two tasks use more page tables than the pool holds (16 file tables, the kernel table K; a pool of 12)',
-      'below its free watermark the pool zaps from the tail of its list, kept in creation order',
-      'the oldest shadow pages are K and the tables the tasks use most, while pages used longer ago stay',
-      'the next kernel access or user fault rebuilds what was just zapped: mmu_recycled and faults climb'],
-    oracle: 'shadow_thrash', fix: 'recycling takes the least recently used shadow page (a fault through a page moves it to the head of the active list); 2.6.2x had no structural fix, the pool size (kv-shadow-pool-pages) was the knob',
-    source: 'xenpaging_kvm.md K9 (KVM_MIN_FREE_MMU_PAGES 5, KVM_REFILL_PAGES 25)', reproduced: true,
-    ...KHUNT, workloadOptions: { files: 8, file_pages: 16, scan_pct: 10, shadow_pool: 12 },
-  },
-];
-
 export const RACES: RaceEntry[] = [
   {
     id: 'discard-get-page', name: 'free vs. discard: reference on a free page', catalogue: 'R1',
@@ -321,11 +168,28 @@ export const RACES: RaceEntry[] = [
     reproduced: true,
     ...HUNT, cpus: 3, mem: '512K', host_mem: '64K', ops: 15000, inject: ['stall-volatile'], workloadOptions: { files: 1, file_pages: 8, writable_pct: 100, private_pct: 0, anon_pct: 0 },
   },
-  ...XEN_RACES,
-  ...SHADOW_RACES,
 ];
 
+/** The races of the guest and the ESSA host (the first block of RACES). */
+export const GUEST_RACE_COUNT = RACES.length;
+
 export const RACE_BIT: Record<string, number> = Object.fromEntries(RACES.map((r, i) => [r.id, 1 << i]));
+
+let hostRacesSet = false;
+
+/** Append the host blocks (hosts/catalogue.ts, once). */
+export function setHostRaces(blocks: readonly (readonly RaceEntry[])[]): void {
+  if (hostRacesSet) return;
+  hostRacesSet = true;
+  for (const b of blocks) for (const r of b) { RACE_BIT[r.id] = 1 << RACES.length; RACES.push(r); }
+}
+
+/** A race's bit in CTL_UNFIX; throws for an id not (yet) in the catalogue (a host module read before hosts/catalogue.ts). */
+export function raceBit(id: string): number {
+  const b = RACE_BIT[id];
+  if (b === undefined) throw new Error(`race '${id}' is not in the catalogue: import hosts/catalogue.ts first`);
+  return b;
+}
 
 export function raceIndex(id: string): number {
   return RACES.findIndex((r) => r.id === id);

@@ -60,3 +60,6 @@ export function spinWait(attempt: number): void {
   // Nobody notifies spinWord: this is a bounded sleep, not a handoff.
   Atomics.wait(spinWord, 0, 0, attempt < 1024 ? 0.01 : 0.2);
 }
+
+/** A participant gave up a wait that can never end (after a violation): its run ends quietly (a host's subclass). */
+export class ParticipantAbandoned extends Error {}

@@ -3,6 +3,7 @@
  * fires, in parallel with piscina; then (sim mode) record the exact schedule, shrink it,
  * and write a replay file.
  */
+import { hostByName } from '../hosts/index.js';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { RACES, type RaceEntry } from '../core/races.js';
@@ -55,7 +56,7 @@ export function raceRunOptions(r: RaceEntry, h: Pick<HuntOptions, 'mode' | 'stra
     memBytes: r.mem ? parseSize('mem', r.mem) : DEFAULTS.memBytes,
     hostMemBytes: r.host_mem ? parseSize('host_mem', r.host_mem) : null,
     ops: sim ? (r.ops ?? 5000) : null, seconds: sim ? null : 2, seed, mode: h.mode, strategy: h.strategy, depth: h.depth,
-    hinting: r.host === 'xenpaging' ? 'off' : 'full', host: r.host, ringSlots: r.ring_slots ?? DEFAULTS.ringSlots,
+    hinting: hostByName(r.host).readsHints ? 'full' : 'off', host: r.host, ringSlots: r.ring_slots ?? DEFAULTS.ringSlots,
     unfix: h.fixed ? [] : [r.id, ...(r.also_unfix ?? [])], watchdogMs: 5000, inject: [...(r.inject ?? [])],
   };
 }

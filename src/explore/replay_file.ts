@@ -2,6 +2,7 @@
  * Replay files: everything needed to re-run a violating schedule exactly, with a checksum
  * so a tampered or truncated file is refused rather than half-replayed.
  */
+import { hostByName } from '../hosts/index.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { findWorkload } from '../../workloads/index.js';
@@ -77,7 +78,7 @@ export function toReplayOptions(o: RunOptions): ReplayOptions {
     ...(o.inject.length ? { inject: [...o.inject] } : {}), ...(o.injectPfn !== null ? { inject_pfn: o.injectPfn } : {}),
     ...(o.switchEvery !== DEFAULTS.switchEvery ? { switch_every: o.switchEvery } : {}),
     ...(o.debugFaults.length ? { debug_faults: [...o.debugFaults] } : {}),
-    ...(o.host === 'xenpaging' ? { host: 'xenpaging' as const, ring_slots: o.ringSlots } : o.host === 'shadow' ? { host: 'shadow' as const } : {}),
+    ...(o.host !== DEFAULTS.host ? { host: o.host as Exclude<typeof o.host, 'essa'>, ...(hostByName(o.host).ringSlots ? { ring_slots: o.ringSlots } : {}) } : {}),
   };
 }
 

@@ -4,12 +4,11 @@
  * later asks for frames again (populate_physmap) and frees the pages to the allocator.
  * The pages it holds are never touched by the guest.
  *
- * Only the xenpaging host has a balloon interface in this model; under the ESSA host the
- * driver just holds the pages it took (counted, nothing given back).
+ * The host's balloonOut/balloonIn hooks (core/hooks.ts) give and take the frames; a host
+ * without a balloon interface (the default hooks) lets the driver just hold the pages.
  */
-import { XEN } from '../core/ctx.js';
+import { H } from '../core/hooks.js';
 import { NIL } from '../core/layout.js';
-import { E_NOMEM, decreaseReservation, populatePhysmap } from '../hosts/xenpaging/p2m.js';
 import { __free_pages, alloc_pages } from './page_alloc.js';
 
 export class Balloon {
@@ -26,7 +25,7 @@ export class Balloon {
     if (this.n >= this.max) return false;
     const pfn = alloc_pages(0, false);
     if (pfn === NIL) return false;
-    if (XEN) decreaseReservation(pfn);
+    H.balloonOut(pfn);
     this.pages[this.n++] = pfn;
     return true;
   }
@@ -35,7 +34,7 @@ export class Balloon {
   deflate(): boolean {
     if (this.n === 0) return false;
     const pfn = this.pages[this.n - 1];
-    if (XEN && populatePhysmap(pfn) === E_NOMEM) return false;
+    if (!H.balloonIn(pfn)) return false;
     this.n--;
     __free_pages(pfn, 0);
     return true;

@@ -11,7 +11,8 @@ import { C } from '../core/counters.js';
 import { B_LOOKUP_DISCARDED, B_REMOVE_KEEPS_DISCARDED, B_REMOVE_LOST_TO_DISCARD, covBranch } from '../core/coverage.js';
 import { I_STALL_VOLATILE, I_WRITEBACK_DELAY, injStall } from '../core/inject.js';
 import { CNT, ME, V } from '../core/ctx.js';
-import { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, essa, hwBegin, hwEnd, pageClearDirty } from '../core/hw.js';
+import { H } from '../core/hooks.js';
+import { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, pageClearDirty } from '../core/hw.js';
 import {
   FILE_PAGES, K_CACHE, K_TRUNC_COUNT, K_DISK_VER, K_LRU_COUNT, K_LRU_HEAD, K_LRU_LOCK, K_LRU_TAIL, K_TREE_LOCK, NIL, PAGE_INTS,
   PAGE_WORDS, PG_INDEX, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPPING,
@@ -50,22 +51,22 @@ export function storeFileStamp(pfn: number, file: number, index: number, ver: nu
 
 /** Kernel write of a stamp into a page the caller holds (locked or private). */
 export function kernelWriteStamp(pfn: number, file: number, index: number, ver: number): boolean {
-  const r = hwBegin(pfn, true);
+  const r = H.accessBegin(pfn, true);
   if (r >= ACC_FAULT) { kernelFault(pfn, r, 'writing file data'); return false; }
   storeFileStamp(pfn, file, index, ver);
-  hwEnd(pfn);
+  H.accessEnd(pfn);
   return true;
 }
 
 /** Kernel read of a page's version (writeback). Returns -1 after reporting on a fault or bad stamp. */
 export function kernelReadVersion(pfn: number, file: number, index: number): number {
-  const r = hwBegin(pfn, false);
+  const r = H.accessBegin(pfn, false);
   if (r >= ACC_FAULT) { kernelFault(pfn, r, 'reading file data for writeback'); return -1; }
   const b = pfn * PAGE_INTS;
   const ok = V.frame[b] === (FILE_MAGIC | file) && V.frame[b + 1] === index &&
     V.frame[b + PAGE_INTS - 1] === stampCheck(file, index, V.frame[b + 2]);
   const ver = V.frame[b + 2];
-  hwEnd(pfn);
+  H.accessEnd(pfn);
   if (!ok) {
     report(V, O.integrity, pfn, ME, STEPS, `writeback: page of file ${file} index ${index} holds no valid data; ${describePage(V, pfn)}`);
     return -1;
@@ -217,7 +218,7 @@ export function remove_from_page_cache(pfn: number, expectCount: number): boolea
   lru_del(pfn);
   // Keep PG_discarded only if the host discarded the page: then it is parked when freed,
   // since another CPU may be between its discard fault and get_page_if_present.
-  if (!hostDiscards() || essa(pfn, ORC_GET_STATE) !== ST_Vz) clearPageFlag(pfn, PG_discarded); // no ORC 0 when nothing is volatile
+  if (!hostDiscards() || H.essa(pfn, ORC_GET_STATE) !== ST_Vz) clearPageFlag(pfn, PG_discarded); // no ORC 0 when nothing is volatile
   else covBranch(B_REMOVE_KEEPS_DISCARDED);
   return true;
 }

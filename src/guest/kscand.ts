@@ -9,12 +9,13 @@
  * list, not virtual or physical addresses (seed 004): here, page-cache pages in a scrambled
  * order, each visited in every task that maps it.
  *
- * Under --host shadow each step of that is an MMU event (shadow.ts); under the other hosts
- * nobody sets accessed bits, and the scan clears them natively.
+ * The test-and-clear is the host's testClearYoung hook: under --host shadow each step of it
+ * is an MMU event (kmap, the fixmap pte, the walk); by default nobody sets accessed bits, and
+ * the scan clears them natively.
  */
-import { SHADOW, V } from '../core/ctx.js';
-import { CTL_NCPUS, FILE_PAGES, K_CACHE, NVP, PTE_ACCESSED } from '../core/layout.js';
-import { kmapAtomic, kmapTestClearYoung, kunmapAtomic, pteWordOf, tableGfn } from '../hosts/shadow/shadow.js';
+import { V } from '../core/ctx.js';
+import { H } from '../core/hooks.js';
+import { CTL_NCPUS, FILE_PAGES, K_CACHE, NVP, pteWordOf } from '../core/layout.js';
 import { fileTable } from './pgtable.js';
 import { ptlLock, ptlUnlock } from './rmap.js';
 
@@ -62,16 +63,7 @@ export class Kscand {
     ptlLock(t);
     let r = -1;
     if (Atomics.load(V.k, pi) !== 0) {
-      if (SHADOW) {
-        const u = tableGfn(table);
-        if (u >= 0) {
-          kmapAtomic(u, this.cfg.halves, this.cfg.skipSame);
-          r = kmapTestClearYoung(table, index) ? 1 : 0;
-          kunmapAtomic(this.cfg.unmapClear, this.cfg.halves);
-        }
-      } else {
-        r = (Atomics.and(V.k, pi, ~PTE_ACCESSED) & PTE_ACCESSED) !== 0 ? 1 : 0; // RMW: the pte lock is held, the walker is the only other writer
-      }
+      r = H.testClearYoung(table, index, pi, this.cfg.halves, this.cfg.skipSame, this.cfg.unmapClear);
     }
     ptlUnlock(t);
     return r;

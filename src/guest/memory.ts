@@ -10,8 +10,9 @@ import { T_COW_B, T_COW_E, T_FAULT_B, T_FAULT_E, T_MSYNC_B, T_MSYNC_E, tr } from
 import { H_COW, H_MAP, H_WRITE, describeHistory, hist } from '../core/history.js';
 import { C } from '../core/counters.js';
 import { B_COW_SOURCE_DISCARDED, B_FAULT_HANDLED, B_FAULT_PTE_GONE, B_MAP_RECHECK_DISCARDED, covBranch } from '../core/coverage.js';
-import { CNT, ME, SHADOW, V } from '../core/ctx.js';
-import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT, hwBegin, hwEnd } from '../core/hw.js';
+import { CNT, ME, V } from '../core/ctx.js';
+import { H } from '../core/hooks.js';
+import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT } from '../core/hw.js';
 import { ANON_PAGES, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_MLOCKED, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_AD, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../core/layout.js';
 import { O, report } from '../core/oracles.js';
 import { PG_anon, PG_discarded, PG_locked } from '../core/page_flags.js';
@@ -26,7 +27,6 @@ import {
 import { page_add_file_rmap, page_remove_rmap, ptlLock, ptlUnlock, pteIdx, transfer_dirty, vmaIdx } from './rmap.js';
 import { shrink_page_cache } from './vmscan.js';
 import { anonTable, anon_pte_alloc, fileTable, pte_alloc, pte_free, set_pte } from './pgtable.js';
-import { shTranslate } from '../hosts/shadow/shadow.js';
 
 export const ACCESS_OK = 0;
 export const ACCESS_FAILED = 1;   // violation reported or no memory
@@ -35,7 +35,7 @@ export const ACCESS_FAILED = 1;   // violation reported or no memory
 export function do_mmap(file: number, start: number, end: number, writable: boolean, priv = false): void {
   const vi = vmaIdx(ME, file);
   ptlLock(ME);
-  if (SHADOW) pte_alloc(fileTable(ME, file)); // the vma's page table gets its frame
+  pte_alloc(fileTable(ME, file)); // the vma's page table gets its frame (a host that wants table frames)
   V.k[vi + VMA_START] = start;
   V.k[vi + VMA_END] = end;
   Atomics.store(V.k, vi + VMA_FLAGS, 1 | (writable ? 2 : 0) | (priv ? 4 : 0));
@@ -73,7 +73,7 @@ export function do_munmap(file: number): void {
     page_remove_rmap(pfn);
     page_cache_release(pfn);
   }
-  if (SHADOW) pte_free(fileTable(ME, file)); // free_pgtables: the host is not told
+  pte_free(fileTable(ME, file)); // free_pgtables: the host only forgets the frame
   const wasLocked = (V.k[vi + VMA_FLAGS] & VMA_MLOCKED) !== 0;
   Atomics.store(V.k, vi + VMA_FLAGS, 0);
   ptlUnlock(ME);
@@ -177,7 +177,7 @@ export function user_access(file: number, index: number, write: boolean, writeVe
   for (let attempt = 0; attempt < MAX_REFAULTS; attempt++) {
     if (attempt >= 8) spinWait(attempt * 8); // another CPU is mid-discard or mid-removal: let it run
     const pi = pteIdx(ME, file, index);
-    const pte = SHADOW ? shTranslate(pi, write) : Atomics.load(V.k, pi); // the MMU's translation (shadow: TLB, sptes or an exit)
+    const pte = H.translate(pi, write); // the MMU's translation (shadow: TLB, sptes or an exit)
     if (pte !== 0) lastPfn = (pte & PTE_PFN_MASK) - 1;
     if (pte === 0 || (write && (pte & PTE_WRITE) === 0)) {
       lastWhy = pte === 0 ? 1 : 2;
@@ -186,7 +186,7 @@ export function user_access(file: number, index: number, write: boolean, writeVe
       continue;
     }
     const pfn = (pte & PTE_PFN_MASK) - 1;
-    const r = hwBegin(pfn, write);
+    const r = H.accessBegin(pfn, write);
     lastWhy = 3 + r;
     if (r === ACC_DISCARD_FAULT) {
       // The hardware raises the discard fault only through a valid translation: if the
@@ -201,20 +201,20 @@ export function user_access(file: number, index: number, write: boolean, writeVe
       return -1;
     }
     if (r >= ACC_FAULT) return -1;
-    if (((Atomics.load(V.k, pi) ^ pte) & ~PTE_AD) !== 0) { hwEnd(pfn); continue; } // unmapped meanwhile (A/D bits aside): walk again
+    if (((Atomics.load(V.k, pi) ^ pte) & ~PTE_AD) !== 0) { H.accessEnd(pfn); continue; } // unmapped meanwhile (A/D bits aside): walk again
     const b = pfn * PAGE_INTS;
     if (write) {
       hist(pfn, H_WRITE, writeVer);
       lastWritePfn[slotOf(file, index)] = pfn;
       storeFileStamp(pfn, file, index, writeVer);
-      hwEnd(pfn);
+      H.accessEnd(pfn);
       return writeVer;
     }
     const ok = V.frame[b] === (FILE_MAGIC | file) && V.frame[b + 1] === index &&
       V.frame[b + PAGE_INTS - 1] === stampCheck(file, index, V.frame[b + 2]);
     const ver = V.frame[b + 2];
     if ((ver & PRIVATE_VER) !== 0 || minVer >= PRIVATE_VER) { // a private copy: exactly what this task wrote
-      hwEnd(pfn);
+      H.accessEnd(pfn);
       CNT[C.file_reads_checked]++;
       if (!ok || ver !== minVer) {
         report(V, O.integrity, pfn, ME, STEPS, `private copy of file ${file} index ${index}: read ${ok ? `version ${ver & ~PRIVATE_VER}${ver & PRIVATE_VER ? ' (private)' : ' (the file page)'}` : 'garbage'}, expected private version ${minVer & ~PRIVATE_VER}; ${describePage(V, pfn)}`);
@@ -223,7 +223,7 @@ export function user_access(file: number, index: number, write: boolean, writeVe
       return ver;
     }
     const found = `${(V.frame[b] >>> 0).toString(16)}/${V.frame[b + 1]}/${ver}`;
-    hwEnd(pfn);
+    H.accessEnd(pfn);
     CNT[C.file_reads_checked]++;
     const cur = Atomics.load(V.k, K_CUR_VER + slotOf(file, index));
     if (!ok || ver < minVer || ver > cur) {
@@ -281,16 +281,16 @@ export function vmaPrivate(file: number): boolean {
 
 /** Copy a page's first stamp words and check word (a kernel copy, each side under its frame lock). */
 function copy_page(dst: number, src: number): boolean {
-  const r = hwBegin(src, false);
+  const r = H.accessBegin(src, false);
   if (r >= ACC_FAULT) { report(V, O.bug_on, src, ME, STEPS, `copy_page: source not accessible (${r}); ${describePage(V, src)}`); return false; }
   const s = src * PAGE_INTS;
   const a = V.frame[s], b1 = V.frame[s + 1], c = V.frame[s + 2], d = V.frame[s + PAGE_INTS - 1];
-  hwEnd(src);
-  const w = hwBegin(dst, true);
+  H.accessEnd(src);
+  const w = H.accessBegin(dst, true);
   if (w >= ACC_FAULT) { report(V, O.use_after_free, dst, ME, STEPS, `copy_page: new page not accessible (${w}); ${describePage(V, dst)}`); return false; }
   const t = dst * PAGE_INTS;
   V.frame[t] = a; V.frame[t + 1] = b1; V.frame[t + 2] = c; V.frame[t + PAGE_INTS - 1] = d;
-  hwEnd(dst);
+  H.accessEnd(dst);
   return true;
 }
 
@@ -351,7 +351,7 @@ export { do_cow_fault };
 /** Anonymous memory of this task: `vpage` in 0..ANON_PAGES. Returns the stamp read or written, or -1. */
 export function anon_access(vpage: number, write: boolean, stamp: number): number {
   const pi = K_APTE + ME * ANON_PAGES + vpage;
-  let pte = SHADOW ? shTranslate(pi, write) : Atomics.load(V.k, pi); // only this task maps its anonymous pages
+  let pte = H.translate(pi, write); // only this task maps its anonymous pages
   if (pte === 0) {
     if (!write) return 0; // never touched: reads as zero without a page (the zero page)
     CNT[C.faults]++;
@@ -361,10 +361,10 @@ export function anon_access(vpage: number, write: boolean, stamp: number): numbe
     anon_pte_alloc();
     pte = (pfn + 1) | PTE_WRITE;
     set_pte(pi, pte);
-    if (SHADOW) pte = shTranslate(pi, write); // the retried access
+    pte = H.translate(pi, write); // the retried access (a plain load reads back the pte just stored)
   }
   const pfn = (pte & PTE_PFN_MASK) - 1;
-  const r = hwBegin(pfn, write);
+  const r = H.accessBegin(pfn, write);
   if (r >= ACC_FAULT) {
     report(V, r === ACC_ADDRESSING ? O.use_after_free : O.bug_on, pfn, ME, STEPS, `anonymous page ${vpage} of cpu ${ME}: ${r === ACC_ADDRESSING ? 'addressing exception' : 'discard fault'}; ${describePage(V, pfn)}`);
     return -1;
@@ -375,7 +375,7 @@ export function anon_access(vpage: number, write: boolean, stamp: number): numbe
   else {
     out = V.frame[b] === (ANON_MAGIC | ME) && V.frame[b + 1] === vpage ? V.frame[b + 2] : -2;
   }
-  hwEnd(pfn);
+  H.accessEnd(pfn);
   return out;
 }
 const ANON_MAGIC = 0xa0a0_0000;
@@ -391,5 +391,5 @@ export function anon_unmap_all(): void {
     Atomics.sub(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT, 1);
     if (put_page_testzero(pfn)) free_page_final(pfn);
   }
-  if (SHADOW) pte_free(anonTable(ME));
+  pte_free(anonTable(ME));
 }

@@ -17,8 +17,9 @@ import { describePage } from '../core/assert.js';
 import { H_ALLOC, describeHistory, hist } from '../core/history.js';
 import { C } from '../core/counters.js';
 import { CNT, ME, V } from '../core/ctx.js';
+import { H } from '../core/hooks.js';
 import { DBG_BUDDY_DOUBLE, DBG_HANG, DBG_SKIP_SET_STABLE, plant } from '../core/debug.js';
-import { ORC_SET_STABLE, ORC_SET_UNUSED, essa, essaBatch } from '../core/hw.js';
+import { ORC_SET_STABLE, ORC_SET_UNUSED } from '../core/hw.js';
 import {
   CTL_BATCH, CTL_DEBUG, CTL_HINTING, CTL_PCP_BATCH, CTL_PCP_HIGH, FREE_HEAD, FREE_NR, MAX_ORDER, NIL,
   PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL, PG_COUNT, PG_FLAGS, PG_GEN,
@@ -78,17 +79,17 @@ function hintRange(pfn: number, n: number, orc: number): void {
   if (hinting === HINTING_OFF) return;
   if (batched) {
     for (let i = 0; i < n; i++) hintBuf[i] = pfn + i;
-    essaBatch(hintBuf, n, orc, null);
+    H.essaBatch(hintBuf, n, orc, null);
   } else {
-    for (let i = 0; i < n; i++) essa(pfn + i, orc);
+    for (let i = 0; i < n; i++) H.essa(pfn + i, orc);
   }
 }
 
 /** page_set_stable for the n pfns in hintBuf[0..n). */
 function hintBuffer(n: number, orc: number): void {
   if (hinting === HINTING_OFF || n === 0) return;
-  if (batched) essaBatch(hintBuf, n, orc, null);
-  else for (let i = 0; i < n; i++) essa(hintBuf[i], orc);
+  if (batched) H.essaBatch(hintBuf, n, orc, null);
+  else for (let i = 0; i < n; i++) H.essa(hintBuf[i], orc);
 }
 
 // ------------------------------------------------------------------ buddy (zone lock held)

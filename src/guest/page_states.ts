@@ -23,8 +23,9 @@ import {
 } from '../core/coverage.js';
 import { I_STALL_DISCARD, I_STALL_FAULT, I_STALL_VOLATILE, injStall } from '../core/inject.js';
 import { CNT, ME, V } from '../core/ctx.js';
+import { H } from '../core/hooks.js';
 import {
-  ORC_GET_STATE, ORC_SET_PVOLATILE, ORC_SET_STABLE, ORC_SET_STABLE_IF_RESIDENT, ORC_SET_VOLATILE, ST_Vz, essa, essaBatch,
+  ORC_GET_STATE, ORC_SET_PVOLATILE, ORC_SET_STABLE, ORC_SET_STABLE_IF_RESIDENT, ORC_SET_VOLATILE, ST_Vz,
 } from '../core/hw.js';
 import {
   CTL_HINTING, CTL_NCPUS, CTL_UNFIX, K_DL_GATHER, K_DL_GATHER_N, K_DL_LOCK, K_DL_MASK, K_DL_SIGNOFF, K_DL_SIGNOFF_N,
@@ -165,7 +166,7 @@ export function page_make_volatile(pfn: number, offset: number): void {
     injStall(I_STALL_VOLATILE, pfn); // the window between the checks and the ESSA
     const writable = (pageFlags(pfn) & PG_writable) !== 0;
     hist(pfn, H_VOLATILE, writable ? ORC_SET_PVOLATILE : ORC_SET_VOLATILE);
-    essa(pfn, writable ? ORC_SET_PVOLATILE : ORC_SET_VOLATILE);
+    H.essa(pfn, writable ? ORC_SET_PVOLATILE : ORC_SET_VOLATILE);
     CNT[C.make_volatile_ok]++;
   } else {
     CNT[C_REFUSED_BASE + why]++;
@@ -245,7 +246,7 @@ export function commit_lazy_volatile(): void {
   }
   for (let w = 0; w < 2; w++) {
     const n = lazyCount[w];
-    essaBatch(lazyBatch[w], n, LAZY_ORC[w], null);
+    H.essaBatch(lazyBatch[w], n, LAZY_ORC[w], null);
     for (let i = 0; i < n; i++) {
       const pfn = lazyBatch[w][i];
       hist(pfn, H_VOLATILE, LAZY_ORC[w]);
@@ -273,7 +274,7 @@ export function page_make_stable(pfn: number): boolean {
     let attempt = 0;
     while ((pageFlags(pfn) & PG_state_change) !== 0) spinWait(attempt++);
   }
-  const old = essa(pfn, ORC_SET_STABLE_IF_RESIDENT);
+  const old = H.essa(pfn, ORC_SET_STABLE_IF_RESIDENT);
   if (old === ST_Vz) { CNT[C.make_stable_failed]++; covBranch(B_MAKE_STABLE_DISCARDED); return false; }
   return true;
 }
@@ -288,15 +289,15 @@ export function page_check_writable(pfn: number): void {
   let attempt = 0;
   while (testSetPageFlag(pfn, PG_state_change)) spinWait(attempt++);
   if (!testSetPageFlag(pfn, PG_writable)) {
-    if (volatileRefusal(pfn, 1) < 0) essa(pfn, ORC_SET_PVOLATILE); // called with the new pte's reference counted in mapcount
-    else essa(pfn, ORC_SET_STABLE_IF_RESIDENT); // cannot leave it V
+    if (volatileRefusal(pfn, 1) < 0) H.essa(pfn, ORC_SET_PVOLATILE); // called with the new pte's reference counted in mapcount
+    else H.essa(pfn, ORC_SET_STABLE_IF_RESIDENT); // cannot leave it V
   }
   clearPageFlag(pfn, PG_state_change);
 }
 
 /** page_discarded: ORC 0 and test for Vz. */
 export function page_discarded(pfn: number): boolean {
-  return essa(pfn, ORC_GET_STATE) === ST_Vz;
+  return H.essa(pfn, ORC_GET_STATE) === ST_Vz;
 }
 
 // ------------------------------------------------------------------ discard fault
@@ -417,7 +418,7 @@ export function free_page_final(pfn: number): void {
  * set stable before it joins them (ORC 1 is right: its content is garbage now; Vz -> Sz).
  */
 function free_to_pcp(pfn: number): void {
-  if (volatileOn) essa(pfn, ORC_SET_STABLE);
+  if (volatileOn) H.essa(pfn, ORC_SET_STABLE);
   free_hot_cold_page(pfn, true);
 }
 

@@ -5,16 +5,15 @@
  * Runs on the main thread before any worker starts.
  */
 import { __free_one_page, defaultPcpBatch, pageAllocInit } from '../guest/page_alloc.js';
-import { ctxInit } from '../core/ctx.js';
+import { attachHost, hostByName } from '../hosts/index.js';
 import { DEBUG_FAULTS, type DebugFaultName } from '../core/debug.js';
-import { ORC_SET_UNUSED, ST_Sr, ST_Sz, essa } from '../core/hw.js';
-import { xenBoot, xenIoFrames, xenWarmUp } from '../hosts/xenpaging/xen_machine.js';
-import { SHADOW_RESERVED_FRAMES, shadowBoot } from '../hosts/shadow/shadow_mmu.js';
+import { H } from '../core/hooks.js';
+import { ORC_SET_UNUSED } from '../core/hw.js';
 import {
-  BOOT_FRAMES, CTL_HOST, DEBUG_PFN, HOST_ESSA, HOST_SHADOW, HOST_XENPAGING, CTL_BATCH, CTL_INJECT, CTL_INJECT_PFN, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
+  BOOT_FRAMES, CTL_HOST, DEBUG_PFN, CTL_BATCH, CTL_INJECT, CTL_INJECT_PFN, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
   CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
   PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL,
-  K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter,
+  K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter, CS_BOOT,
 } from '../core/layout.js';
 import { hostBudgetFrames, nframesOf, type RunOptions } from './config.js';
 import { unfixMask } from '../core/races.js';
@@ -24,10 +23,11 @@ export const HINTING_CODE = { off: 0, unused: 1, full: 2 } as const;
 
 export function bootMachine(o: RunOptions): Views {
   const nframes = nframesOf(o);
-  const sab = allocMachineBuffer(nframes, o.cpus);
+  const host = hostByName(o.host);
+  const sab = allocMachineBuffer(nframes, o.cpus, host.areaBytes(nframes)); // only the running host's area
   const v = new Views(sab, nframes, o.cpus);
   const h = v.hdr;
-  h[CTL_STATE] = 0;
+  h[CTL_STATE] = CS_BOOT;
   h[CTL_NCPUS] = o.cpus;
   h[CTL_NFRAMES] = nframes;
   h[CTL_HOST_BUDGET] = hostBudgetFrames(o);
@@ -42,9 +42,7 @@ export function bootMachine(o: RunOptions): Views {
   h[CTL_BATCH] = o.batch ? 1 : 0;
   h[CTL_SEED] = o.seed | 0;
   h[CTL_MODE] = o.mode === 'sim' ? 1 : 0;
-  const xen = o.host === 'xenpaging';
-  const shadow = o.host === 'shadow';
-  h[CTL_HOST] = xen ? HOST_XENPAGING : shadow ? HOST_SHADOW : HOST_ESSA;
+  h[CTL_HOST] = host.code;
   const batch = o.pcpBatch ?? defaultPcpBatch(nframes);
   h[CTL_PCP_BATCH] = batch;
   h[CTL_PCP_HIGH] = o.pcpHigh ?? 6 * batch;
@@ -62,30 +60,23 @@ export function bootMachine(o: RunOptions): Views {
     v.page[b + PG_MAPCOUNT] = -1;
     v.page[b + PG_LRU_NEXT] = NIL;
     v.page[b + PG_LRU_PREV] = NIL;
-    v.hs[pfn] = xen ? ST_Sr : ST_Sz; // ESSA: nothing resident yet, content zero; xenpaging: the storage key only (ESSA states unused)
+    v.hs[pfn] = host.bootState; // ESSA: Sz, nothing resident yet; xenpaging: Sr, the storage key only (ESSA states unused)
   }
   // The boot CPU is the host participant's slot; its counters are cleared afterwards.
-  ctxInit(v, o.cpus);
+  attachHost(v, o.cpus);
   pageAllocInit();
-  // xenpaging: the domain starts fully populated; its first gfns are granted to dom0's backends, not the allocator.
-  // shadow: the kernel's page table K and the kernel data it maps sit at the top, outside the allocator.
-  const guestFrames = shadow ? nframes - SHADOW_RESERVED_FRAMES : nframes;
-  for (let pfn = xen ? xenIoFrames(nframes) : 0; pfn < guestFrames;) {
+  // The host decides which frames the allocator gets (xenpaging: not dom0's I/O gfns; shadow: not K and its data).
+  const [firstFrame, guestFrames] = host.guestFrames(nframes);
+  for (let pfn = firstFrame; pfn < guestFrames;) {
     let order = MAX_ORDER - 1;
     while ((pfn & ((1 << order) - 1)) !== 0 || pfn + (1 << order) > guestFrames) order--;
-    if (o.hinting !== 'off') for (let i = 0; i < (1 << order); i++) essa(pfn + i, ORC_SET_UNUSED);
+    if (o.hinting !== 'off') for (let i = 0; i < (1 << order); i++) H.essa(pfn + i, ORC_SET_UNUSED);
     __free_one_page(pfn, order);
     pfn += 1 << order;
   }
   for (const w of [K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL]) v.k[w] = NIL;
-  if (xen) { // after the boot-time ESSAs (no-ops here): counters start at zero
-    xenBoot(v, hostBudgetFrames(o), o.ringSlots);
-    xenWarmUp(v);
-  }
-  if (shadow) {
-    const w = o.workloadOptions;
-    shadowBoot(v, { pool: w.shadow_pool ?? 0, aClearUnshadow: (w.a_clear ?? 0) !== 0, emulateMore: (w.emulate_more ?? 0) !== 0 });
-    ctxInit(v, o.cpus); // again: the shadow views read the words just written
+  if (host.boot?.(v, { hostBudgetFrames: hostBudgetFrames(o), ringSlots: o.ringSlots, workloadOptions: o.workloadOptions })) {
+    attachHost(v, o.cpus); // again: the host's views read the words its boot just wrote
   }
   h[BOOT_FRAMES] = nframes;
   for (let p = 0; p < MAX_PARTICIPANTS; p++) v.paF64.fill(0, paCounter(p, 0), paCounter(p, 0) + PA_NCOUNTERS);

@@ -3,10 +3,11 @@
  * consistency (lists, alignment, flags, counts, host state of free pages) and the leak
  * oracle (every frame is free in the buddy, on a pcp list, or held by a task).
  */
+import { hostOf } from '../hosts/index.js';
 import { describePage } from '../core/assert.js';
 import { ESSA_USTATE_MASK, ESSA_USTATE_UNUSED, stateName } from '../core/hw.js';
 import {
-  CTL_HINTING, CTL_HOST, HOST_ESSA, K_CACHE, K_DL_GATHER, K_DL_SIGNOFF, NVP, FREE_HEAD, FREE_NR, HS_STATE_MASK, MAX_ORDER, NIL, PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT,
+  CTL_HINTING, K_CACHE, K_DL_GATHER, K_DL_SIGNOFF, NVP, FREE_HEAD, FREE_NR, HS_STATE_MASK, MAX_ORDER, NIL, PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT,
   PCP_HEAD, PCP_STRIDE, PG_COUNT, PG_FLAGS, PG_LRU_NEXT, PG_MAPCOUNT, PG_PRIVATE, ZONE_FREE_PAGES, type Views,
 } from '../core/layout.js';
 import { O, report } from '../core/oracles.js';
@@ -17,7 +18,7 @@ export interface Accounting { buddy: number; pcp: number; cached: number; discar
 export function endOfRunChecks(v: Views, owned: number[][], who: number): Accounting | null {
   const n = v.nframes;
   const mark = new Uint8Array(n);
-  const hinting = v.hdr[CTL_HINTING] !== 0 && v.hdr[CTL_HOST] === HOST_ESSA; // xenpaging ignores ESSA: no host states to check
+  const hinting = v.hdr[CTL_HINTING] !== 0 && hostOf(v).auditsHostStates; // e.g. xenpaging ignores ESSA: no host states to check
   const acc: Accounting = { buddy: 0, pcp: 0, cached: 0, discard_list: 0, owned: 0, total: n };
   const bad = (oracle: number, pfn: number, msg: string): null => {
     report(v, oracle, pfn, who, 0, `${msg}; ${describePage(v, pfn)}`);

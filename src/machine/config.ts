@@ -4,14 +4,16 @@
  */
 import { MAX_CPUS, PAGE_SIZE } from '../core/layout.js';
 import type { Schedule } from '../sim/schedule.js';
+import { HOST_NAMES, hostByName, type HostName } from '../hosts/index.js';
 
 export class UsageError extends Error {}
 
 export type Mode = 'threads' | 'sim';
 export type Hinting = 'off' | 'unused' | 'full';
 export type Strategy = 'pct' | 'random';
-export type Host = 'essa' | 'xenpaging' | 'shadow';
-export const HOSTS: readonly Host[] = ['essa', 'xenpaging', 'shadow'];
+export type Host = HostName;
+/** The hosts of the registry (hosts/index.ts), in its order. */
+export const HOSTS: readonly Host[] = HOST_NAMES;
 
 export interface RunOptions {
   workload: string;
@@ -140,7 +142,11 @@ export function validate(o: RunOptions): void {
   }
   if (o.seconds !== null && o.ops !== null) throw new UsageError('--seconds and --ops: give one of them, not both');
   if (o.mode === 'sim' && o.seconds !== null) throw new UsageError('--seconds: sim mode is measured in operations, not wall time; use --ops N');
-  if (o.host === 'xenpaging' && o.cpus > MAX_CPUS - 1) throw new UsageError(`--cpus: ${o.cpus} is out of range with --host xenpaging (dom0 takes a participant); accepted: 1..${MAX_CPUS - 1}`);
+  if (!HOST_NAMES.includes(o.host)) throw new UsageError(`--host: '${String(o.host)}' is not accepted; use one of ${HOST_NAMES.join(', ')}`);
+  const more = hostByName(o.host).participants.slice(1); // past the host slot, e.g. xenpaging's dom0
+  if (more.length > 0 && o.cpus > MAX_CPUS - more.length) {
+    throw new UsageError(`--cpus: ${o.cpus} is out of range with --host ${o.host} (${more.map((p) => p.who).join(', ')} takes a participant); accepted: 1..${MAX_CPUS - more.length}`);
+  }
   if (o.injectPfn !== null && o.inject.length === 0) throw new UsageError('--inject-pfn: it favours a page at the injection points; give --inject too');
   if (o.injectPfn !== null && (o.injectPfn < 0 || o.injectPfn >= o.memBytes / PAGE_SIZE)) {
     throw new UsageError(`--inject-pfn: ${o.injectPfn} is out of range; accepted: 0..${o.memBytes / PAGE_SIZE - 1} (the frames of --mem)`);

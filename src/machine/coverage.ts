@@ -11,11 +11,10 @@ import { REFUSAL_REASONS } from '../core/counters.js';
 import {
   COV_ACCESS, COV_BRANCH, COV_ESSA, COV_GPIP, COV_HOST, COV_HOSTB, COV_INJECT, DISCARD_BRANCHES, GPIP_OUTCOMES, HOST_BRANCHES,
 } from '../core/coverage.js';
-import { ORC_NAMES, VALID_STATES, essaNext, isValidState, stateName } from '../core/hw.js';
+import { ORC_NAMES, VALID_STATES, isValidState, stateName } from '../core/hw.js';
+import { computeStates, essaNext, hostReclaimNext, type StatesTable } from '../hosts/index.js';
 import { INJECT_NAMES } from '../core/inject.js';
 import { COV_SLOTS, PA_STATE, paWord, type Views } from '../core/layout.js';
-import { hostReclaimNext } from '../hosts/essa/host_states.js';
-import { computeStates, type StatesTable } from '../hosts/essa/states.js';
 
 /** What one run (or a sum of runs) reached: name -> count, reached entries only. */
 export interface RunCoverage {

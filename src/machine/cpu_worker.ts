@@ -12,16 +12,16 @@ import { pageAllocInit } from '../guest/page_alloc.js';
 import { pageStatesInit } from '../guest/page_states.js';
 import { dumpPage, type PageDump } from '../core/assert.js';
 import { traceInit } from '../core/trace.js';
-import { ctxInit, CNT } from '../core/ctx.js';
+import { CNT } from '../core/ctx.js';
+import { attachHost } from '../hosts/index.js';
 import { C } from '../core/counters.js';
-import { CTL_MODE, CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, PCP_BASE, PCP_COUNT, PCP_STRIDE, Views, paWord } from '../core/layout.js';
+import { CTL_MODE, CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, PCP_BASE, PCP_COUNT, PCP_STRIDE, Views, paWord, CS_RUN, PS_DONE, PS_RUNNING } from '../core/layout.js';
 import { violationCount } from '../core/oracles.js';
 import { simExit, simInstall, waitBaton } from '../sim/sim.js';
 import { injectInit } from '../core/inject.js';
 import { hwInit } from '../core/hw.js';
 import { memoryInit } from '../guest/memory.js';
-import { setSimHook } from '../core/sched.js';
-import { VcpuAbandoned } from '../hosts/xenpaging/xen_ring.js';
+import { ParticipantAbandoned, setSimHook } from '../core/sched.js';
 
 import type { WorkerInit } from './worker_pool.js';
 let init: WorkerInit;
@@ -39,7 +39,7 @@ function attach(i: WorkerInit): void {
   init = i;
   me = i.me;
   v = new Views(i.sab, i.nframes, i.ncpus);
-  ctxInit(v, i.me);
+  attachHost(v, i.me);
   traceInit(i.traceSab, i.me);
   hwInit();
   pageAllocInit();
@@ -70,20 +70,20 @@ const api = {
     const hb = paWord(me, PA_HEARTBEAT);
     const last = paWord(me, PA_LAST_STEP);
     if (sim) waitBaton(); // main marked every participant runnable and named the first
-    else Atomics.store(pa, paWord(me, PA_STATE), 1);
+    else Atomics.store(pa, paWord(me, PA_STATE), PS_RUNNING);
     let n = 0;
     // CTL_STATE is read with Atomics.load each step: the stop request (main or a
     // violation report) becomes visible within one step.
     try {
-      while (n < opsBudget && Atomics.load(v.hdr, CTL_STATE) === 1) {
+      while (n < opsBudget && Atomics.load(v.hdr, CTL_STATE) === CS_RUN) {
         pa[last] = t.step();
         n++;
         Atomics.store(pa, hb, n); // watchdog reads it with Atomics.load
       }
     } catch (e) {
-      if (!(e instanceof VcpuAbandoned)) throw e; // xenpaging: a vCPU waiting for a page that will never come, after a violation
+      if (!(e instanceof ParticipantAbandoned)) throw e; // e.g. xenpaging: a vCPU waiting for a page that will never come, after a violation
     }
-    if (sim) simExit(); else Atomics.store(pa, paWord(me, PA_STATE), 2);
+    if (sim) simExit(); else Atomics.store(pa, paWord(me, PA_STATE), PS_DONE);
     return { ops: CNT[C.ops], steps: n };
   },
   /** Verify and release what the task owns (only after a clean run). */
@@ -92,7 +92,7 @@ const api = {
     try {
       if (violationCount(v) === 0) task.finish();
     } catch (e) {
-      if (!(e instanceof VcpuAbandoned)) throw e;
+      if (!(e instanceof ParticipantAbandoned)) throw e;
     }
     return task.owned();
   },

@@ -9,14 +9,16 @@ import { mkdirSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { hostWorkerEntries } from '../hosts/index.js';
 
 const self = import.meta.url;
 export const fromSource = self.endsWith('.ts');
 const cache = new Map<string, URL>();
 
 /** Every worker entry by name, as a path under src/ without its extension. */
+const MACHINE_ENTRIES: Record<string, string> = { cpu_worker: 'machine/cpu_worker', host_worker: 'machine/host_worker' };
 const ENTRIES: Record<string, string> = {
-  cpu_worker: 'machine/cpu_worker', host_worker: 'machine/host_worker', xen_worker: 'hosts/xenpaging/xen_worker',
+  ...MACHINE_ENTRIES, ...hostWorkerEntries(), // each host's workers come from the registry
   hunt_task: 'explore/hunt_task', stress_task: 'explore/stress_task',
 };
 
@@ -45,7 +47,7 @@ export function adoptWorkerUrls(urls: Record<string, string>, execArgv: string[]
 
 /** The resolved entries of every worker a run needs, for adoptWorkerUrls in a child. */
 export function workerUrls(): Record<string, string> {
-  return Object.fromEntries(['cpu_worker', 'host_worker', 'xen_worker'].map((n) => [n, workerUrl(n).href]));
+  return Object.fromEntries([...Object.keys(MACHINE_ENTRIES), ...Object.keys(hostWorkerEntries())].map((n) => [n, workerUrl(n).href]));
 }
 
 function bundleOnDemand(name: string): URL {

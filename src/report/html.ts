@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import type { Violation } from '../core/oracles.js';
 import type { Expected } from '../explore/replay_file.js';
 import type { MixSample, RunResult } from '../machine/run.js';
-import { computeStates, statesDot } from '../hosts/essa/states.js';
+import { computeStates, statesDot } from '../hosts/index.js';
 import { TRACE_EVENTS } from '../core/trace.js';
 import { ZOOM_EVENTS, esc, overviewSvg, timelineData, turnTable, violationPoint, zoomSvg, zoomWindow } from './timeline.js';
 

@@ -3,12 +3,13 @@
  * obtained by putting a scratch frame into a state and running the real code (essa(),
  * the host's reclaimFrame(), the hardware access path), never from a written table.
  */
+import { essa, hwBegin } from './essa.js';
 import { reclaimFrame } from './reclaim.js';
 import { ctxInit } from '../../core/ctx.js';
 import {
-  ACC_FAULT, ACC_NAMES, ALL_STATES, ORC_NAMES, VALID_STATES, essa, hwBegin, hwEnd, isValidState, stateName,
+  ACC_FAULT, ACC_NAMES, ALL_STATES, ORC_NAMES, VALID_STATES, hwEnd, isValidState, stateName,
 } from '../../core/hw.js';
-import { CTL_HOST_BUDGET, CTL_STATE, HS_CHANGE, HS_STATE_MASK, Views, allocMachineBuffer } from '../../core/layout.js';
+import { CTL_HOST_BUDGET, CTL_STATE, HS_CHANGE, HS_STATE_MASK, Views, allocMachineBuffer, CS_DONE } from '../../core/layout.js';
 
 export interface StatesTable {
   valid: string[];
@@ -22,7 +23,7 @@ export function computeStates(): StatesTable {
   const nframes = 16;
   const v = new Views(allocMachineBuffer(nframes, 1), nframes, 1);
   v.hdr[CTL_HOST_BUDGET] = nframes * 4; // never kick a host
-  v.hdr[CTL_STATE] = 3;
+  v.hdr[CTL_STATE] = CS_DONE;
   ctxInit(v, 0);
   const set = (state: number, change: boolean): void => { Atomics.store(v.hs, 0, state | (change ? HS_CHANGE : 0)); };
   const get = (): string => stateName(Atomics.load(v.hs, 0) & HS_STATE_MASK);

@@ -49,20 +49,20 @@ import {
   PTE_DIRTY, PTE_PFN_MASK, PTE_WRITE, SHP_A_CLEAR_UNSHADOW, SHP_EMULATE_MORE, SH_CLOCK, SH_EVENTS, SH_FREE_HEAD,
   SH_KPTE, SH_LRU_HEAD, SH_LRU_TAIL, SH_MIN_FREE, SH_MMU_LOCK, SH_POOL_MAX, SH_POOL_USED, SH_REFILL, SH_TABLE_GFN,
   SPTES_PER_SP, SPTE_A, SPTE_PFN_MASK, SPTE_W, SP_BUILT_AT, SP_EVIDENCE, SP_FLOOD, SP_GFN, SP_LAST_SPEC, SP_MISSED, SP_NEXT,
-  SP_PRESENT, SP_PREV, SP_TABLE, SP_USED_AT, SP_WORDS, SP_WRITER, SV_BASE, SV_FLUSH_REQ, SV_LAST_SPEC, SV_LAST_SPEC_GFN, SV_WORDS, T_ANON0, T_KERNEL,
+  SP_PRESENT, SP_PREV, SP_TABLE, SP_USED_AT, SP_WORDS, SP_WRITER, SV_BASE, SV_FLUSH_REQ, SV_LAST_SPEC, SV_LAST_SPEC_GFN, SV_WORDS, T_ANON0, T_KERNEL, pteWordOf,
 } from '../../core/layout.js';
 import { O, report } from '../../core/oracles.js';
-import { RACE_BIT, raceIndex } from '../../core/races.js';
+import { raceBit, raceIndex } from '../../core/races.js';
 import { SP_FAULT, STEPS, sp } from '../../core/sched.js';
 import { SC, SCNT, SH, SV, TLB_SIZE, tlbGen, tlbGpte, tlbKey, tlbPfn, tlbSlot, tlbW } from './shadow_views.js';
 import { spinLock, spinUnlock } from '../../core/spinlock.js';
 
-const U_EMU_ACCESS = RACE_BIT['kv-emulated-access-marks-spte']; // K1
-const U_ZAP_ON_A_CLEAR = RACE_BIT['kv-zap-on-a-clear'];         // K2
-const U_FORK_RESET = RACE_BIT['kv-fork-detector-reset'];        // K4
-const U_USER_WRITE = RACE_BIT['kv-unshadow-on-user-write'];     // K5
-const U_REMOTE_FLUSH = RACE_BIT['kv-remote-flush'];             // K7
-const U_LRU = RACE_BIT['kv-shadow-lru'];                        // K9
+const U_EMU_ACCESS = raceBit('kv-emulated-access-marks-spte'); // K1
+const U_ZAP_ON_A_CLEAR = raceBit('kv-zap-on-a-clear');         // K2
+const U_FORK_RESET = raceBit('kv-fork-detector-reset');        // K4
+const U_USER_WRITE = raceBit('kv-unshadow-on-user-write');     // K5
+const U_REMOTE_FLUSH = raceBit('kv-remote-flush');             // K7
+const U_LRU = raceBit('kv-shadow-lru');                        // K9
 const R_K1 = raceIndex('kv-emulated-access-marks-spte') + 1;
 const R_K2 = raceIndex('kv-zap-on-a-clear') + 1;
 const R_K4 = raceIndex('kv-fork-detector-reset') + 1;
@@ -114,12 +114,7 @@ export function tableOf(pi: number): number {
   return task * NFILES + file;
 }
 
-/** The V.k word of pte `idx` of a task's table (not K). */
-export function pteWordOf(table: number, idx: number): number {
-  if (table >= T_ANON0) return K_APTE + (table - T_ANON0) * ANON_PAGES + idx;
-  const task = (table / NFILES) | 0;
-  return K_PTE + task * NVP + (table - task * NFILES) * FILE_PAGES + idx;
-}
+export { pteWordOf }; // core/layout.ts: the V.k word of pte `idx` of a task's table
 
 function gpteLoad(table: number, idx: number): number {
   return table === T_KERNEL ? Atomics.load(SV.s, SH_KPTE + idx) : Atomics.load(V.k, pteWordOf(table, idx));

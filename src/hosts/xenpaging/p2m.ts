@@ -26,7 +26,7 @@
  * stored with Atomics.store, so lock-free readers (audits, diagnostics) see whole words.
  */
 import { C } from '../../core/counters.js';
-import { CNT, ME, V, XEN } from '../../core/ctx.js';
+import { CNT, ME, V } from '../../core/ctx.js';
 import { ACC_ADDRESSING, ACC_OK, ACC_PAGE_IN, frameLock, frameUnlock } from '../../core/hw.js';
 import {
   CTL_UNFIX, HS_CHANGE, HS_LOCK, HS_REF, MF_COUNT, MF_FLAGS, MF_M2P, MF_NEXT, MFN_WORDS, NIL, PAGE_INTS, PAGE_WORDS, PG_FLAGS,
@@ -34,7 +34,7 @@ import {
 } from '../../core/layout.js';
 import { O, report } from '../../core/oracles.js';
 import { PG_writeback } from '../../core/page_flags.js';
-import { RACE_BIT } from '../../core/races.js';
+import { raceBit } from '../../core/races.js';
 import { SP_ACCESS, SP_HOST, STEPS, setSpinCheck, sp } from '../../core/sched.js';
 import { spinLock, spinUnlock } from '../../core/spinlock.js';
 import {
@@ -63,10 +63,10 @@ export const E_BUSY_COUNT = -1016; // evict refused on the reference count (dist
 export { E_BUSY };
 
 // Fix toggles (races.ts): bit set in CTL_UNFIX = the fix is off.
-const U_EVICT_RECOUNT = RACE_BIT['xp-evict-recount'];            // X1
-const U_POPULATE_PAGING_OUT = RACE_BIT['xp-populate-paging-out']; // X2
-const U_ONLY_FROM_PAGED = RACE_BIT['xp-populate-only-from-paged']; // X6
-const U_MAP_FIRST = RACE_BIT['xp-map-first'];                     // X11
+const U_EVICT_RECOUNT = raceBit('xp-evict-recount');            // X1
+const U_POPULATE_PAGING_OUT = raceBit('xp-populate-paging-out'); // X2
+const U_ONLY_FROM_PAGED = raceBit('xp-populate-only-from-paged'); // X6
+const U_MAP_FIRST = raceBit('xp-map-first');                     // X11
 
 export function xpUnfixed(bit: number): boolean {
   return (V.hdr[CTL_UNFIX] & bit) !== 0;
@@ -244,10 +244,10 @@ export function populate(g: number, guest: boolean): number {
 // ------------------------------------------------------------------ the guest access path
 let doorbell = 0;
 
-/** Per-run reset of this participant's p2m-side state (hw.ts hwInit; a reused worker starts fresh). */
+/** Per-run reset of this participant's p2m-side state (the participantInit hook, from hwInit; a reused worker starts fresh). */
 export function xpInit(): void {
   doorbell = 0;
-  setSpinCheck(XEN && ME < V.ncpus ? checkAbandon : null);
+  setSpinCheck(ME < V.ncpus ? checkAbandon : null);
 }
 
 function stillPagingIn(g: number): boolean {

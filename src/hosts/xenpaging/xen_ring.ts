@@ -20,11 +20,11 @@ import {
   CTL_STATE, CTL_UNFIX, PA_STATE, RING_MAX, RS_FLAGS, RS_GFN, RS_P2MT, RS_REASON, RS_VCPU, RS_WORDS, SIM_DIRTY, XH_DOM0_KICK,
   XH_DRAIN_EPOCH, XH_PAGER_GONE, XH_PAGER_KICK, XH_WAIT_DRAINS, XR_CLAIMS_FOREIGN, XR_CLAIMS_GUEST, XR_LOCK, XR_REQ_CONS,
   XR_REQ_PROD, XR_REQ_PROD_PVT, XR_RSP_CONS, XR_RSP_PROD, XR_RSP_PROD_PVT, XR_SIZE, XR_WAITERS, XS_BASE, XV_BASE, XV_GFN,
-  XV_PAUSE, XV_WHY, XV_WORDS, XR_LEAKED, paWord,
+  XV_PAUSE, XV_WHY, XV_WORDS, XR_LEAKED, paWord, CS_RUN, PS_IDLE, PS_RUNNING,
 } from '../../core/layout.js';
 import { O, report, violationCount } from '../../core/oracles.js';
-import { RACE_BIT } from '../../core/races.js';
-import { SP_SPIN, STEPS, simActive, sp } from '../../core/sched.js';
+import { raceBit } from '../../core/races.js';
+import { ParticipantAbandoned, SP_SPIN, STEPS, simActive, sp } from '../../core/sched.js';
 import { spinLock, spinUnlock } from '../../core/spinlock.js';
 import { XC, XCNT, XV } from './xen_views.js';
 
@@ -49,13 +49,13 @@ export function flagNames(f: number): string {
 export const E_BUSY = -16;
 
 /** The X8 fix (claim/put/cancel with reserved slots) is off: producers only check for room. */
-const U_RING_RESERVE = RACE_BIT['xp-ring-reserve'];
+const U_RING_RESERVE = raceBit('xp-ring-reserve');
 function ringReserve(): boolean {
   return (V.hdr[CTL_UNFIX] & U_RING_RESERVE) === 0;
 }
 
 /** A guest vCPU gives up waiting: the run stopped on a violation (cpu_worker catches it). */
-export class VcpuAbandoned extends Error {}
+export class VcpuAbandoned extends ParticipantAbandoned {}
 const ABANDONED = new VcpuAbandoned('vCPU abandoned its wait: the run stopped on a violation');
 
 function pagerId(): number { return V.ncpus; }
@@ -72,11 +72,11 @@ function freeSlots(): number {
   return x[XR_SIZE] - (x[XR_REQ_PROD_PVT] - Atomics.load(x, XR_RSP_CONS)); // resume's store of RSP_CONS comes after it read the slot
 }
 
-/** Wake a participant that is idle in sim mode (PA_STATE 3); the baton holder does it. */
+/** Wake a participant that is idle in sim mode (PS_IDLE); the baton holder does it. */
 function simWake(p: number): void {
   const w = paWord(p, PA_STATE);
   // Only the baton holder runs in sim mode: load and store need no more than whole words.
-  if (Atomics.load(V.pa, w) === 3) { Atomics.store(V.pa, w, 1); V.hdr[SIM_DIRTY] = 1; }
+  if (Atomics.load(V.pa, w) === PS_IDLE) { Atomics.store(V.pa, w, PS_RUNNING); V.hdr[SIM_DIRTY] = 1; }
 }
 
 /** Event channel Xen -> pager. Threads: set the pending bit and notify (the pager re-checks the ring after clearing it). */
@@ -266,7 +266,7 @@ export function unpauseVcpu(vcpu: number): void {
  * catches VcpuAbandoned and ends the run loop). Never taken on a clean run.
  */
 export function checkAbandon(): void {
-  if ((V.hdr[CTL_STATE] | 0) !== 1 && violationCount(V) > 0) throw ABANDONED;
+  if ((V.hdr[CTL_STATE] | 0) !== CS_RUN && violationCount(V) > 0) throw ABANDONED;
 }
 
 /** One turn of a wait: sim mode yields the baton (a spinner); threads mode sleeps on the drain clock. */

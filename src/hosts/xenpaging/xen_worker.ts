@@ -7,19 +7,22 @@
  * drops every mapping. The pager sleeps on its event channel when idle, dom0 on the
  * guest's doorbell (sim mode: not runnable until kicked).
  */
+import '../catalogue.js'; // the race catalogue before any module reads a race bit (this is a worker entry)
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { dom0Batch, dom0Exit, dom0Init } from './dom0.js';
 import { pagerExit, pagerHasWork, pagerInit, pagerPass } from './xenpaging.js';
 import { ctxInit } from '../../core/ctx.js';
+import { installHooks } from '../../core/hooks.js';
 import { hwInit } from '../../core/hw.js';
 import { injectInit } from '../../core/inject.js';
-import { CTL_MODE, CTL_NCPUS, CTL_STATE, PA_HEARTBEAT, PA_STATE, Views, XH_DOM0_KICK, XH_PAGER_KICK, paWord } from '../../core/layout.js';
+import { CTL_MODE, CTL_NCPUS, CTL_STATE, PA_HEARTBEAT, PA_STATE, Views, XH_DOM0_KICK, XH_PAGER_KICK, paWord, CS_DONE, PS_DONE, PS_IDLE, PS_RUNNING } from '../../core/layout.js';
 import { SP_SPIN, setSimHook, sp } from '../../core/sched.js';
 import { simExit, simInstall, waitBaton } from '../../sim/sim.js';
 import { traceInit } from '../../core/trace.js';
-import { XV } from './xen_views.js';
+import { XV, xenViewsInit } from './xen_views.js';
+import { XEN_HOOKS } from './hooks.js';
 import type { WorkerInit } from '../../machine/worker_pool.js';
 
 let init: WorkerInit;
@@ -31,6 +34,8 @@ function attach(i: WorkerInit): void {
   init = i;
   v = new Views(i.sab, i.nframes, i.ncpus);
   ctxInit(v, i.me);
+  xenViewsInit(v, i.me);
+  installHooks(XEN_HOOKS);
   traceInit(i.me === i.ncpus ? i.traceSab : null, i.me); // the pager uses the host's trace track
   hwInit();
   injectInit();
@@ -41,20 +46,20 @@ function attach(i: WorkerInit): void {
 }
 attach(workerData as WorkerInit);
 
-const done = (): boolean => Atomics.load(v.hdr, CTL_STATE) >= 3; // main's store after the run; seen within one loop turn
+const done = (): boolean => Atomics.load(v.hdr, CTL_STATE) >= CS_DONE; // main's store after the run; seen within one loop turn
 
 /** Sim mode: some guest CPU still runs its steps (a paused vCPU stays runnable: it spins). */
 function guestActive(): boolean {
-  for (let c = 0; c < v.hdr[CTL_NCPUS]; c++) if (Atomics.load(v.pa, paWord(c, PA_STATE)) === 1) return true; // owners store it (simExit)
+  for (let c = 0; c < v.hdr[CTL_NCPUS]; c++) if (Atomics.load(v.pa, paWord(c, PA_STATE)) === PS_RUNNING) return true; // owners store it (simExit)
   return false;
 }
 
 /** Sim mode: not runnable until a kick makes us runnable again (xen_ring.ts simWake). */
 function simIdle(): void {
-  // Baton holder: the scheduler reads PA_STATE when it chooses; a kick stores 1 back (xen_ring.ts simWake).
-  Atomics.store(v.pa, paWord(init.me, PA_STATE), 3);
+  // Baton holder: the scheduler reads PA_STATE when it chooses; a kick stores PS_RUNNING back (xen_ring.ts simWake).
+  Atomics.store(v.pa, paWord(init.me, PA_STATE), PS_IDLE);
   sp(SP_SPIN, 0);
-  Atomics.store(v.pa, paWord(init.me, PA_STATE), 1);
+  Atomics.store(v.pa, paWord(init.me, PA_STATE), PS_RUNNING);
 }
 
 // Heartbeats and PA_STATE: Atomics.store by the owner, the watchdog on the main thread loads them.
@@ -71,7 +76,7 @@ function runPager(): number {
     simExit();
     return beats;
   }
-  Atomics.store(v.pa, paWord(init.me, PA_STATE), 1);
+  Atomics.store(v.pa, paWord(init.me, PA_STATE), PS_RUNNING);
   while (!done()) {
     // Clear the pending bit, then look: a kick after the clear is seen by the wait below.
     Atomics.store(XV.x, XH_PAGER_KICK, 0);
@@ -80,7 +85,7 @@ function runPager(): number {
     Atomics.store(v.pa, hb, ++beats);
   }
   pagerExit();
-  Atomics.store(v.pa, paWord(init.me, PA_STATE), 2);
+  Atomics.store(v.pa, paWord(init.me, PA_STATE), PS_DONE);
   return beats;
 }
 
@@ -98,7 +103,7 @@ function runDom0(): number {
     simExit();
     return beats;
   }
-  Atomics.store(v.pa, paWord(init.me, PA_STATE), 1);
+  Atomics.store(v.pa, paWord(init.me, PA_STATE), PS_RUNNING);
   while (!done()) {
     Atomics.store(XV.x, XH_DOM0_KICK, 0);
     dom0Batch();
@@ -106,7 +111,7 @@ function runDom0(): number {
     Atomics.store(v.pa, hb, ++beats);
   }
   dom0Exit();
-  Atomics.store(v.pa, paWord(init.me, PA_STATE), 2);
+  Atomics.store(v.pa, paWord(init.me, PA_STATE), PS_DONE);
   return beats;
 }
 

@@ -28,7 +28,7 @@ import {
   E_BUSY_COUNT, E_NOMEM, E_OK, P2M_PAGED, copyFromSlot, copyToSlot, describeGfn, entryType, evict, foreignMap,
   foreignUnmap, load, nominate, p2mGet, pagerScrub, prep, resumeGfn, xpUnfixed,
 } from './p2m.js';
-import { RACE_BIT } from '../../core/races.js';
+import { raceBit } from '../../core/races.js';
 import { SP_HOST, SP_SPIN, STEPS, simActive, sp } from '../../core/sched.js';
 import { countWaste } from '../../core/waste.js';
 import {
@@ -50,11 +50,11 @@ const ENOMEM_TRIES = 1000;
  */
 export const PAGE_FILE_IO_YIELDS = 2;
 
-const U_ANSWER_EVICT_FAIL = RACE_BIT['xp-answer-evict-fail'];  // X3
-const U_SCRUB_AFTER_EVICT = RACE_BIT['xp-scrub-after-evict'];  // X4
-const U_LOAD_BEFORE_PUBLISH = RACE_BIT['xp-load-before-publish']; // X5
-const U_ANSWER_DROPS = RACE_BIT['xp-answer-drops'];            // X9
-const U_MAP_FIRST = RACE_BIT['xp-map-first'];                  // X11
+const U_ANSWER_EVICT_FAIL = raceBit('xp-answer-evict-fail');  // X3
+const U_SCRUB_AFTER_EVICT = raceBit('xp-scrub-after-evict');  // X4
+const U_LOAD_BEFORE_PUBLISH = raceBit('xp-load-before-publish'); // X5
+const U_ANSWER_DROPS = raceBit('xp-answer-drops');            // X9
+const U_MAP_FIRST = raceBit('xp-map-first');                  // X11
 
 let lastFlushPaged = -1;
 let exiting = false;
