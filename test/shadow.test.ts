@@ -36,7 +36,7 @@ describe('--host shadow', () => {
 
   it('the kscand pathology shows in traps per op, and the 2008 fix removes most of it', async () => {
     setWorkerReuse(true);
-    const [none, fixed, unfixed, unshadow] = await kscandCases(4000);
+    const [none, fixed, unfixed, unshadow] = await kscandCases({ run: runMachine, defaults: DEFAULTS }, 4000);
     const t = (c: typeof none): number => c.traps_per_1000_user_ops;
     // without the fix the scanner floods the kernel table K again and again
     expect(unfixed.counters.kernel_table_floods).toBeGreaterThan(50);

@@ -15,9 +15,12 @@ import { hunt } from '../explore/hunt.js';
 import { RACES } from '../core/races.js';
 import { stress, type StressResult } from '../explore/stress.js';
 import { DEFAULT_JOBS } from '../explore/hunt.js';
-import { HOST_BENCH } from '../hosts/bench.js';
+import { HOST_BENCH, type BenchMachine } from '../hosts/bench.js';
 import { STEER_SECONDS } from '../explore/steer.js';
 import { UsageError } from '../machine/config.js';
+
+/** The machine the hosts' bench entries drive (src/hosts/bench.ts). */
+const BENCH_MACHINE: BenchMachine = { run: runMachine, defaults: DEFAULTS };
 
 export interface BenchEntry { name: string; value: number; unit: string; baseline: number; ratio: number; goal: string; note: string }
 export interface RaceBench {
@@ -196,7 +199,7 @@ export const BENCH_ENTRIES: readonly BenchEntryDef[] = [
       ratio: sr.ops_per_sec / tr.ops_per_sec, goal: 'ratio >= 0.5 (sim within 2x of threads)', note: 'mixed, 1 CPU + host, same op count',
     });
   } },
-  ...HOST_BENCH.map((h): BenchEntryDef => ({ name: h.name, what: h.what, run: async (b) => { b.entries.push(...await h.run(b.opts)); } })), // each host's entries (hosts/bench.ts)
+  ...HOST_BENCH.map((h): BenchEntryDef => ({ name: h.name, what: h.what, run: async (b) => { b.entries.push(...await h.run(b.opts, BENCH_MACHINE)); } })), // each host's entries (hosts/bench.ts)
   { name: 'soak', long: true, what: `stress soak, fresh seed, every fix on: ${SOAK_OPS_THREADS.toLocaleString('en-US')} guest ops in threads mode, ${SOAK_OPS_SIM.toLocaleString('en-US')} in sim mode; failing runs per oracle`, run: benchSoak },
   { name: 'races', what: 'time to find each reproduced race: sim hunts (median) and one threads hunt', run: async (b) => {
     b.races = await timeToFind(b.opts, () => true);
@@ -223,7 +226,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   const cores = (await import('node:os')).availableParallelism();
   if (opts.host !== undefined) { // one host's entries and the time to find its races
     const entries: BenchEntry[] = [];
-    for (const h of HOST_BENCH) if (h.host === opts.host) entries.push(...await h.run(opts));
+    for (const h of HOST_BENCH) if (h.host === opts.host) entries.push(...await h.run(opts, BENCH_MACHINE));
     return { node: process.version, cpus_available: cores, entries, races: await timeToFind(opts, (r) => r.host === opts.host) };
   }
   const b = new BenchRun(opts);

@@ -1,7 +1,7 @@
 /** `hintsim states [--json | --dot | --svg FILE]`: the ESSA state machine, computed by running the host model. */
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
-import { computeStates, statesDot } from '../hosts/essa/states.js';
+import { computeStates, statesDot } from '../hosts/index.js';
 import { UsageError } from './common.js';
 
 export function registerStates(program: Command): void {

@@ -173,26 +173,46 @@ export const RACES: RaceEntry[] = [
 /** The races of the guest and the ESSA host (the first block of RACES). */
 export const GUEST_RACE_COUNT = RACES.length;
 
-export const RACE_BIT: Record<string, number> = Object.fromEntries(RACES.map((r, i) => [r.id, 1 << i]));
+/**
+ * The hosts' race ids in catalogue order (hosts/catalogue.ts appends their entries in this
+ * order and checks it). Kept here, names only, so that a race's bit (CTL_UNFIX) and index
+ * (a violation's race) are known in every thread without loading the catalogue: a host's
+ * worker entry reads its races' bits without importing the registry.
+ */
+export const HOST_RACE_IDS: readonly string[] = [
+  'xp-evict-recount', 'xp-populate-paging-out', 'xp-answer-evict-fail', 'xp-scrub-after-evict', 'xp-load-before-publish',
+  'xp-populate-only-from-paged', 'xp-ring-reserve', 'xp-answer-drops', 'xp-map-first',
+  'kv-emulated-access-marks-spte', 'kv-zap-on-a-clear', 'kv-fork-detector-reset', 'kv-unshadow-on-user-write', 'kv-remote-flush', 'kv-shadow-lru',
+];
+
+/** Every race id in bit order: the guest's and the ESSA host's, then the hosts'. */
+const ALL_RACE_IDS: readonly string[] = [...RACES.map((r) => r.id), ...HOST_RACE_IDS];
+
+export const RACE_BIT: Record<string, number> = Object.fromEntries(ALL_RACE_IDS.map((id, i) => [id, 1 << i]));
 
 let hostRacesSet = false;
 
-/** Append the host blocks (hosts/catalogue.ts, once). */
+/** Append the host blocks (hosts/catalogue.ts, once), in HOST_RACE_IDS order. */
 export function setHostRaces(blocks: readonly (readonly RaceEntry[])[]): void {
   if (hostRacesSet) return;
   hostRacesSet = true;
-  for (const b of blocks) for (const r of b) { RACE_BIT[r.id] = 1 << RACES.length; RACES.push(r); }
+  for (const b of blocks) {
+    for (const r of b) {
+      if (ALL_RACE_IDS[RACES.length] !== r.id) throw new Error(`race catalogue: '${r.id}' at index ${RACES.length}, but HOST_RACE_IDS (core/races.ts) has '${ALL_RACE_IDS[RACES.length]}' there`);
+      RACES.push(r);
+    }
+  }
 }
 
-/** A race's bit in CTL_UNFIX; throws for an id not (yet) in the catalogue (a host module read before hosts/catalogue.ts). */
+/** A race's bit in CTL_UNFIX; throws for an unknown id. */
 export function raceBit(id: string): number {
   const b = RACE_BIT[id];
-  if (b === undefined) throw new Error(`race '${id}' is not in the catalogue: import hosts/catalogue.ts first`);
+  if (b === undefined) throw new Error(`race '${id}' is not in the catalogue (core/races.ts HOST_RACE_IDS)`);
   return b;
 }
 
 export function raceIndex(id: string): number {
-  return RACES.findIndex((r) => r.id === id);
+  return ALL_RACE_IDS.indexOf(id);
 }
 
 export function unfixMask(ids: readonly string[]): number {
@@ -206,5 +226,5 @@ export function unfixMask(ids: readonly string[]): number {
 }
 
 export function raceName(idx1: number): string | null {
-  return idx1 > 0 ? RACES[idx1 - 1]?.id ?? null : null;
+  return idx1 > 0 ? ALL_RACE_IDS[idx1 - 1] ?? null : null;
 }

@@ -4,14 +4,16 @@
  */
 import type { BenchEntry } from '../bench/bench.js';
 import type { HostName } from './host.js';
-import { benchShadow } from './shadow/shadow_bench.js';
+import { benchShadow, type BenchMachine } from './shadow/shadow_bench.js';
+
+export type { BenchMachine };
 
 export interface HostBenchEntry {
   host: HostName;
   /** Its name in `bench --only` and `bench --list`. */
   name: string;
   what: string;
-  run(opts: { quick: boolean; log: (m: string) => void }): Promise<BenchEntry[]>;
+  run(opts: { quick: boolean; log: (m: string) => void }, m: BenchMachine): Promise<BenchEntry[]>;
 }
 
 export const HOST_BENCH: readonly HostBenchEntry[] = [

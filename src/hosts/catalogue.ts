@@ -1,8 +1,9 @@
 /**
  * The race catalogue's host blocks, in registry order (index.ts HOST_LIST checks it): the
  * guest's and ESSA host's races come first (core/races.ts), then xenpaging's, then the shadow
- * MMU's, so race bit indices (CTL_UNFIX, replay files) stay put. Imported before any host
- * module that reads a race bit at load (the registry's first import; xen_worker's).
+ * MMU's, so race bit indices (CTL_UNFIX, replay files) stay put; the order is also written
+ * down, ids only, in core/races.ts HOST_RACE_IDS (bits are known without this file), and
+ * setHostRaces checks that the two agree.
  */
 import { setHostRaces } from '../core/races.js';
 import { XEN_RACES } from './xenpaging/races.js';

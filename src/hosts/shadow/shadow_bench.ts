@@ -11,8 +11,14 @@
  *   modelled throughput       user ops per modelled vCPU time, from the counted events and
  *                             the assumed costs in MODEL_US
  */
-import { DEFAULTS, type RunOptions } from '../../machine/config.js';
-import { runMachine, type RunResult } from '../../machine/run.js';
+import type { RunOptions } from '../../machine/config.js';
+import type { RunResult } from '../../machine/run.js';
+
+/**
+ * The machine a bench entry drives, handed in by its caller (src/bench, a test): a host
+ * folder does not import src/machine, which asks the registry for its hosts.
+ */
+export interface BenchMachine { run: (o: RunOptions) => Promise<RunResult>; defaults: RunOptions }
 import type { BenchEntry } from '../../bench/bench.js';
 
 /**
@@ -32,8 +38,8 @@ const CASES = [
   { name: 'scanner_unshadow', label: 'kscand, Arcangeli\'s unshadow on A-clear (a_clear=1)', unfix: [] as string[], opts: { a_clear: 1 } },
 ] as const;
 
-function base(extra: Partial<RunOptions>): RunOptions {
-  return { ...DEFAULTS, workload: 'kscand', host: 'shadow', hinting: 'off', memBytes: 4 << 20, cpus: 2, seed: 1, ...extra };
+function base(m: BenchMachine, extra: Partial<RunOptions>): RunOptions {
+  return { ...m.defaults, workload: 'kscand', host: 'shadow', hinting: 'off', memBytes: 4 << 20, cpus: 2, seed: 1, ...extra };
 }
 
 /** Only the violation the unfixed case is expected to record (false_flood, K1) is allowed. */
@@ -52,10 +58,10 @@ function modelled(r: RunResult): number {
 }
 
 /** The kscand cases in sim mode: exact trap counts. */
-export async function kscandCases(ops: number, seed = 1): Promise<KscandCase[]> {
+export async function kscandCases(m: BenchMachine, ops: number, seed = 1): Promise<KscandCase[]> {
   const out: KscandCase[] = [];
   for (const c of CASES) {
-    const r = check(await runMachine(base({ mode: 'sim', ops, seed, unfix: [...c.unfix], workloadOptions: { ...c.opts } })), c.unfix);
+    const r = check(await m.run(base(m, { mode: 'sim', ops, seed, unfix: [...c.unfix], workloadOptions: { ...c.opts } })), c.unfix);
     const s = r.shadow!;
     out.push({
       name: c.name, label: c.label, traps_per_1000_user_ops: s.traps_per_1000_user_ops, counters: s.counters,
@@ -65,10 +71,10 @@ export async function kscandCases(ops: number, seed = 1): Promise<KscandCase[]> 
   return out;
 }
 
-export async function benchShadow(opts: { quick: boolean; log: (m: string) => void }): Promise<BenchEntry[]> {
+export async function benchShadow(opts: { quick: boolean; log: (m: string) => void }, m: BenchMachine): Promise<BenchEntry[]> {
   opts.log('bench: kscand under the shadow MMU (sim: traps; threads: throughput) ...');
   const ops = opts.quick ? 6000 : 30_000;
-  const [none, fixed, unfixed, unshadow] = await kscandCases(ops);
+  const [none, fixed, unfixed, unshadow] = await kscandCases(m, ops);
   const t = (k: KscandCase): number => k.traps_per_1000_user_ops;
   const extra = (k: KscandCase): number => t(k) - t(none);
   const removed = extra(unfixed) > 0 ? (t(unfixed) - t(fixed)) / extra(unfixed) : 0;
@@ -95,7 +101,7 @@ export async function benchShadow(opts: { quick: boolean; log: (m: string) => vo
   ];
   const secs = opts.quick ? 1 : 3;
   const thr = async (unfix: string[]): Promise<number> => {
-    const r = check(await runMachine(base({ mode: 'threads', seconds: secs, unfix })), unfix);
+    const r = check(await m.run(base(m, { mode: 'threads', seconds: secs, unfix })), unfix);
     return (r.ops - r.shadow!.counters.kscand_steps) / r.seconds;
   };
   const wallFixed = await thr([]);

@@ -7,7 +7,6 @@
  * drops every mapping. The pager sleeps on its event channel when idle, dom0 on the
  * guest's doorbell (sim mode: not runnable until kicked).
  */
-import '../catalogue.js'; // the race catalogue before any module reads a race bit (this is a worker entry)
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
