@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BENCH_NAMES, type BenchReport } from '../src/bench/bench.js';
-import { cli, type Cli } from './helpers/cli.js';
+import { cli, expectUsageErrors, type Cli } from './helpers/cli.js';
 
 
 async function benchJson(...args: string[]): Promise<{ r: Cli; j: BenchReport }> {
@@ -41,15 +41,7 @@ describe('hintsim bench', () => {
       [['bench', '--only', 'soak', '--soak-seed', '-'], '--soak-seed'],
       [['bench', '--only', 'soak', '--debug-fault', 'nosuch'], '--debug-fault'],
     ];
-    const rs = await Promise.all(cases.map(([a]) => cli(...a)));
-    rs.forEach((r, i) => {
-      expect(r.status, cases[i][0].join(' ')).toBe(2);
-      expect(r.stdout).toBe('');
-      const lines = r.stderr.split('\n').filter((l) => l.length > 0);
-      expect(lines, r.stderr).toHaveLength(1);
-      expect(lines[0]).toMatch(/^hintsim: /);
-      expect(lines[0]).toContain(cases[i][1]);
-    });
+    await expectUsageErrors(cases);
   }, 120_000);
 
   it('--only soak at tiny sizes, every fix on: both modes, their ops and runs, no failing run, exit 0', async () => {

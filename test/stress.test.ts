@@ -18,7 +18,7 @@ import { messageKind, relatedPoints, sameFailure, steerPlan } from '../src/explo
 import { swarmOptions } from '../src/explore/swarm.js';
 import { DISCARD_BRANCHES } from '../src/core/coverage.js';
 import { INJECT_NAMES } from '../src/core/inject.js';
-import { cli, ROOT, type Cli } from './helpers/cli.js';
+import { cli, expectUsageErrors, ROOT, type Cli } from './helpers/cli.js';
 import { releaseWorkersAfterEach } from './helpers/machine.js';
 
 /**
@@ -183,15 +183,7 @@ describe('hintsim stress', () => {
       [['stress', '--steer', THREADS_ONLY, '--seconds', '5'], '--seconds'],
       [['stress', '--debug-fault', 'nosuch'], '--debug-fault'],
     ];
-    const rs = await Promise.all(cases.map(([a]) => cli(...a)));
-    rs.forEach((r, i) => {
-      expect(r.status, cases[i][0].join(' ')).toBe(2);
-      expect(r.stdout).toBe('');
-      const lines = r.stderr.split('\n').filter((l) => l.length > 0);
-      expect(lines, r.stderr).toHaveLength(1);
-      expect(lines[0]).toMatch(/^hintsim: /);
-      expect(lines[0]).toContain(cases[i][1]);
-    });
+    await expectUsageErrors(cases);
   }, 120_000);
 });
 

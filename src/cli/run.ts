@@ -3,9 +3,9 @@
  * a violation. `--trace` and `--html` are checked before anything runs.
  */
 import type { Command } from 'commander';
-import { DEFAULTS } from '../machine/config.js';
+import { DEFAULTS, replayCommand } from '../machine/config.js';
 import { runMachine, type RunResult } from '../machine/run.js';
-import { formatRunHuman, progressReporter, replayCommand } from '../report/text.js';
+import { formatRunHuman, progressReporter } from '../report/text.js';
 import { renderReport } from '../report/html.js';
 import { checkHtmlPath, withReportRecording, withoutReportRecording, writeHtml } from '../report/input.js';
 import { addRunFlags, buildRunOptions, checkTracePath, madeWith, writeTrace, type RawRunFlags, type SetExit } from './common.js';

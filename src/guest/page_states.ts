@@ -445,10 +445,15 @@ function allCpusMask(): number {
  */
 function signOffIdle(): void {
   if (unfixed('grace-idle')) return;
-  const mask = Atomics.load(V.k, K_DL_MASK);
-  for (let c = 0; c < V.hdr[CTL_NCPUS]; c++) {
-    if ((mask & (1 << c)) !== 0 && Atomics.load(V.pa, paWord(c, PA_IDLE)) !== 0) Atomics.and(V.k, K_DL_MASK, ~(1 << c)); // seq-cst RMW
-  }
+  const idle = idleIn(Atomics.load(V.k, K_DL_MASK));
+  if (idle !== 0) Atomics.and(V.k, K_DL_MASK, ~idle); // seq-cst RMW
+}
+
+/** The CPUs of `mask` that are idle now (PA_IDLE, atomic loads). */
+function idleIn(mask: number): number {
+  let idle = 0;
+  for (let c = 0; c < V.hdr[CTL_NCPUS]; c++) if ((mask & (1 << c)) !== 0 && Atomics.load(V.pa, paWord(c, PA_IDLE)) !== 0) idle |= 1 << c;
+  return idle;
 }
 
 /** Park a freed discarded page until every CPU has been once in enabled code. */
@@ -469,10 +474,11 @@ export function discard_list_add(pfn: number): void {
   if (len > CNT[C.discard_list_max]) CNT[C.discard_list_max] = len;
   // A stalled (preempted) vCPU delays grace periods legitimately; an *idle* CPU that the
   // sign-off round waits for never signs off: that is the bug (grace-idle).
-  const limit = Math.max(32, V.nframes >> 5);
-  const mask = Atomics.load(V.k, K_DL_MASK);
   let idleBlocker = -1;
-  if (len > limit && unfixed('grace-idle')) for (let c = 0; c < V.hdr[CTL_NCPUS]; c++) if ((mask & (1 << c)) !== 0 && Atomics.load(V.pa, paWord(c, PA_IDLE)) !== 0) idleBlocker = c;
+  if (len > Math.max(32, V.nframes >> 5) && unfixed('grace-idle')) {
+    const idle = idleIn(Atomics.load(V.k, K_DL_MASK));
+    if (idle !== 0) idleBlocker = 31 - Math.clz32(idle); // the highest one, as before
+  }
   // Fixed: an idle CPU the round waits for is only ever in transit (it published PA_IDLE and
   // is about to sign off, or it went idle just as the round started: signOffIdle closes
   // that), so the oracle is for the unfixed race only (it fired as a false alarm in a 10^8-op

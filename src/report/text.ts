@@ -1,8 +1,6 @@
 /** Human-readable run summaries and the progress line. */
 import { SingleBar } from 'cli-progress';
-import { DEFAULTS, formatSize, replayCommand, type RunOptions } from '../machine/config.js';
-
-export { replayCommand };
+import { DEFAULTS } from '../machine/config.js';
 import type { Progress, RunResult } from '../machine/run.js';
 import { bytes, n } from '../core/format.js';
 import { hostByName, type HostTextRun } from '../hosts/index.js';

@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -40,5 +41,21 @@ export function cli(...args: (string | CliOptions)[]): Promise<Cli> {
     child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
     child.on('error', (e) => { clearTimeout(timer); reject(e); });
     child.on('close', (status) => { clearTimeout(timer); resolve({ status, stdout, stderr, timedOut }); });
+  });
+}
+
+/**
+ * Bad input, as the command line contract has it: each `[args, flag]` case exits 2 with
+ * nothing on stdout and exactly one stderr line, `hintsim: ...`, that names `flag`.
+ */
+export async function expectUsageErrors(cases: readonly (readonly [readonly string[], string])[]): Promise<void> {
+  const rs = await Promise.all(cases.map(([a]) => cli(...a)));
+  rs.forEach((r, i) => {
+    expect(r.status, cases[i][0].join(' ')).toBe(2);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.split('\n').filter((l) => l.length > 0);
+    expect(lines, r.stderr).toHaveLength(1);
+    expect(lines[0]).toMatch(/^hintsim: /);
+    expect(lines[0]).toContain(cases[i][1]);
   });
 }

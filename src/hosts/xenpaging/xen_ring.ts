@@ -291,10 +291,10 @@ function waitedTooLong(e0: number): boolean {
 }
 
 function stallStart(): number {
-  return simActive() ? STEPS : performance.now(); // wall clock only in threads mode (a statistic, never a decision)
+  return simActive() ? STEPS : performance.now(); // wall-clock ok: threads mode only, a statistic, never a decision
 }
 function stallEnd(t0: number): void {
-  XCNT[XC.vcpu_stall] += simActive() ? STEPS - t0 : Math.round((performance.now() - t0) * 1000);
+  XCNT[XC.vcpu_stall] += simActive() ? STEPS - t0 : Math.round((performance.now() - t0) * 1000); // wall-clock ok: threads mode only (statistic)
 }
 
 /**
