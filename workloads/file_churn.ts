@@ -16,7 +16,7 @@ const idleWord = new Int32Array(new SharedArrayBuffer(4)); // nobody notifies it
 import { vmaIdx } from '../src/guest/rmap.js';
 import { Prng } from '../src/core/prng.js';
 import { slotOf, truncate_page } from '../src/guest/filemap.js';
-import { PRIVATE_VER, anon_access, anon_unmap_all, do_mlock, do_mmap, do_msync, do_munmap, user_access, vmaMapped, vmaPrivate } from '../src/guest/memory.js';
+import { PRIVATE_VER, setMinorFaultOpt, anon_access, anon_unmap_all, do_mlock, do_mmap, do_msync, do_munmap, user_access, vmaMapped, vmaPrivate } from '../src/guest/memory.js';
 import { O, report } from '../src/core/oracles.js';
 import { STEPS } from '../src/core/sched.js';
 import { commit_lazy_volatile, cpu_quiescent, cpu_set_idle, setLazyVolatile } from '../src/guest/page_states.js';
@@ -43,6 +43,7 @@ export class FileChurnCpu implements CpuTask {
     this.files = o.files;
     this.pages = o.file_pages;
     setLazyVolatile(o.lazy_volatile);
+    setMinorFaultOpt(o.minor_fault_opt !== 0);
     this.anon = o.anon_pct > 0 ? new AllocStormCpu(cpu, ncpus, seed, { fill: o.anon_fill, fill_low: Math.floor(o.anon_fill / 4), wave: o.anon_wave, max_order: 3 }) : null;
   }
 
@@ -59,6 +60,7 @@ export class FileChurnCpu implements CpuTask {
     const r = this.rng.below(100);
     if (this.anon && r < this.o.anon_pct) { this.anon.step(); return S_ANON; }
     CNT[C.ops]++;
+    CNT[C.file_ops]++;
     const f = this.rng.below(this.files);
     if (!vmaMapped(f)) {
       const priv = this.rng.chance(this.o.private_pct / 100);
@@ -177,6 +179,7 @@ export const COMMON: WorkloadOption[] = [
   { name: 'anon_fill', default: 30, min: 1, max: 80, description: 'percent of memory the anonymous ballast holds at its peak' },
   { name: 'anon_wave', default: 20000, min: 0, max: 1e9, description: 'ops per wave of the anonymous ballast' },
   { name: 'mlock_pct', default: 0, min: 0, max: 100, description: 'percent of mmaps that mlock the file (mapping->mlocked: its pages stay stable while any task holds it locked)' },
+  { name: 'minor_fault_opt', default: 1, min: 0, max: 1, description: 'the series\' minor-fault optimisation (hinting.md 2.10): faults map cache pages without stabilising them, unmap drops the pte\'s reference without make_volatile, msync looks up only dirty pages; 0: the older model (msync stabilises every cached page of its range, every unmap tries make_volatile) for comparing ESSA traffic' },
   { name: 'lazy_volatile', default: 0, min: 0, max: 64, description: 'defer make_volatile at unlock_page and commit it in batches of this many pages (the 2006 lazy scheme; 0: at once, as the series shipped)' },
 ];
 

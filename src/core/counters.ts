@@ -61,6 +61,7 @@ export const COUNTER_NAMES = [
   'wasted_writes_free',        // host page-outs of frames free in the guest at that moment
   'wasted_writes_clean_cache', // host page-outs of clean page-cache frames (the guest can re-read them)
   'double_paging',             // guest writeback read a frame the host had paged out (host read + guest write)
+  'file_ops',                  // file-churn/mixed steps that were file operations (read, write, msync, munmap, truncate, mmap)
 ] as const;
 
 /** Why page_make_volatile said no (one counter each, make_volatile_refused_<reason>). */

@@ -6,7 +6,9 @@
  * Waiters spin briefly then sleep in short bounded waits (sched.ts spinWait); in sim mode
  * a waiter yields the baton so the paused holder can run.
  */
-import { SP_LOCK, SP_UNLOCK, sp, spinWait } from './sched.js';
+import { V } from './ctx.js';
+import { O, report } from './oracles.js';
+import { SP_LOCK, SP_UNLOCK, STEPS, sp, spinWait } from './sched.js';
 import { T_LOCK_WAIT, tr } from './trace.js';
 
 /** Returns the number of failed attempts (0 = uncontended). */
@@ -25,8 +27,16 @@ export function spinTrylock(words: Int32Array, idx: number, owner: number): bool
   return Atomics.compareExchange(words, idx, 0, owner + 1) === 0;
 }
 
-export function spinUnlock(words: Int32Array, idx: number, owner: number, onBug: (msg: string) => void): void {
+/**
+ * Release. A word not held by `owner` is a bug_on violation, reported by `onBug` when given
+ * (a host that names its lock) or else by the one static reporter below: callers on hot
+ * paths pass no closure, so an unlock allocates nothing.
+ */
+export function spinUnlock(words: Int32Array, idx: number, owner: number, onBug?: (msg: string) => void): void {
   const was = Atomics.exchange(words, idx, 0); // release: pairs with the next CAS acquire
-  if (was !== owner + 1) onBug(`spin_unlock: lock word ${idx} held by ${was - 1}, not by ${owner}`);
+  if (was !== owner + 1) {
+    const msg = `spin_unlock: lock word ${idx} held by ${was - 1}, not by ${owner}`;
+    if (onBug !== undefined) onBug(msg); else report(V, O.bug_on, -1, owner, STEPS, msg);
+  }
   sp(SP_UNLOCK, idx);
 }

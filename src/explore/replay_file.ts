@@ -32,7 +32,7 @@ const REPLAY_VERSIONS_READ = [1, 2];
  *      truncations of a file are serialised; SetPageUptodate clears the change bit first
  *      (R34; no scheduling point moved with the fix on).
  */
-export const MODEL_VERSION = 2;
+export const MODEL_VERSION = 3;
 
 export interface ReplayOptions {
   workload: string; cpus: number; mem: string; host_mem: string | null; ops: number | null; seconds: number | null;

@@ -25,9 +25,20 @@ import { alloc_pages, bug, get_page, put_page_testzero } from './page_alloc.js';
 const NONE = NIL;
 import {
   clearPageFlag, free_page_final, lock_page, page_make_stable, page_make_volatile, pageFlags, setPageFlag,
-  testSetPageFlag, unlock_page, page_discard, page_count, unfixed, wait_on_page_locked, hostDiscards,
+  testSetPageFlag, unlock_page, page_discard, page_count, wait_on_page_locked, hostDiscards, unfixedIn,
 } from './page_states.js';
 import { page_unmap_file } from './rmap.js';
+
+// Fix toggles of this module, read once per machine (page_states.ts pageStatesInit).
+let UNFIX_DOUBLE_REMOVAL = false;
+let UNFIX_UPTODATE_CLEAR_ORDER = false;
+let UNFIX_VMSCAN_ISOLATION = false;
+/** Per-machine setup: the fix toggles from CTL_UNFIX. */
+export function filemapInit(mask: number): void {
+  UNFIX_DOUBLE_REMOVAL = unfixedIn(mask, 'double-removal');
+  UNFIX_UPTODATE_CLEAR_ORDER = unfixedIn(mask, 'uptodate-clear-order');
+  UNFIX_VMSCAN_ISOLATION = unfixedIn(mask, 'vmscan-isolation');
+}
 
 export const FILE_MAGIC = 0x0f11_0000;
 
@@ -94,7 +105,7 @@ function __lru_link(pfn: number): void {
 export function lru_add(pfn: number): void {
   spinLock(V.k, K_LRU_LOCK, ME);
   __lru_link(pfn);
-  spinUnlock(V.k, K_LRU_LOCK, ME, (m) => bug(pfn, m));
+  spinUnlock(V.k, K_LRU_LOCK, ME);
 }
 
 function __lru_unlink(pfn: number): void {
@@ -115,7 +126,7 @@ export function lru_del(pfn: number): void {
     clearPageFlag(pfn, PG_lru | PG_active);
     __lru_unlink(pfn);
   }
-  spinUnlock(V.k, K_LRU_LOCK, ME, (m) => bug(pfn, m));
+  spinUnlock(V.k, K_LRU_LOCK, ME);
 }
 
 /**
@@ -126,14 +137,14 @@ export function lru_del(pfn: number): void {
  * discarded one does not).
  */
 export function lru_putback(pfn: number): void {
-  if (unfixed('vmscan-isolation')) {
+  if (UNFIX_VMSCAN_ISOLATION) {
     if ((pageFlags(pfn) & PG_lru) === 0) lru_add(pfn);
     return;
   }
   spinLock(V.k, K_LRU_LOCK, ME);
   const f = pageFlags(pfn);
   if ((f & (PG_lru | PG_discarded)) === 0 && Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) !== 0) __lru_link(pfn);
-  spinUnlock(V.k, K_LRU_LOCK, ME, (m) => bug(pfn, m));
+  spinUnlock(V.k, K_LRU_LOCK, ME);
 }
 
 /** Isolate up to n pages from the LRU tail into out[] (each with a reference). */
@@ -159,13 +170,13 @@ export function isolate_lru_pages(n: number, out: Int32Array): number {
     }
     pfn = prev;
   }
-  spinUnlock(V.k, K_LRU_LOCK, ME, (m) => bug(0, m));
+  spinUnlock(V.k, K_LRU_LOCK, ME);
   return got;
 }
 
 // ------------------------------------------------------------------ page cache
 function treeLock(file: number): void { spinLock(V.k, K_TREE_LOCK + file, ME); }
-function treeUnlock(file: number): void { spinUnlock(V.k, K_TREE_LOCK + file, ME, (m) => bug(0, m)); }
+function treeUnlock(file: number): void { spinUnlock(V.k, K_TREE_LOCK + file, ME); }
 
 /** find_get_page without stabilisation (minor faults: find_get_page_nodiscard). */
 export function find_get_page_nodiscard(file: number, index: number): number {
@@ -189,6 +200,28 @@ export function find_get_page(file: number, index: number): number {
   return NONE;
 }
 
+/**
+ * The dirty-tagged lookup of msync's writeback (find_get_pages_tag, PAGECACHE_TAG_DIRTY):
+ * NIL unless the cached page is dirty, else the page stabilised like find_get_page's (a
+ * dirty page is stable already: PG_dirty blocks volatility; a Vz one is discarded and the
+ * lookup retried). A clean page is neither stabilised nor touched.
+ */
+export function find_get_page_dirty(file: number, index: number): number {
+  for (let tries = 0; tries < 16; tries++) {
+    const p = find_get_page_nodiscard(file, index);
+    if (p === NONE) return NONE;
+    if ((pageFlags(p) & PG_dirty) === 0) {
+      if (put_page_testzero(p)) free_page_final(p);
+      return NONE;
+    }
+    if (page_make_stable(p)) return p;
+    covBranch(B_LOOKUP_DISCARDED);
+    page_discard(p); // consumes our reference
+  }
+  bug(-1, `find_get_page_dirty: file ${file} index ${index} discarded 16 times in a row`);
+  return NONE;
+}
+
 /** add_to_page_cache: the page is new, locked, and holds our reference; the cache takes one more. */
 function add_to_page_cache(pfn: number, file: number, index: number): boolean {
   treeLock(file);
@@ -208,7 +241,7 @@ function add_to_page_cache(pfn: number, file: number, index: number): boolean {
  * Returns false if the discard path owns the removal.
  */
 export function remove_from_page_cache(pfn: number, expectCount: number): boolean {
-  if (unfixed('double-removal')) { // no interlock with page_discard
+  if (UNFIX_DOUBLE_REMOVAL) { // no interlock with page_discard
     if (!remove_from_page_cache_locked(pfn, expectCount)) return false;
     lru_del(pfn);
     return true;
@@ -273,7 +306,7 @@ export function remove_from_page_cache_nocheck(pfn: number, file: number, index:
  * page history showed read_in, the other CPU's map and write, then a clean drop).
  */
 function SetPageUptodate(pfn: number): void {
-  if (unfixed('uptodate-clear-order')) {
+  if (UNFIX_UPTODATE_CLEAR_ORDER) {
     setPageFlag(pfn, PG_uptodate);
     sp(SP_STEP, pfn); // the window: uptodate, change bit not yet cleared
     injStall(I_STALL_VOLATILE, pfn);

@@ -13,16 +13,16 @@ import { B_COW_SOURCE_DISCARDED, B_FAULT_HANDLED, B_FAULT_PTE_GONE, B_MAP_RECHEC
 import { CNT, ME, V } from '../core/ctx.js';
 import { H } from '../core/hooks.js';
 import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT } from '../core/hw.js';
-import { ANON_PAGES, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_MLOCKED, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_AD, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../core/layout.js';
+import { ANON_PAGES, CTL_UNFIX, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_MLOCKED, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_AD, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../core/layout.js';
 import { O, report } from '../core/oracles.js';
 import { PG_anon, PG_discarded, PG_locked } from '../core/page_flags.js';
 import { SP_FAULT, STEPS, sp, spinWait } from '../core/sched.js';
 import { alloc_pages, bug, put_page_testzero } from './page_alloc.js';
 import {
-  FILE_MAGIC, find_get_page, page_cache_read, slotOf, stampCheck, storeFileStamp, writeback_locked,
+  FILE_MAGIC, find_get_page, find_get_page_dirty, page_cache_read, slotOf, stampCheck, storeFileStamp, writeback_locked,
 } from './filemap.js';
 import {
-  clearPageFlag, do_discard_fault, free_page_final, wait_on_page_locked, page_discard, page_make_stable, setPageFlag, lock_page, page_check_writable, page_make_volatile, pageFlags, unfixed,
+  clearPageFlag, do_discard_fault, free_page_final, wait_on_page_locked, page_discard, page_make_stable, setPageFlag, lock_page, page_check_writable, page_make_volatile, pageFlags, unfixedIn,
 } from './page_states.js';
 import { page_add_file_rmap, page_remove_rmap, ptlLock, ptlUnlock, pteIdx, transfer_dirty, vmaIdx } from './rmap.js';
 import { shrink_page_cache } from './vmscan.js';
@@ -58,6 +58,31 @@ function page_cache_release(pfn: number): void {
   if (put_page_testzero(pfn)) free_page_final(pfn);
 }
 
+/*
+ * The minor-fault optimisation (hinting.md 2.10; v2, v5-v7), on by default: faults map
+ * cache pages without stabilising them (find_get_page_nodiscard; the first access of a
+ * discarded one takes the discard fault), a pte's reference is dropped at unmap without a
+ * make_volatile attempt (the page is as volatile as it was when mapped: V, or P while it
+ * was writable), and msync writes back the dirty pages it finds (the tagged lookup of
+ * filemap_fdatawrite) instead of looking up and stabilising every page of the range. The
+ * price is R12 (discard-vs-map): the fault rechecks PG_discarded under the pte lock.
+ * Workload option minor_fault_opt=0 is the older model: every unmap releases with
+ * make_volatile and msync stabilises (and then re-volatilises) every cached page of its
+ * range; it stays so that the ESSA traffic of the two can be compared.
+ */
+let minorFaultOpt = true;
+
+/** Workload option minor_fault_opt (1: the optimisation, the default; 0: the older model). */
+export function setMinorFaultOpt(on: boolean): void {
+  minorFaultOpt = on;
+}
+
+/** Drop an unmapped pte's reference: without make_volatile under the minor-fault optimisation. */
+function pte_page_release(pfn: number): void {
+  if (!minorFaultOpt) page_make_volatile(pfn, 2);
+  if (put_page_testzero(pfn)) free_page_final(pfn);
+}
+
 /** munmap the whole vma of a file: zap every pte. */
 export function do_munmap(file: number): void {
   const vi = vmaIdx(ME, file);
@@ -71,7 +96,7 @@ export function do_munmap(file: number): void {
     const pfn = (pte & PTE_PFN_MASK) - 1;
     set_pte(pi, 0);
     page_remove_rmap(pfn);
-    page_cache_release(pfn);
+    pte_page_release(pfn);
   }
   pte_free(fileTable(ME, file)); // free_pgtables: the host only forgets the frame
   const wasLocked = (V.k[vi + VMA_FLAGS] & VMA_MLOCKED) !== 0;
@@ -128,7 +153,7 @@ function __handle_mm_fault(file: number, index: number, write: boolean): boolean
   if (!vmaCovers(file, index, write)) { ptlUnlock(ME); page_cache_release(pfn); return false; }
   const gone = Atomics.load(V.k, K_TRUNC_COUNT + file) !== seq || // truncated meanwhile
     Atomics.load(V.page, pfn * PAGE_WORDS + PG_MAPPING) !== file + 1;
-  if (gone || (!unfixed('discard-vs-map') && (pageFlags(pfn) & PG_discarded) !== 0)) {
+  if (gone || (!UNFIX_DISCARD_VS_MAP && (pageFlags(pfn) & PG_discarded) !== 0)) {
     if ((pageFlags(pfn) & PG_discarded) !== 0) covBranch(B_MAP_RECHECK_DISCARDED);
     ptlUnlock(ME); // being removed or discarded: wait for that to finish, then retry
     wait_on_page_locked(pfn);
@@ -146,7 +171,7 @@ function __handle_mm_fault(file: number, index: number, write: boolean): boolean
     const old = (cur & PTE_PFN_MASK) - 1;
     set_pte(pi, 0);
     page_remove_rmap(old);
-    page_cache_release(old);
+    pte_page_release(old);
   }
   page_add_file_rmap(pfn);
   hist(pfn, H_MAP, (ME << 16) | (write ? 1 : 0));
@@ -164,7 +189,14 @@ const lastWritePfn = new Int32Array(NFILES * FILE_PAGES); // diagnostics: the fr
 /** Per-machine state of this CPU's memory code (a reused worker starts afresh). */
 export function memoryInit(): void {
   lastWritePfn.fill(0);
+  minorFaultOpt = true; // a workload that wants the older model sets it when it configures
+  const mask = V.hdr[CTL_UNFIX];
+  UNFIX_DISCARD_VS_MAP = unfixedIn(mask, 'discard-vs-map');
+  UNFIX_MSYNC_REVOLATILE = unfixedIn(mask, 'msync-revolatile');
 }
+// Fix toggles of this module, read once per machine (memoryInit).
+let UNFIX_DISCARD_VS_MAP = false;
+let UNFIX_MSYNC_REVOLATILE = false;
 
 /**
  * A user access through this task's mapping. Reads check the stamp; `minVer` is the
@@ -255,14 +287,14 @@ function __do_msync(file: number): void {
     if (pte === 0) continue;
     const pfn = (pte & PTE_PFN_MASK) - 1;
     // The extra reference keeps make_volatile away between make_stable and set_page_dirty.
-    const extra = !unfixed('msync-revolatile');
+    const extra = !UNFIX_MSYNC_REVOLATILE;
     if (extra) Atomics.add(V.page, pfn * PAGE_WORDS + PG_COUNT, 1); // get_page
     transfer_dirty(pfn);
     if (extra && put_page_testzero(pfn)) bug(pfn, 'msync: dropped the last reference');
   }
   ptlUnlock(ME);
   for (let i = start; i < end; i++) {
-    const pfn = find_get_page(file, i);
+    const pfn = minorFaultOpt ? find_get_page_dirty(file, i) : find_get_page(file, i);
     if (pfn < 0) continue;
     lock_page(pfn);
     writeback_locked(pfn, file, i);
@@ -337,7 +369,7 @@ function __do_cow_fault(file: number, index: number): boolean {
     const old = (cur & PTE_PFN_MASK) - 1;
     set_pte(pi, 0);
     page_remove_rmap(old);
-    page_cache_release(old);
+    pte_page_release(old);
   }
   Atomics.add(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT, 1); // page_add_anon_rmap
   hist(pfn, H_COW, src);

@@ -71,7 +71,7 @@ function zoneLock(): void {
   if (spinLock(V.hdr, ZONE_LOCK, ME) > 0) CNT[C.zone_lock_contended]++;
 }
 function zoneUnlock(): void {
-  spinUnlock(V.hdr, ZONE_LOCK, ME, (m) => bug(0, m));
+  spinUnlock(V.hdr, ZONE_LOCK, ME);
 }
 
 // ------------------------------------------------------------------ hints

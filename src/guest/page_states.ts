@@ -36,21 +36,41 @@ import {
   PG_anon, PG_discard_list, PG_referenced, PG_discarded, PG_dirty, PG_isolated, PG_locked, PG_lru, PG_mlocked, PG_private,
   PG_lazy, PG_lazy_commit, PG_reserved, PG_state_change, PG_swapcache, PG_uptodate, PG_writable, PG_writeback,
 } from '../core/page_flags.js';
-import { RACE_BIT, raceIndex } from '../core/races.js';
+import { raceBit, raceIndex } from '../core/races.js';
 import { SP_EPOCH, SP_FAULT, SP_REFCOUNT, SP_STEP, STEPS, sp, spinWait } from '../core/sched.js';
 import { spinLock, spinUnlock } from '../core/spinlock.js';
 import { free_hot_cold_page, put_page_testzero, bug } from './page_alloc.js';
-import { lru_del, remove_from_page_cache_locked, remove_from_page_cache_nocheck } from './filemap.js';
-import { page_unmap_all, page_unmap_file } from './rmap.js';
+import { filemapInit, lru_del, remove_from_page_cache_locked, remove_from_page_cache_nocheck } from './filemap.js';
+import { page_unmap_all, page_unmap_file, rmapInit } from './rmap.js';
 
 let volatileOn = false;
-let unfix = 0;
-let recheckFlags = true; // the fix of R19b (volatile-recheck)
+// Fix toggles, read once per machine from CTL_UNFIX (no lookup by name on the hot paths).
+let UNFIX_DISCARD_GET_PAGE = false;
+let UNFIX_DISCARD_GRACE = false;
+let UNFIX_DOUBLE_REMOVAL = false;
+let UNFIX_GRACE_EARLY = false;
+let UNFIX_GRACE_IDLE = false;
+let UNFIX_LAZY_BATCH_FREED = false;
+let UNFIX_STATE_CHANGE_LOCK = false;
+let UNFIX_VMSCAN_ISOLATION = false;
+let UNFIX_VOLATILE_RECHECK = false;
+let UNFIX_WRITABLE_PVOLATILE = false;
 
 export function pageStatesInit(): void {
   volatileOn = V.hdr[CTL_HINTING] === 2;
-  unfix = V.hdr[CTL_UNFIX];
-  recheckFlags = !unfixed('volatile-recheck');
+  const unfix = V.hdr[CTL_UNFIX];
+  UNFIX_DISCARD_GET_PAGE = (unfix & raceBit('discard-get-page')) !== 0;
+  UNFIX_DISCARD_GRACE = (unfix & raceBit('discard-grace')) !== 0;
+  UNFIX_DOUBLE_REMOVAL = (unfix & raceBit('double-removal')) !== 0;
+  UNFIX_GRACE_EARLY = (unfix & raceBit('grace-early')) !== 0;
+  UNFIX_GRACE_IDLE = (unfix & raceBit('grace-idle')) !== 0;
+  UNFIX_LAZY_BATCH_FREED = (unfix & raceBit('lazy-batch-freed')) !== 0;
+  UNFIX_STATE_CHANGE_LOCK = (unfix & raceBit('state-change-lock')) !== 0;
+  UNFIX_VMSCAN_ISOLATION = (unfix & raceBit('vmscan-isolation')) !== 0;
+  UNFIX_VOLATILE_RECHECK = (unfix & raceBit('volatile-recheck')) !== 0;
+  UNFIX_WRITABLE_PVOLATILE = (unfix & raceBit('writable-pvolatile')) !== 0;
+  filemapInit(unfix);
+  rmapInit(unfix);
   lazyN = 0; // a workload that wants the lazy batch sets it when it configures
   lazyLen = 0;
 }
@@ -60,8 +80,9 @@ export function hostDiscards(): boolean {
   return volatileOn;
 }
 
-export function unfixed(id: string): boolean {
-  return (unfix & RACE_BIT[id]) !== 0;
+/** Whether the fix of race `id` is off in this machine (cold paths and init only: a lookup by name). */
+export function unfixedIn(mask: number, id: string): boolean {
+  return (mask & raceBit(id)) !== 0;
 }
 
 // ------------------------------------------------------------------ flag helpers
@@ -123,7 +144,7 @@ function flagRefusal(pfn: number): number {
   if (!(f & PG_uptodate)) return R_NOT_UPTODATE;
   if (f & PG_private) return R_PRIVATE;
   if (f & PG_discarded) return R_DISCARDED;
-  if ((!(f & PG_lru) || (f & PG_isolated)) && !unfixed('vmscan-isolation')) return R_NOT_LRU;
+  if ((!(f & PG_lru) || (f & PG_isolated)) && !UNFIX_VMSCAN_ISOLATION) return R_NOT_LRU;
   return -1;
 }
 
@@ -149,7 +170,7 @@ function volatileRefusal(pfn: number, offset: number): number {
   sp(SP_STEP, pfn); // the window between check_bits and check_counts
   injStall(I_STALL_VOLATILE, pfn); // a vCPU preempted inside it
   if (page_count(pfn) !== page_mapcount(pfn) + offset) return R_REFS;
-  return recheckFlags ? flagRefusal(pfn) : -1;
+  return UNFIX_VOLATILE_RECHECK ? -1 : flagRefusal(pfn);
 }
 
 /**
@@ -159,7 +180,7 @@ function volatileRefusal(pfn: number, offset: number): number {
 export function page_make_volatile(pfn: number, offset: number): void {
   if (!volatileOn) return;
   CNT[C.make_volatile_attempts]++;
-  const lock = !unfixed('state-change-lock');
+  const lock = !UNFIX_STATE_CHANGE_LOCK;
   if (lock && testSetPageFlag(pfn, PG_state_change)) { CNT[C_REFUSED_BASE + R_BUSY]++; return; }
   const why = volatileRefusal(pfn, offset);
   if (why < 0) {
@@ -221,7 +242,7 @@ function queue_make_volatile(pfn: number): void {
 
 /** Re-check the pending pages and issue their ESSAs in one batch per op (also at the end of a run). */
 export function commit_lazy_volatile(): void {
-  const fixed = !unfixed('lazy-batch-freed');
+  const fixed = !UNFIX_LAZY_BATCH_FREED;
   lazyCount[0] = lazyCount[1] = 0;
   for (let k = 0; k < lazyLen; k++) {
     const pfn = lazyQ[k];
@@ -270,7 +291,7 @@ export function commit_lazy_volatile(): void {
 export function page_make_stable(pfn: number): boolean {
   if (!volatileOn) return true;
   CNT[C.make_stable_calls]++;
-  if (!unfixed('state-change-lock')) {
+  if (!UNFIX_STATE_CHANGE_LOCK) {
     let attempt = 0;
     while ((pageFlags(pfn) & PG_state_change) !== 0) spinWait(attempt++);
   }
@@ -285,7 +306,7 @@ export function page_make_stable(pfn: number): boolean {
  * Called under the pte lock after page_add_file_rmap; offset 1 (the cache reference).
  */
 export function page_check_writable(pfn: number): void {
-  if (!volatileOn || unfixed('writable-pvolatile')) return;
+  if (!volatileOn || UNFIX_WRITABLE_PVOLATILE) return;
   let attempt = 0;
   while (testSetPageFlag(pfn, PG_state_change)) spinWait(attempt++);
   if (!testSetPageFlag(pfn, PG_writable)) {
@@ -326,7 +347,7 @@ export function do_discard_fault(pfn: number): void {
 function __do_discard_fault(pfn: number): void {
   sp(SP_FAULT, pfn);
   injStall(I_STALL_FAULT, pfn); // a vCPU preempted before it holds a reference
-  if (unfixed('discard-get-page')) {
+  if (UNFIX_DISCARD_GET_PAGE) {
     covBranch(B_PLAIN_GET_PAGE);
     const old = Atomics.add(V.page, pfn * PAGE_WORDS + PG_COUNT, 1); // plain get_page
     if (old < 0) {
@@ -356,7 +377,7 @@ export function page_discard(pfn: number): void {
   }
   const f = pageFlags(pfn);
   if (f & (PG_writeback | PG_dirty | PG_private)) bug(pfn, 'page_discard: discarded page is dirty, under writeback or private');
-  if (unfixed('double-removal')) {
+  if (UNFIX_DOUBLE_REMOVAL) {
     // No PG_discarded interlock: whoever held the page lock before us (truncate, another
     // discard fault) may have removed the page already; we delete it and drop the cache
     // reference again.
@@ -394,7 +415,7 @@ export function free_page_final(pfn: number): void {
   CNT[C.frees]++;
   hist(pfn, H_FREE, 0);
   clearPageFlag(pfn, PG_uptodate | PG_writable | PG_referenced | PG_dirty | PG_anon);
-  if ((pageFlags(pfn) & PG_lazy) !== 0 && !unfixed('lazy-batch-freed') &&
+  if ((pageFlags(pfn) & PG_lazy) !== 0 && !UNFIX_LAZY_BATCH_FREED &&
     (Atomics.and(V.page, pfn * PAGE_WORDS + PG_FLAGS, ~PG_lazy) & PG_lazy) !== 0) {
     // Drop it from the pending lazy set, then wait out a commit that claimed it first (the
     // and is a seq-cst RMW: a commit's later claim CAS finds PG_lazy clear and skips).
@@ -403,7 +424,7 @@ export function free_page_final(pfn: number): void {
   }
   // __page_cache_release: a page still on the LRU leaves it here; a discarded one left it in page_discard.
   if ((pageFlags(pfn) & (PG_lru | PG_discarded)) === PG_lru) lru_del(pfn);
-  if ((pageFlags(pfn) & PG_discarded) !== 0 && !unfixed('discard-grace')) {
+  if ((pageFlags(pfn) & PG_discarded) !== 0 && !UNFIX_DISCARD_GRACE) {
     covBranch(B_FREE_TO_DISCARD_LIST);
     discard_list_add(pfn);
     return;
@@ -424,14 +445,14 @@ function free_to_pcp(pfn: number): void {
 
 // ------------------------------------------------------------------ discard list
 function dlLock(): void { spinLock(V.k, K_DL_LOCK, ME); }
-function dlUnlock(): void { spinUnlock(V.k, K_DL_LOCK, ME, (m) => bug(0, m)); }
+function dlUnlock(): void { spinUnlock(V.k, K_DL_LOCK, ME); }
 
 function allCpusMask(): number {
   const n = V.hdr[CTL_NCPUS];
   let m = 0;
   for (let c = 0; c < n; c++) {
     const idle = Atomics.load(V.pa, paWord(c, PA_IDLE)) !== 0;
-    if (c !== ME && !(idle && !unfixed('grace-idle'))) m |= 1 << c;
+    if (c !== ME && !(idle && !UNFIX_GRACE_IDLE)) m |= 1 << c;
   }
   return m;
 }
@@ -444,7 +465,7 @@ function allCpusMask(): number {
  * mask sees the new mask and clears its bit. As RCU reports quiescent states for idle CPUs.
  */
 function signOffIdle(): void {
-  if (unfixed('grace-idle')) return;
+  if (UNFIX_GRACE_IDLE) return;
   const idle = idleIn(Atomics.load(V.k, K_DL_MASK));
   if (idle !== 0) Atomics.and(V.k, K_DL_MASK, ~idle); // seq-cst RMW
 }
@@ -463,7 +484,7 @@ export function discard_list_add(pfn: number): void {
   // The page's grace period starts now: it waits in the gather list for the *next* round.
   // Unfixed (grace-early): it joins the round already in progress, whose CPUs may have
   // signed off before the page was listed.
-  const early = unfixed('grace-early') && Atomics.load(V.k, K_DL_MASK) !== 0;
+  const early = UNFIX_GRACE_EARLY && Atomics.load(V.k, K_DL_MASK) !== 0;
   if (early) covBranch(B_LIST_JOINED_ROUND);
   const head = early ? K_DL_SIGNOFF : K_DL_GATHER;
   V.page[pfn * PAGE_WORDS + PG_LRU_NEXT] = V.k[head];
@@ -475,7 +496,7 @@ export function discard_list_add(pfn: number): void {
   // A stalled (preempted) vCPU delays grace periods legitimately; an *idle* CPU that the
   // sign-off round waits for never signs off: that is the bug (grace-idle).
   let idleBlocker = -1;
-  if (len > Math.max(32, V.nframes >> 5) && unfixed('grace-idle')) {
+  if (len > Math.max(32, V.nframes >> 5) && UNFIX_GRACE_IDLE) {
     const idle = idleIn(Atomics.load(V.k, K_DL_MASK));
     if (idle !== 0) idleBlocker = 31 - Math.clz32(idle); // the highest one, as before
   }
@@ -526,6 +547,6 @@ export function cpu_quiescent(epoch: number): void {
 /** The CPU goes idle (enabled wait) or comes back. */
 export function cpu_set_idle(idle: boolean, epoch: number): void {
   Atomics.store(V.pa, paWord(ME, PA_IDLE), idle ? 1 : 0);
-  if (idle && !unfixed('grace-idle')) { covBranch(B_IDLE_SIGNOFF); cpu_quiescent(epoch); }
+  if (idle && !UNFIX_GRACE_IDLE) { covBranch(B_IDLE_SIGNOFF); cpu_quiescent(epoch); }
 }
 

@@ -16,8 +16,15 @@ import { PG_anon, PG_dirty, PG_state_change, PG_writable } from '../core/page_fl
 import { SP_STEP, sp } from '../core/sched.js';
 import { spinLock, spinUnlock } from '../core/spinlock.js';
 import { bug, put_page_testzero } from './page_alloc.js';
-import { clearPageFlag, free_page_final, page_make_stable, setPageFlag, testSetPageFlag, unfixed } from './page_states.js';
+import { clearPageFlag, free_page_final, page_make_stable, setPageFlag, testSetPageFlag, unfixedIn } from './page_states.js';
 import { set_pte } from './pgtable.js';
+
+// Fix toggles of this module, read once per machine (page_states.ts pageStatesInit).
+let UNFIX_DIRTY_IN_TRANSIT = false;
+/** Per-machine setup: the fix toggles from CTL_UNFIX. */
+export function rmapInit(mask: number): void {
+  UNFIX_DIRTY_IN_TRANSIT = unfixedIn(mask, 'dirty-in-transit');
+}
 
 export function vmaIdx(task: number, file: number): number {
   return K_VMA + (task * NFILES + file) * VMA_WORDS;
@@ -26,7 +33,7 @@ export function pteIdx(task: number, file: number, index: number): number {
   return K_PTE + task * NVP + file * FILE_PAGES + index;
 }
 export function ptlLock(task: number): void { spinLock(V.k, K_PTL + task, ME); }
-export function ptlUnlock(task: number): void { spinUnlock(V.k, K_PTL + task, ME, (m) => bug(0, m)); }
+export function ptlUnlock(task: number): void { spinUnlock(V.k, K_PTL + task, ME); }
 
 export function page_add_file_rmap(pfn: number): void {
   Atomics.add(V.page, pfn * PAGE_WORDS + PG_MAPCOUNT, 1); // RMW: concurrent map/unmap on other CPUs
@@ -45,7 +52,7 @@ export function set_page_dirty(pfn: number): void {
  */
 export function transfer_dirty(pfn: number): void {
   if (!pageTestDirty(pfn)) return;
-  if (unfixed('dirty-in-transit')) {
+  if (UNFIX_DIRTY_IN_TRANSIT) {
     pageClearDirty(pfn);
     sp(SP_STEP, pfn); // the window: a clean P page the host may discard
     set_page_dirty(pfn);
