@@ -31,6 +31,9 @@ const REPLAY_VERSIONS_READ = [1, 2];
  *      make_volatile); pct tries spinners in turn when every runnable participant spins;
  *      truncations of a file are serialised; SetPageUptodate clears the change bit first
  *      (R34; no scheduling point moved with the fix on).
+ *   3 (issue 17): the minor-fault optimisation is the default (unmap releases without
+ *      make_volatile, msync looks up only dirty pages; workload option minor_fault_opt=0
+ *      is model 2's behaviour).
  */
 export const MODEL_VERSION = 3;
 
