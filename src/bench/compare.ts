@@ -17,7 +17,10 @@ export interface CompareRow {
   double_paging: number;
   /** vCPU pauses while the host pages in (xenpaging; the ESSA host pages in inline on the faulting CPU), and their length. */
   vcpu_pauses: number; vcpu_stall: number; stall_unit: 'steps' | 'us';
-  ops: number; ops_per_sec: number; essa_per_1000_ops: number; batch_factor: number; violations: number;
+  ops: number; ops_per_sec: number; essa_per_1000_ops: number;
+  /** Host calls (single ESSA + batches) per file operation (file-churn, mixed; 0 for workloads without files). */
+  essa_per_file_op: number;
+  batch_factor: number; violations: number;
 }
 
 function row(r: RunResult, host: string): CompareRow {
@@ -33,6 +36,7 @@ function row(r: RunResult, host: string): CompareRow {
     vcpu_pauses: x?.vcpu_pauses ?? 0, vcpu_stall: x?.vcpu_stall ?? 0, stall_unit: r.mode === 'sim' ? 'steps' : 'us',
     ops: r.ops, ops_per_sec: r.ops_per_sec,
     essa_per_1000_ops: r.ops ? Number(((1000 * calls) / r.ops).toFixed(1)) : 0,
+    essa_per_file_op: c.file_ops ? Number((calls / c.file_ops).toFixed(2)) : 0,
     batch_factor: c.essa_batches ? Number(((c.essa_batched_pages + c.essa_calls) / calls).toFixed(1)) : calls ? 1 : 0,
     violations: r.violations.length,
   };
@@ -60,7 +64,8 @@ export function formatCompare(rows: CompareRow[], title: string): string {
       ['paused', (r: CompareRow) => (r.vcpu_pauses ? (r.stall_unit === 'steps' ? `${r.vcpu_stall} steps` : `${(r.vcpu_stall / 1000).toFixed(1)} ms`) : '0')] as [string, (r: CompareRow) => string],
     ] : []),
     ['swap written', (r) => `${(r.swap_bytes_written / (1 << 20)).toFixed(1)} MiB`], ['guest ops/s', (r) => String(r.ops_per_sec)],
-    ['ESSA/1000 ops', (r) => String(r.essa_per_1000_ops)], ['batch factor', (r) => String(r.batch_factor)], ['violations', (r) => String(r.violations)],
+    ['ESSA/1000 ops', (r) => String(r.essa_per_1000_ops)],
+    ...(rows.some((r) => r.essa_per_file_op > 0) ? [['ESSA/file op', (r: CompareRow) => String(r.essa_per_file_op)] as [string, (r: CompareRow) => string]] : []), ['batch factor', (r) => String(r.batch_factor)], ['violations', (r) => String(r.violations)],
   ];
   const w = cols.map(([h, f]) => Math.max(h.length, ...rows.map((r) => f(r).length)));
   const line = (cells: string[]): string => '| ' + cells.map((c, i) => c.padStart(w[i])).join(' | ') + ' |';

@@ -48,6 +48,11 @@ export function setSpinCheck(f: (() => void) | null): void {
   spinCheck = f;
 }
 
+/** A waiter that does not go through spinWait (a sleeping lock waiter): the same periodic check. */
+export function spinPoll(attempt: number): void {
+  if (spinCheck !== null && (attempt & 255) === 255) spinCheck();
+}
+
 const spinWord = new Int32Array(new SharedArrayBuffer(4));
 /**
  * Called once per failed attempt on a busy word. Threads mode: spin briefly, then sleep
