@@ -277,8 +277,25 @@ function prep_new_page(pfn: number, order: number): boolean {
   return true;
 }
 
-/** alloc_pages(order): returns the first pfn of a block, or NIL. `cold` picks the cold list. */
+/**
+ * alloc_pages(order): returns the first pfn of a block, or NIL. `cold` picks the cold list.
+ * The order-0 path is kept small (pcp list, then prep) so that it inlines; everything else
+ * (a refill, the buddy, a planted hang) is in allocSlow.
+ */
 export function alloc_pages(order: number, cold: boolean): number {
+  if (order !== 0 || debug !== 0) return allocSlow(order, cold);
+  const pa = V.pa;
+  const base = cold ? pcpBase + PCP_STRIDE : pcpBase;
+  if (pa[base + PCP_COUNT] === 0) return allocSlow(0, cold);
+  const pfn = pcpTake(cold ? 1 : 0, cold);
+  const cnt = CNT;
+  cnt[C.pcp_hits]++;
+  if (!prep_new_page(pfn, 0)) return NIL;
+  cnt[C.allocs]++;
+  return pfn;
+}
+
+function allocSlow(order: number, cold: boolean): number {
   if ((debug & DBG_HANG) !== 0 && ME === 0) { zoneLock(); for (;;) { /* planted hang: never unlocks */ } }
   let pfn: number;
   if (order === 0) {

@@ -12,7 +12,7 @@
  */
 import { ME, V } from '../core/ctx.js';
 import {
-  CTL_STATE, PA_STATE, SIM_BATON, SIM_EXCL, SIM_HASH, SIM_NPART, SIM_DIRTY, SIM_NEXT, SIM_SPINNERS, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, paWord,
+  CTL_STATE, PA_STATE, PA_WAKE, SIM_BATON, SIM_EXCL, SIM_HASH, SIM_NPART, SIM_DIRTY, SIM_NEXT, SIM_SPINNERS, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, paWord,
 } from '../core/layout.js';
 import { O, report } from '../core/oracles.js';
 import { mix32 } from '../core/prng.js';
@@ -37,17 +37,32 @@ function switchTo(to: number, step: number): void {
   h[SIM_SWITCHES] = k + 1;
   // The store publishes every plain write of this participant to the next one (seq-cst).
   Atomics.store(h, SIM_BATON, to);
-  Atomics.notify(h, SIM_BATON);
+  wake(to);
   waitBaton();
+}
+
+/**
+ * Wake participant `to` only: each participant sleeps on its own word (PA_WAKE), so a
+ * switch wakes the one thread that runs next, not every waiter (one futex wake-up per
+ * switch, as a raw two-thread handoff).
+ */
+function wake(to: number): void {
+  const w = paWord(to, PA_WAKE);
+  Atomics.store(V.pa, w, 1); // after the baton store (seq-cst): a waiter that missed the baton sees 1
+  Atomics.notify(V.pa, w, 1);
 }
 
 /** Block until the baton names this participant (or the run is torn down). */
 export function waitBaton(): void {
   const h = V.hdr;
+  const w = paWord(ME, PA_WAKE);
   for (;;) {
-    const b = Atomics.load(h, SIM_BATON);
-    if (b === ME || Atomics.load(h, CTL_STATE) >= 3) return;
-    Atomics.wait(h, SIM_BATON, b, 200); // woken by the holder's notify; the timeout only re-checks teardown
+    // Clear the wake word, then look at the baton, then sleep while the word is still 0:
+    // a giver stores the baton before the wake word, so either the baton load sees us or
+    // the wait sees 1 (or the notify wakes it). Seq-cst atomics order the four accesses.
+    Atomics.store(V.pa, w, 0);
+    if (Atomics.load(h, SIM_BATON) === ME || Atomics.load(h, CTL_STATE) >= 3) return;
+    Atomics.wait(V.pa, w, 0, 200); // the timeout only re-checks teardown
   }
 }
 
@@ -98,5 +113,5 @@ export function simExit(): void {
   logPut(V.slog, k, step, to);
   h[SIM_SWITCHES] = k + 1;
   Atomics.store(h, SIM_BATON, to);
-  Atomics.notify(h, SIM_BATON);
+  if (to >= 0) wake(to);
 }
