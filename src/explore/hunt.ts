@@ -70,7 +70,9 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
   const race = findRace(h.id);
   const t0 = performance.now();
   const seeds = shardSeeds(h.shard[0], h.shard[1], h.seeds);
-  const batch = h.mode === 'sim' ? 2 : 1;
+  // Sim runs go two to a task (less messaging); the first task of each job carries one, so
+  // that the first seed's result comes after one run, not two.
+  const batchOf = (n: number): number => (h.mode === 'sim' && n >= h.jobs ? 2 : 1);
   const pool = new Piscina({ filename: workerUrl('hunt_task').href, minThreads: h.jobs, maxThreads: h.jobs, idleTimeout: 1000 });
   const urls = workerUrls();
   let next = 0;
@@ -83,7 +85,7 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
     let failure: unknown = null;
     while (!found && !failure) {
       while (!found && inflight.size < h.jobs * 2 && next < seeds.length && performance.now() < deadline) {
-        const runs = seeds.slice(next, next + batch).map((s) => raceRunOptions(race, h, s));
+        const runs = seeds.slice(next, next + batchOf(next)).map((s) => raceRunOptions(race, h, s));
         next += runs.length;
         const task: HuntTask = { urls, execArgv: workerExecArgv(), runs, oracle };
         const p: Promise<void> = (pool.run(task) as Promise<HuntTaskResult[]>).then((res) => {
