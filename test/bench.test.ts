@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BENCH_NAMES, type BenchReport } from '../src/bench/bench.js';
+import { BENCH_NAMES, benchEntry, formatBench, goalMet, type BenchReport } from '../src/bench/bench.js';
 import { cli, expectUsageErrors, type Cli } from './helpers/cli.js';
 
 
@@ -31,6 +31,22 @@ describe('hintsim bench', () => {
     expect(lines.find((l) => l.startsWith('soak '))).toMatch(/100,000,000 guest ops in threads mode, 1,000,000 in sim mode.*long/);
   });
 
+  it('goals: the leading clause decides met; the text marks unmet goals and counts them', () => {
+    expect(goalMet('ratio >= 0.85 (overhead <= 15%)', 100, 0.9)).toBe(true);
+    expect(goalMet('ratio >= 0.85 (overhead <= 15%)', 100, 0.8)).toBe(false);
+    expect(goalMet('value <= 3', 2.5, 9)).toBe(true);
+    expect(goalMet('value >= 400000 ops/s per CPU', 399_999, 1)).toBe(false);
+    expect(goalMet('ratio <= 1.5', NaN, NaN)).toBe(false); // not measured is not met
+    expect(goalMet('report', 1, 1)).toBeNull();
+    const e = (name: string, ratio: number, goal: string) => benchEntry({ name, value: ratio, unit: 'x', baseline: 1, ratio, goal, note: '' });
+    const text = formatBench({ node: 'v', cpus_available: 2, races: [], entries: [e('fast', 2, 'ratio >= 1'), e('slow', 0.5, 'ratio >= 1'), e('told', 1, 'report')] });
+    const lines = text.split('\n');
+    expect(lines.find((l) => l.includes(' fast '))).toMatch(/^ {2}met {3}fast /);
+    expect(lines.find((l) => l.includes(' slow '))).toMatch(/^ {2}UNMET slow /);
+    expect(lines.find((l) => l.includes(' told '))).toMatch(/^ {2}- {5}told /);
+    expect(text).toContain('1 of 2 goals UNMET');
+  });
+
   it('bad input: exit 2, one line naming the flag (and for --only, the accepted names), nothing on stdout', async () => {
     const cases: [string[], string][] = [
       [['bench', '--only', 'nosuch'], `--only: unknown entry 'nosuch'; accepted: ${BENCH_NAMES.join(', ')}`],
@@ -51,6 +67,8 @@ describe('hintsim bench', () => {
     expect(j.entries.map((e) => e.name)).toEqual(['soak_threads_ops_per_sec', 'soak_sim_ops_per_sec']);
     expect(j.races).toEqual([]);
     for (const e of j.entries) {
+      expect(Object.keys(e)).toEqual(['name', 'value', 'unit', 'baseline', 'ratio', 'goal', 'met', 'note']);
+      expect(e.met).toBe(true); // zero failing runs
       expect(e.value).toBeGreaterThan(0);
       expect(e.baseline).toBeGreaterThan(0);
       expect(e.ratio).toBeCloseTo(e.value / e.baseline, 6);

@@ -59,16 +59,16 @@ let UNFIX_WRITABLE_PVOLATILE = false;
 export function pageStatesInit(): void {
   volatileOn = V.hdr[CTL_HINTING] === 2;
   const unfix = V.hdr[CTL_UNFIX];
-  UNFIX_DISCARD_GET_PAGE = (unfix & raceBit('discard-get-page')) !== 0;
-  UNFIX_DISCARD_GRACE = (unfix & raceBit('discard-grace')) !== 0;
-  UNFIX_DOUBLE_REMOVAL = (unfix & raceBit('double-removal')) !== 0;
-  UNFIX_GRACE_EARLY = (unfix & raceBit('grace-early')) !== 0;
-  UNFIX_GRACE_IDLE = (unfix & raceBit('grace-idle')) !== 0;
-  UNFIX_LAZY_BATCH_FREED = (unfix & raceBit('lazy-batch-freed')) !== 0;
-  UNFIX_STATE_CHANGE_LOCK = (unfix & raceBit('state-change-lock')) !== 0;
-  UNFIX_VMSCAN_ISOLATION = (unfix & raceBit('vmscan-isolation')) !== 0;
-  UNFIX_VOLATILE_RECHECK = (unfix & raceBit('volatile-recheck')) !== 0;
-  UNFIX_WRITABLE_PVOLATILE = (unfix & raceBit('writable-pvolatile')) !== 0;
+  UNFIX_DISCARD_GET_PAGE = unfixedIn(unfix, 'discard-get-page');
+  UNFIX_DISCARD_GRACE = unfixedIn(unfix, 'discard-grace');
+  UNFIX_DOUBLE_REMOVAL = unfixedIn(unfix, 'double-removal');
+  UNFIX_GRACE_EARLY = unfixedIn(unfix, 'grace-early');
+  UNFIX_GRACE_IDLE = unfixedIn(unfix, 'grace-idle');
+  UNFIX_LAZY_BATCH_FREED = unfixedIn(unfix, 'lazy-batch-freed');
+  UNFIX_STATE_CHANGE_LOCK = unfixedIn(unfix, 'state-change-lock');
+  UNFIX_VMSCAN_ISOLATION = unfixedIn(unfix, 'vmscan-isolation');
+  UNFIX_VOLATILE_RECHECK = unfixedIn(unfix, 'volatile-recheck');
+  UNFIX_WRITABLE_PVOLATILE = unfixedIn(unfix, 'writable-pvolatile');
   filemapInit(unfix);
   rmapInit(unfix);
   lazyN = 0; // a workload that wants the lazy batch sets it when it configures
@@ -80,7 +80,7 @@ export function hostDiscards(): boolean {
   return volatileOn;
 }
 
-/** Whether the fix of race `id` is off in this machine (cold paths and init only: a lookup by name). */
+/** Whether the fix of race `id` is off in a CTL_UNFIX mask (init only: a lookup by name; the one place the guest reads the mask). */
 export function unfixedIn(mask: number, id: string): boolean {
   return (mask & raceBit(id)) !== 0;
 }
