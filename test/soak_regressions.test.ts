@@ -19,8 +19,9 @@
  * - A fourth, a lost write (integrity) with hinting unused or full: the s390 SetPageUptodate
  *   of the era set PG_uptodate before it cleared the change bit, so another CPU could map the
  *   page, write, and have its write wiped out (R34, `uptodate-clear-order`). The change bit
- *   is cleared first now. Its hunting ground at seed 62 shows it with the fix off.
- * Both files were written by model 1 and are refused as another model version.
+ *   is cleared first now. Its hunting ground at seed 87 (model 3; 62 on model 2) shows it with the fix off.
+ * Both files were written by model 1 and are refused as another model version; so is a
+ * model-2 file (test/cases/model2-discard-get-page.replay.json, the golden replay of model 2).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,6 +48,16 @@ describe('soak regressions (issue 13)', () => {
       expect(lines[0]).toContain(`was recorded by model 1 and this hintsim runs model ${MODEL_VERSION}`);
       expect(lines[0]).toContain(`hintsim run file-churn --seed ${caseFile(name).seed}`);
     }
+  }, 60_000);
+
+  it('a model-2 replay file (before the minor-fault optimisation) is refused the same way, naming hunt and the rerun command', async () => {
+    const r = await cli('replay', 'test/cases/model2-discard-get-page.replay.json');
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`was recorded by model 2 and this hintsim runs model ${MODEL_VERSION}`);
+    expect(lines[0]).toContain('hintsim hunt discard-get-page');
+    expect(lines[0]).toContain('hintsim run mixed --seed 1 ');
   }, 60_000);
 
   it('sim soak livelock (pct with every participant spinning): both soak runs now finish clean', async () => {
@@ -93,12 +104,13 @@ describe('soak regressions (issue 13)', () => {
     }
   }, 120_000);
 
-  it('uptodate-clear-order (R34): its hunting ground at seed 62 loses a write with the fix off and is clean with it on', async () => {
+  it('uptodate-clear-order (R34): its hunting ground at seed 87 loses a write with the fix off and is clean with it on', async () => {
+    // seed 87: the one the model-3 golden hunt found (62 on model 2, before the minor-fault optimisation)
     const race = findRace('uptodate-clear-order');
-    const unfixed = await runMachine(raceRunOptions(race, { mode: 'sim', strategy: 'random', depth: 3, cpus: null, fixed: false }, 62));
+    const unfixed = await runMachine(raceRunOptions(race, { mode: 'sim', strategy: 'random', depth: 3, cpus: null, fixed: false }, 87));
     expect(unfixed.violations[0]?.oracle).toBe('integrity');
     expect(unfixed.violations[0]?.message).toMatch(/a write was lost/);
-    const fixed = await runMachine(raceRunOptions(race, { mode: 'sim', strategy: 'random', depth: 3, cpus: null, fixed: true }, 62));
+    const fixed = await runMachine(raceRunOptions(race, { mode: 'sim', strategy: 'random', depth: 3, cpus: null, fixed: true }, 87));
     expect(fixed.violations).toEqual([]);
     expect(fixed.counters.file_writes).toBeGreaterThan(1000);
   }, 120_000);
