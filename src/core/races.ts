@@ -38,8 +38,9 @@ const HUNT = { host: 'essa' as const, workload: 'mixed', mem: '4M', host_mem: '2
  * whose window needs a make_volatile racing a stabilisation (R6, R19, R19b) are hunted here:
  * with the optimisation an unmap no longer tries make_volatile and msync no longer looks up
  * clean pages, so the make_volatile that lands in the window (formerly from munmap's and
- * msync's releases) comes only from read-in, end of writeback and COW releases, and 500
- * seeds of the default ground did not reach it. The windows and their fixes are unchanged.
+ * msync's releases) comes only from read-in, end of writeback and COW releases: 500 seeds
+ * of the optimised ground found neither R6 nor R19, and R19b's own ground (file-churn) not
+ * in the 120 seeds of test/races.test.ts. The windows and their fixes are unchanged.
  */
 const HUNT_PRE_MINOR_FAULT = { ...HUNT, workloadOptions: { ...HUNT.workloadOptions, minor_fault_opt: 0 } };
 
