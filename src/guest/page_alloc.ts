@@ -327,21 +327,25 @@ function free_pages_check(pfn: number): boolean {
 /** free_hot_cold_page: an order-0 page goes to this CPU's pcp list (drain past `high`). */
 export function free_hot_cold_page(pfn: number, cold: boolean): void {
   if (!free_pages_check(pfn)) return;
+  H.archFreePage(pfn, 0);
   const list = cold ? 1 : 0;
   pcpAdd(list, pfn, cold);
   const base = pcpBase + list * PCP_STRIDE;
   const high = cold ? (pcpHigh / 3) | 0 : pcpHigh;
   if (V.pa[base + PCP_COUNT] > (high > pcpBatch ? high : pcpBatch)) free_pages_bulk(list, pcpBatch);
+  H.archFreePageDone(pfn, 0);
 }
 
 /** __free_pages_ok: a higher-order block goes straight to the buddy. */
 function __free_pages_ok(pfn: number, order: number): void {
   for (let i = 0; i < (1 << order); i++) if (!free_pages_check(pfn + i)) return;
+  H.archFreePage(pfn, order);
   hintRange(pfn, 1 << order, ORC_SET_UNUSED); // private until linked
   zoneLock();
   __free_one_page(pfn, order);
   zoneUnlock();
   CNT[C.buddy_frees]++;
+  H.archFreePageDone(pfn, order);
 }
 
 /**
@@ -369,10 +373,8 @@ export function get_page(pfn: number): void {
 export function __free_pages(pfn: number, order: number, cold = false): void {
   if (!put_page_testzero(pfn)) return;
   CNT[C.frees]++;
-  H.archFreePage(pfn, order);
   if (order === 0) free_hot_cold_page(pfn, cold);
   else __free_pages_ok(pfn, order);
-  H.archFreePageDone(pfn, order);
 }
 
 /** Give every page on this CPU's pcp lists back to the buddy (drain_local_pages). */

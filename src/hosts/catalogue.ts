@@ -9,6 +9,7 @@ import { setHostRaces } from '../core/races.js';
 import { XEN_RACES } from './xenpaging/races.js';
 import { SHADOW_RACES } from './shadow/races.js';
 import { REPORTING_RACES } from './reporting/races.js';
+import { CMMA_RACES } from './cmma/races.js';
 
-export const HOST_RACE_BLOCKS = [XEN_RACES, SHADOW_RACES, REPORTING_RACES] as const;
+export const HOST_RACE_BLOCKS = [XEN_RACES, SHADOW_RACES, REPORTING_RACES, CMMA_RACES] as const;
 setHostRaces(HOST_RACE_BLOCKS);

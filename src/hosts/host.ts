@@ -106,7 +106,7 @@ export interface Host {
   readonly races: readonly RaceEntry[];
   /** Its run options (`--opt`), validated like a workload's. */
   readonly options?: readonly HostOption[];
-  /** Checks of its options against the whole run (e.g. a step beyond the run): a one-line message, or null. */
+  /** Checks of its options against the whole run (e.g. an event beyond the run; ops: the run's operations, null for a timed run): a one-line message, or null. */
   checkOptions?(opts: Record<string, number>, run: { ops: number | null; mode: string }): string | null;
   /** Its figures in `compare --host all`, from its run --json section and the run's counters. */
   allFigures?(section: unknown, counters: Record<string, number>): HostAllFigures;
