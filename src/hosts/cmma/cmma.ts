@@ -22,8 +22,9 @@ import {
 } from '../../core/hw.js';
 import {
   CBRL_SLOTS, CMV_CBRL_N, CMV_INTERP, CMV_USES, CM_CBRL_MAX, CM_DIRTY_PAGES, CM_MIGRATION, CM_NODAT_FACILITY, CM_RESET_GEN, CM_SLOTS_LOCK,
-  CM_VCPU, CM_VCPU_WORDS, HS_CHANGE, HS_LOCK, HS_REF, HS_STATE_MASK, PAGE_INTS,
+  CM_VCPU, CM_VCPU_WORDS, HS_CHANGE, HS_LOCK, HS_REF, HS_STATE_MASK, PAGE_INTS, PAGE_WORDS, PG_FLAGS,
 } from '../../core/layout.js';
+import { PG_writeback } from '../../core/page_flags.js';
 import { O, report } from '../../core/oracles.js';
 import { isUnfixed, raceIndex } from '../../core/races.js';
 import { SP_ACCESS, SP_ESSA, SP_HOST, STEPS, sp } from '../../core/sched.js';
@@ -84,7 +85,13 @@ function makeResident(pfn: number, w: number): number {
   const c = w & ESSA_CSTATE_MASK;
   const base = pfn * PAGE_INTS;
   if (c === ESSA_CSTATE_ZERO) { V.frame.fill(0, base, base + PAGE_INTS); CNT[C.zero_fills]++; residentAdd(1); return ACC_ZERO_FILL; }
-  if (c === ESSA_CSTATE_PRESERVED) { V.frame.set(V.swap.subarray(base, base + PAGE_INTS), base); CNT[C.host_pageins]++; residentAdd(1); return ACC_PAGE_IN; }
+  if (c === ESSA_CSTATE_PRESERVED) {
+    V.frame.set(V.swap.subarray(base, base + PAGE_INTS), base);
+    CNT[C.host_pageins]++;
+    if ((V.page[pfn * PAGE_WORDS + PG_FLAGS] & PG_writeback) !== 0) CNT[C.double_paging]++; // guest writeback reads what the host paged out
+    residentAdd(1);
+    return ACC_PAGE_IN;
+  }
   return ACC_OK;
 }
 

@@ -7,7 +7,7 @@
 import { ST_Uz } from '../../core/hw.js';
 import { n } from '../../core/format.js';
 import {
-  CM_CBRL_MAX, CM_DIRTY_PAGES, CM_MAX_PASSES, CM_MIGRATE_AT, CM_MIGRATION, CM_MIG_PHASE, CM_NODAT_FACILITY, CM_REMOVE_AT, CM_RESET_AT, CM_SLOT1_BASE, CM_SLOT1_LIVE,
+  CM_CBRL_MAX, CM_DIRTY_PAGES, CM_MAX_PASSES, CM_SLICE_EVERY, CM_MIGRATE_AT, CM_MIGRATION, CM_MIG_PHASE, CM_NODAT_FACILITY, CM_REMOVE_AT, CM_RESET_AT, CM_SLOT1_BASE, CM_SLOT1_LIVE,
   CBRL_SLOTS, HOST_CMMA, cmmaGeometry, type Views,
 } from '../../core/layout.js';
 import type { Host, HostTextRun } from '../host.js';
@@ -86,6 +86,7 @@ export const CMMA_HOST: Host = {
     cv.a[CM_RESET_AT] = w.reset_at ?? 0;
     cv.a[CM_REMOVE_AT] = w.remove_slot ?? 0;
     cv.a[CM_MAX_PASSES] = w.migrate_passes ?? 4;
+    cv.a[CM_SLICE_EVERY] = w.migrate_every ?? 16;
     cv.a[CM_SLOT1_BASE] = v.nframes - slot1Frames(v.nframes);
     cv.a[CM_SLOT1_LIVE] = 1;
     cv.dest.fill(-1);
@@ -102,6 +103,7 @@ export const CMMA_HOST: Host = {
   options: [
     { name: 'migrate_at', default: 0, min: 0, max: 1e12, description: 'cmma host: start a migration after this many guest operations (0: none); every ESSA is then intercepted and a migration worker walks the CMMA dirty bitmap' },
     { name: 'migrate_passes', default: 4, min: 1, max: 1000, description: 'cmma host: walks of the CMMA dirty bitmap before stop-and-copy is forced (sooner when a walk sends under 1/16 of memory)' },
+    { name: 'migrate_every', default: 16, min: 1, max: 1e6, description: 'cmma host: guest operations between two slices of the migration worker (128 gfns each; its bandwidth)' },
     { name: 'cbrl_size', default: CBRL_SLOTS - 1, min: 1, max: CBRL_SLOTS - 1, description: 'cmma host: block reuse list entries before a vCPU exits (511)' },
     { name: 'nodat', default: 0, min: 0, max: 1, description: 'cmma host: facility 147 (the guest sets data pages stable no-dat, ESSA operation code 7)' },
     { name: 'reset_at', default: 0, min: 0, max: 1e12, description: 'cmma host: a CMMA reset (load normal) after this many guest operations (0: none)' },

@@ -1,8 +1,9 @@
 /**
  * The CMMA host's timed work, run in guest CPUs' time slices (GuestHooks.cpuTick, after each
  * workload step; one CPU at a time holds CM_WORK_LOCK): the migration worker (QEMU's
- * migration thread calling KVM_S390_GET_CMMA_BITS) and the CMMA reset. Events are timed in
- * guest operations (CM_CLOCK), in both modes.
+ * migration thread calling KVM_S390_GET_CMMA_BITS, one slice every migrate_every guest
+ * operations: its bandwidth) and the CMMA reset. Events are timed in guest operations
+ * (CM_CLOCK), in both modes.
  *
  *   start     (migrate_at) under slots_arch_lock: every live page's cmma_d set,
  *             cmma_dirty_pages = their number, migration_mode = 1, ECB2_CMMA off on every
@@ -20,7 +21,7 @@
 import { ME, V } from '../../core/ctx.js';
 import { ESSA_USTATE_MASK, ESSA_USTATE_STABLE, frameLock, frameUnlock } from '../../core/hw.js';
 import {
-  CMV_INTERP, CM_CLOCK, CM_CURSOR, CM_MAX_PASSES, CM_DIRTY_PAGES, CM_MIGRATE_AT, CM_MIGRATION, CM_MIG_PHASE, CM_PASSES, CM_PASS_SENT, CM_REMOVE_AT, CM_RESET_AT,
+  CMV_INTERP, CM_CLOCK, CM_CURSOR, CM_MAX_PASSES, CM_NEXT_SLICE, CM_SLICE_EVERY, CM_DIRTY_PAGES, CM_MIGRATE_AT, CM_MIGRATION, CM_MIG_PHASE, CM_PASSES, CM_PASS_SENT, CM_REMOVE_AT, CM_RESET_AT,
   CM_RESET_DONE, CM_RESET_GEN, CM_SLOT1_BASE, CM_SLOT1_LIVE, CM_SLOTS_LOCK, CM_VCPU, CM_VCPU_WORDS, CM_WORK_LOCK, HS_STATE_MASK,
 } from '../../core/layout.js';
 import { O, report } from '../../core/oracles.js';
@@ -177,8 +178,8 @@ export function cmmaTick(): void {
   if (!due) return;
   if (Atomics.compareExchange(a, CM_WORK_LOCK, 0, ME + 1) !== 0) return; // another CPU runs the worker now
   if (resetAt !== 0 && clock >= resetAt && a[CM_RESET_DONE] === 0) cmmaReset();
-  else if (phase === 0) startMigration();
-  else if (phase === 1) migrationSlice();
+  else if (phase === 0) { startMigration(); a[CM_NEXT_SLICE] = clock + a[CM_SLICE_EVERY]; }
+  else if (phase === 1 && clock >= a[CM_NEXT_SLICE]) { migrationSlice(); a[CM_NEXT_SLICE] = clock + a[CM_SLICE_EVERY]; } // the migration's bandwidth
   Atomics.store(a, CM_WORK_LOCK, 0); // release: the next slice sees this one's words
   void HS_STATE_MASK;
 }
