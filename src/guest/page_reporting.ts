@@ -36,6 +36,7 @@ import { PG_buddy, PG_reported } from '../core/page_flags.js';
 import { isUnfixed, raceIndex } from '../core/races.js';
 import { STEPS } from '../core/sched.js';
 import { spinLock, spinUnlock } from '../core/spinlock.js';
+import { T_REPORT_B, T_REPORT_E, tr } from '../core/trace.js';
 import { __free_one_page } from './page_alloc.js';
 
 /** PAGE_REPORTING_CAPACITY: the scatterlist's entries. */
@@ -183,6 +184,7 @@ function zoneUnlock(): void {
 /** page_reporting_process: one pass over the zone (the model has one zone). */
 function page_reporting_process(): void {
   PRC[PC.passes]++;
+  tr(T_REPORT_B, ME); // its own track in the trace export (the kworker), on this CPU's clock
   Atomics.store(A, PR_STATE, PR_ACTIVE);
   Atomics.store(A, PR_SERVED_GEN, Atomics.load(A, PR_REQ_GEN)); // every request so far is served by this pass
   sgN = 0;
@@ -205,6 +207,7 @@ function page_reporting_process(): void {
   } else if (Atomics.compareExchange(A, PR_STATE, PR_ACTIVE, PR_IDLE) !== PR_ACTIVE) {
     schedule(); // REQUESTED meanwhile (a free or the budget): one more pass after the delay
   }
+  tr(T_REPORT_E, PRC[PC.reported_blocks]);
 }
 
 /** The report call, zone lock dropped: the host discards the blocks (H.reportBlocks). */

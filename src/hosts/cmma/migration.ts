@@ -28,6 +28,7 @@ import { O, report } from '../../core/oracles.js';
 import { isUnfixed, raceIndex } from '../../core/races.js';
 import { SP_HOST, STEPS, sp } from '../../core/sched.js';
 import { spinLock, spinUnlock } from '../../core/spinlock.js';
+import { T_MIGRATE_B, T_MIGRATE_E, tr } from '../../core/trace.js';
 import { nodatResetUnfixed } from './cmma.js';
 import { CCNT, CMC, CM_HS_DIRTY, CM_HS_NODAT, CV } from './cmma_views.js';
 
@@ -174,12 +175,15 @@ export function cmmaTick(): void {
   const resetAt = a[CM_RESET_AT];
   if (migrateAt === 0 && resetAt === 0) return;
   const phase = Atomics.load(a, CM_MIG_PHASE);
-  const due = (resetAt !== 0 && clock >= resetAt && a[CM_RESET_DONE] === 0) || (migrateAt !== 0 && clock >= migrateAt && phase < 2);
+  const due = (resetAt !== 0 && clock >= resetAt && a[CM_RESET_DONE] === 0) ||
+    (migrateAt !== 0 && clock >= migrateAt && (phase === 0 || (phase === 1 && clock >= a[CM_NEXT_SLICE]))); // racy reads: re-checked under the work lock
   if (!due) return;
   if (Atomics.compareExchange(a, CM_WORK_LOCK, 0, ME + 1) !== 0) return; // another CPU runs the worker now
+  tr(T_MIGRATE_B, a[CM_CURSOR]); // its own track in the trace export (QEMU's migration thread)
   if (resetAt !== 0 && clock >= resetAt && a[CM_RESET_DONE] === 0) cmmaReset();
   else if (phase === 0) { startMigration(); a[CM_NEXT_SLICE] = clock + a[CM_SLICE_EVERY]; }
   else if (phase === 1 && clock >= a[CM_NEXT_SLICE]) { migrationSlice(); a[CM_NEXT_SLICE] = clock + a[CM_SLICE_EVERY]; } // the migration's bandwidth
+  tr(T_MIGRATE_E, a[CM_PASSES]);
   Atomics.store(a, CM_WORK_LOCK, 0); // release: the next slice sees this one's words
   void HS_STATE_MASK;
 }
