@@ -27,8 +27,9 @@ describe('race catalogue', () => {
   }
 
   it('the hunting grounds stay clean with every fix on', async () => {
-    // the default hunting ground with 3 CPUs and stalled faults, the idle one, the memory-starved one and the lazy batch
-    for (const id of ['grace-early', 'grace-idle', 'vmscan-isolation', 'lazy-batch-freed']) {
+    // the default hunting ground with 3 CPUs and stalled faults, the idle one, the memory-starved one and the lazy batch;
+    // free page reporting's (short batches) and CMMA's (page cache under pressure; a migration)
+    for (const id of ['grace-early', 'grace-idle', 'vmscan-isolation', 'lazy-batch-freed', 'fpr-stale-next-after-unlock', 'cmma-zap-without-recheck', 'cmma-essa-vs-migration']) {
       const h = await hunt({ ...base, id, fixed: true, seeds: 4 });
       expect(h.seeds_tried).toBe(4);
       expect(h.found, id).toBe(false);

@@ -15,6 +15,7 @@ import type { RunResult } from '../machine/run.js';
 import { DEBUG_FAULTS } from '../core/debug.js';
 import { INJECT_NAMES } from '../core/inject.js';
 import { RACES } from '../core/races.js';
+import { hostByName } from '../hosts/index.js';
 
 // The flag parsers every command uses, from one place.
 export { UsageError, parseChoice, parseIntFlag, parseNumberFlag };
@@ -84,8 +85,9 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
   if (f.pcpBatch !== undefined) o.pcpBatch = parseIntFlag('--pcp-batch', f.pcpBatch, 1, 512);
   if (f.watchdogMs !== undefined) o.watchdogMs = parseIntFlag('--watchdog-ms', f.watchdogMs, 50, 600000);
   for (const [k, val] of Object.entries(f.opt ?? {})) {
-    const spec = w.options.find((x) => x.name === k);
-    if (!spec) throw new UsageError(`--opt: workload ${w.name} has no option '${k}'; accepted: ${w.options.map((x) => x.name).join(', ')}`);
+    const hostOpts = hostByName(o.host).options ?? []; // a host's own options (e.g. --host cmma: migrate_at)
+    const spec = w.options.find((x) => x.name === k) ?? hostOpts.find((x) => x.name === k);
+    if (!spec) throw new UsageError(`--opt: workload ${w.name}${hostOpts.length ? ` and host ${o.host} have` : ' has'} no option '${k}'; accepted: ${[...w.options, ...hostOpts].map((x) => x.name).join(', ')}`);
     o.workloadOptions[k] = parseNumberFlag(`--opt ${k}`, val, spec.min, spec.max);
   }
   validate(o);
@@ -113,7 +115,7 @@ export function addRunFlags(c: Command): Command {
     .option('--depth <d>', 'pct depth: d-1 priority-change points', '3')
     .option('--switch-every <n>', `random strategy: mean scheduling points between switch decisions, 1..${SWITCH_EVERY_MAX} (default ${DEFAULTS.switchEvery})`)
     .option('--hinting <mode>', 'off (blind host baseline) | unused (free pages hinted unused) | full (plus volatile page cache); default unused, or the workload\'s own')
-    .option('--host <host>', 'essa (the s390 ESSA host, default) | xenpaging (Xen paging: a dom0 pager that knows nothing of guest page states, dom0 backends mapping guest frames; ESSA is a no-op) | shadow (KVM\'s shadow MMU of 2.6.2x: write-protected guest page tables, emulated pte writes, flood detection; the kscand workload\'s default)')
+    .option('--host <host>', 'essa (the s390 ESSA host, default) | xenpaging (Xen paging: a dom0 pager that knows nothing of guest page states, dom0 backends mapping guest frames; ESSA is a no-op) | shadow (KVM\'s shadow MMU of 2.6.2x: write-protected guest page tables, emulated pte writes, flood detection; the kscand workload\'s default) | reporting (free page reporting, Linux 5.7: the guest reports free blocks of order >= 9 after 2 s, the host discards them; --opt report_order/report_capacity/report_delay) | cmma (KVM s390 CMMA today: stable/unused ESSA per page, 511-entry block reuse list, reclaim drops unused pages; --opt migrate_at=N starts a migration)')
     .option('--ring-slots <n>', 'xenpaging: mem_event ring slots, a power of two 2..64 (default 64)')
     .option('--no-batch', 'issue one ESSA per page instead of batched host calls at the pcp<->buddy boundary')
     .option('--unfix <ids>', 'comma-separated race ids whose fix is switched off (see `hintsim races`)')

@@ -1,13 +1,15 @@
 /** `hintsim compare [workload]`: the same run with hinting off, unused and full; host I/O side by side. */
 import type { Command } from 'commander';
 import { compare, formatCompare } from '../bench/compare.js';
+import { compareAllCommand } from './compare_all.js';
 import { UsageError, addRunFlags, buildRunOptions, type RawRunFlags, type SetExit } from './common.js';
 
 export function registerCompare(program: Command, setExit: SetExit): void {
   addRunFlags(program.command('compare [workload]')
-    .description('run the same workload and seed with hinting off, unused and full; compare host I/O (--host xenpaging adds Xen paging)'))
+    .description('run the same workload and seed with hinting off, unused and full; compare host I/O (--host xenpaging adds Xen paging; --host all: every design, incl. free page reporting and CMMA)'))
     .action(async (wl: string | undefined, flags: RawRunFlags) => {
       if (flags.hinting !== undefined) throw new UsageError('--hinting: compare runs all three modes itself; leave it out');
+      if (flags.host === 'all') return compareAllCommand(wl, flags, setExit); // every design, one table
       const o = buildRunOptions(wl, flags);
       const rows = await compare(o, flags.host === 'xenpaging');
       if (flags.json) process.stdout.write(JSON.stringify({ workload: o.workload, seed: o.seed, mode: o.mode, rows }, null, 2) + '\n');

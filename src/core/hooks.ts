@@ -53,6 +53,22 @@ export interface GuestHooks {
   kernelTouch(k: number): void;
   /** One kscand pass begins (the host's count of them). */
   kscandPass(): void;
+  /**
+   * s390 arch_alloc_page: a block of 2^order pages leaves the allocator (after the pcp or buddy
+   * gave it out, before prep_new_page). The modern CMMA guest sets each page stable here.
+   */
+  archAllocPage(pfn: number, order: number): void;
+  /** s390 arch_free_page: the block is being freed, before it can reach a pcp list or the buddy. */
+  archFreePage(pfn: number, order: number): void;
+  /** After the block reached a pcp list or the buddy (only a host whose unfixed race hints late does anything). */
+  archFreePageDone(pfn: number, order: number): void;
+  /**
+   * Free page reporting (virtio-balloon's report callback): hand `n` isolated blocks (heads
+   * `pfns`, orders `orders`) to the host, which discards them; false when the report failed.
+   */
+  reportBlocks(pfns: Int32Array, orders: Int32Array, n: number): boolean;
+  /** A guest CPU between two workload steps: a host's timed work that runs in a CPU's time slice (CMMA's migration worker). */
+  cpuTick(): void;
 }
 
 function noHost(): never {
@@ -81,6 +97,11 @@ export const DEFAULT_HOOKS: GuestHooks = {
   modelsKernelTable: false,
   kernelTouch(): void { /* no kernel page table modelled */ },
   kscandPass(): void { /* not counted */ },
+  archAllocPage(): void { /* no arch hook: the boundary hinting of page_alloc.ts, if any */ },
+  archFreePage(): void { /* no arch hook */ },
+  archFreePageDone(): void { /* no arch hook */ },
+  reportBlocks: (): boolean => false, // no reporting device: nothing is discarded
+  cpuTick(): void { /* no timed host work on guest CPUs */ },
 };
 
 /** The running host's hooks (one object, its fields replaced by installHooks). */

@@ -53,6 +53,9 @@ export const CTL_HOST = ZONE_FREE_PAGES + 1; // main: which host runs the machin
 export const HOST_ESSA = 0;        // the s390 ESSA host (host state words, reclaim daemon)
 export const HOST_XENPAGING = 1;   // Xen paging: p2m, dom0 pager, foreign mappers (xenpaging area below)
 export const HOST_SHADOW = 2;      // KVM's shadow MMU of 2.6.2x: shadow page tables, write-protected guest tables (shadow area below)
+export const HOST_REPORTING = 3;   // free page reporting (virtio-balloon, Linux 5.7): the page reporting area below
+export const HOST_CMMA = 4;        // KVM s390 CMMA today: PGSTE bits in the host state word, the cmma area below
+export const CTL_UNFIX_HI = 48;    // main: bitmask of fixes switched off for race indices 32..63 (bit i - 32); CTL_UNFIX keeps 0..31
 export const SIM_BASE = 64;        // sim-mode scheduler words (sim.ts), 64 words; the baton holder writes them
 export const SIM_WORDS = 64;
 export const SIM_BATON = SIM_BASE;        // atomic: participant allowed to run (-1 nobody); store + notify hands over
@@ -430,4 +433,98 @@ export function pteWordOf(table: number, idx: number): number {
   if (table >= T_ANON0) return K_APTE + (table - T_ANON0) * ANON_PAGES + idx;
   const task = (table / NFILES) | 0;
   return K_PTE + task * NVP + (table - task * NFILES) * FILE_PAGES + idx;
+}
+
+// ---------------------------------------------------------------- page reporting area (Int32 words)
+// Used only with --host reporting (CTL_HOST == HOST_REPORTING): the guest's free page
+// reporting state (guest/page_reporting.ts, mm/page_reporting.c) and the counters of the
+// guest worker and of the host's discards. Time is model time: global steps in sim mode,
+// wall-clock milliseconds (30 bits, wrapping) in threads mode.
+export const PR_STATE = 0;          // atomic: PR_IDLE, PR_REQUESTED, PR_ACTIVE (xchg by notify, store/cmpxchg by the worker)
+export const PR_IDLE = 0, PR_REQUESTED = 1, PR_ACTIVE = 2;
+export const PR_PENDING = 1;        // atomic: 1 while the delayed work is queued; the CPU that runs it takes it with a CAS 1 -> 0
+export const PR_DUE = 2;            // atomic store before PR_PENDING's store: model time at which the queued work may run
+export const PR_REQ_GEN = 3;        // atomic add: qualifying frees (notify calls) so far
+export const PR_SERVED_GEN = 4;     // atomic store by the worker: PR_REQ_GEN when its last pass began
+export const PR_ORDER = 5;          // main: page_reporting_order + 1 (0: reporting off, e.g. during boot's frees)
+export const PR_CAPACITY = 6;       // main: blocks per report call (PAGE_REPORTING_CAPACITY, 32)
+export const PR_DELAY = 7;          // main: the delay in model time units (steps in sim mode, ms in threads mode)
+export const PR_LOW_WMARK = 8;      // main: the zone's low watermark (pages)
+export const PR_MIN_WMARK = 9;      // main: the zone's min watermark (pages)
+export const PR_ORDER_SCALED = 10;  // main: 1 when page_reporting_order was scaled down for a small --mem
+export const PR_FIXED_WORDS = 16;
+export const PR_COUNTERS = 32;      // Float64 counters per participant, named by PR_COUNTER_NAMES
+/** Page reporting counters: the guest's worker (guest/page_reporting.ts) and the host's discards (hosts/reporting). */
+export const PR_COUNTER_NAMES = [
+  'notifies',             // frees of order >= page_reporting_order reaching the buddy (page_reporting_notify_free)
+  'requests',             // delayed work scheduled (notify found the state idle, or a pass ended REQUESTED)
+  'passes',               // worker passes (page_reporting_process)
+  'zone_skipped',         // passes whose zone was below the watermark gate
+  'nodes_visited',        // free-list nodes the worker looked at (zone lock held)
+  'skipped_reported',     // ...that were already PageReported
+  'isolations',           // blocks taken off a free list for a report (__isolate_free_page)
+  'isolate_refused',      // isolations refused by the min watermark
+  'putbacks',             // blocks put back after a report (__putback_isolated_page)
+  'merged_on_putback',    // ...that merged with a buddy freed meanwhile (left unreported)
+  'budget_exhausted',     // free lists left because the pass budget ran out
+  'report_calls',         // report callbacks (virtqueue kicks, one per batch of up to 32 blocks)
+  'reported_blocks',      // blocks in those calls
+  'reported_pages',       // 4 KiB pages in those calls
+  'host_discarded_pages', // host: frames it dropped (resident or swapped) without I/O
+  'host_absent_pages',    // host: reported frames that were not backed anyway (never touched, or already dropped)
+  'latency_sum',          // host: model time from a block's qualifying free to its discard, summed over discarded blocks
+  'latency_blocks',       // host: blocks that latency_sum covers
+  'lost_requests',        // requests a pass ended without serving (fpr-request-lost unfixed)
+] as const;
+/** Word offsets of the page reporting area. */
+export function reportingGeometry(nframes: number) {
+  const freedAt = PR_FIXED_WORDS;                 // owner of the block (zone lock): model time a block head last entered the buddy
+  const counters = (freedAt + nframes + 1) & ~1;  // Float64: MAX_PARTICIPANTS * PR_COUNTERS, owner-written
+  const words = counters + MAX_PARTICIPANTS * PR_COUNTERS * 2;
+  return { freedAt, counters, words };
+}
+
+// ---------------------------------------------------------------- CMMA area (Int32 words)
+// Used only with --host cmma (CTL_HOST == HOST_CMMA): KVM's s390 CMMA of today
+// (reporting_cmma.md part B). The PGSTE of each frame lives in its host state word: the
+// ESSA state byte (usage and content: r resident, p swapped, z logical zero) plus the
+// host-owned bits CM_HS_NODAT and CM_HS_DIRTY (hosts/cmma); the rest is here.
+export const CM_SLOTS_LOCK = 0;     // atomic: kvm->slots_arch_lock, a spinlock.ts word (0 free, participant + 1 held)
+export const CM_MIGRATION = 1;      // atomic: migration_mode (0/1); stores under the slots lock with the fix
+export const CM_DIRTY_PAGES = 2;    // atomic add: cmma_dirty_pages
+export const CM_MIGRATE_AT = 3;     // main: guest operations (CM_CLOCK) after which the migration starts, 0 never
+export const CM_MIG_PHASE = 4;      // atomic: 0 before, 1 running, 2 done (the migration worker's own state)
+export const CM_SLOT1_LIVE = 5;     // atomic store by the migration worker: 1 while memslot 1 (device memory) exists
+export const CM_SLOT1_BASE = 6;     // main: first frame of memslot 1 (outside the allocator)
+export const CM_CBRL_MAX = 7;       // main: block reuse list entries before a full exit (511)
+export const CM_NODAT_FACILITY = 8; // main: 1 when facility 147 (no-dat) is installed
+export const CM_RESET_AT = 9;       // main: guest operations (CM_CLOCK) after which a CMMA reset (load normal) runs, 0 never
+export const CM_RESET_GEN = 10;     // atomic add: CMMA resets done
+export const CM_WORK_LOCK = 11;     // atomic: one guest CPU at a time runs the migration worker's slice (CAS 0 -> cpu + 1)
+export const CM_CURSOR = 12;        // work lock: the migration worker's next gfn
+export const CM_CLOCK = 13;         // atomic add by each guest CPU after each step: guest operations so far (the clock of migrate_at, reset_at)
+export const CM_REMOVE_AT = 14;     // main: 1 when the migration removes memslot 1 after its first GET pass
+export const CM_PASS_SENT = 15;     // work lock: attribute bytes sent in the current walk of the dirty bitmap
+export const CM_PASSES = 16;        // work lock: walks of the dirty bitmap completed in this migration
+export const CM_RESET_DONE = 17;    // work lock: 1 once the CMMA reset at CM_RESET_AT ran
+export const CM_MAX_PASSES = 18;    // main: walks of the dirty bitmap before stop-and-copy is forced
+export const CM_SLICE_EVERY = 19;   // main: guest operations between two slices of the migration worker (its bandwidth)
+export const CM_NEXT_SLICE = 20;    // work lock: CM_CLOCK at which the next slice may run
+export const CM_VCPU = 24;          // per vCPU, CM_VCPU_WORDS each (MAX_CPUS)
+export const CM_VCPU_WORDS = 4;
+export const CMV_INTERP = 0;        // atomic: ECB2_CMMA (1: the hardware interprets ESSA); the vCPU and the migration start write it
+export const CMV_CBRL_N = 1;        // owner (the vCPU): entries in its block reuse list
+export const CMV_USES = 2;          // owner: 1 after the first-use intercept
+export const CM_FIXED_WORDS = CM_VCPU + MAX_CPUS * CM_VCPU_WORDS;
+export const CBRL_SLOTS = 512;      // one page of 8-byte entries: 511 for the guest, the 512th for the host
+export const CMMA_COUNTERS = 32;    // Float64 counters per participant, named in hosts/cmma/cmma_views.ts
+/** Word offsets of the CMMA area. */
+export function cmmaGeometry(nframes: number) {
+  const cbrl = CM_FIXED_WORDS;                    // owner (the vCPU): MAX_CPUS lists of CBRL_SLOTS gfns
+  const dest = cbrl + MAX_CPUS * CBRL_SLOTS;      // migration work lock: the usage byte the destination holds per gfn, -1 never sent
+  const nodatGen = dest + nframes;                // frame lock: CM_RESET_GEN + 1 when the guest last set no-dat on the gfn, 0 never
+  const freedAt = nodatGen + nframes;             // frame lock: model time the guest set the gfn unused (latency to drop)
+  const counters = (freedAt + nframes + 1) & ~1;  // Float64: MAX_PARTICIPANTS * CMMA_COUNTERS, owner-written
+  const words = counters + MAX_PARTICIPANTS * CMMA_COUNTERS * 2;
+  return { cbrl, dest, nodatGen, freedAt, counters, words };
 }

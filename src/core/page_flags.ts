@@ -25,6 +25,7 @@ export const PG_isolated = 1 << 19;  // isolated from the LRU by vmscan
 export const PG_discard_list = 1 << 20; // parked on the discard list
 export const PG_lazy = 1 << 21;     // queued for a deferred make_volatile (the pending set the free path consults)
 export const PG_lazy_commit = 1 << 22; // a lazy commit owns the page: the free path waits for it
+export const PG_reported = 1 << 23;  // free page reporting: the host has discarded this free buddy block (zone lock; head page only)
 
 export const FLAG_NAMES: ReadonlyArray<[number, string]> = [
   [PG_locked, 'locked'], [PG_error, 'error'], [PG_referenced, 'referenced'], [PG_uptodate, 'uptodate'],
@@ -32,7 +33,7 @@ export const FLAG_NAMES: ReadonlyArray<[number, string]> = [
   [PG_private, 'private'], [PG_writeback, 'writeback'], [PG_buddy, 'buddy'], [PG_discarded, 'discarded'],
   [PG_state_change, 'state_change'], [PG_writable, 'writable'], [PG_anon, 'anon'], [PG_swapcache, 'swapcache'],
   [PG_mlocked, 'mlocked'], [PG_pcp, 'pcp'], [PG_isolated, 'isolated'], [PG_discard_list, 'discard_list'],
-  [PG_lazy, 'lazy'], [PG_lazy_commit, 'lazy_commit'],
+  [PG_lazy, 'lazy'], [PG_lazy_commit, 'lazy_commit'], [PG_reported, 'reported'],
 ];
 
 /** Flags a page must not carry when it is allocated (prep_new_page) or freed (free_pages_check). */

@@ -1,14 +1,16 @@
 /**
  * The race catalogue: every fix of the series is on by default; `--unfix ID` turns one off.
- * Bit i of CTL_UNFIX is set when RACES[i] is unfixed. Only races whose toggle exists in
+ * Bit i of CTL_UNFIX is set when RACES[i] is unfixed (i < 32); bit i - 32 of CTL_UNFIX_HI for i >= 32. Only races whose toggle exists in
  * the model are listed: a listed id always changes what the guest does.
  */
+import { CTL_UNFIX, CTL_UNFIX_HI } from './layout.js';
+
 export interface RaceEntry {
   id: string;
   name: string;
   catalogue: string;      // R-number in reference/hinting.md, X- or K-number in reference/xenpaging_kvm.md
   /** The host whose code the race lives in: a hunt runs with this --host. */
-  host: 'essa' | 'xenpaging' | 'shadow';
+  host: 'essa' | 'xenpaging' | 'shadow' | 'reporting' | 'cmma';
   interleaving: string[];
   oracle: string;
   fix: string;
@@ -193,12 +195,23 @@ export const HOST_RACE_IDS: readonly string[] = [
   'xp-evict-recount', 'xp-populate-paging-out', 'xp-answer-evict-fail', 'xp-scrub-after-evict', 'xp-load-before-publish',
   'xp-populate-only-from-paged', 'xp-ring-reserve', 'xp-answer-drops', 'xp-map-first',
   'kv-emulated-access-marks-spte', 'kv-zap-on-a-clear', 'kv-fork-detector-reset', 'kv-unshadow-on-user-write', 'kv-remote-flush', 'kv-shadow-lru',
+  'fpr-report-without-isolation', 'fpr-reported-flag-not-cleared', 'fpr-stale-next-after-unlock', 'fpr-rotate-list-head', 'fpr-request-lost',
+  'cmma-zap-without-recheck', 'cmma-unused-after-freelist', 'cmma-essa-vs-migration', 'cmma-memslot-remove-count', 'cmma-nodat-not-reset',
 ];
 
 /** Every race id in bit order: the guest's and the ESSA host's, then the hosts'. */
 const ALL_RACE_IDS: readonly string[] = [...RACES.map((r) => r.id), ...HOST_RACE_IDS];
 
-export const RACE_BIT: Record<string, number> = Object.fromEntries(ALL_RACE_IDS.map((id, i) => [id, 1 << i]));
+/** Races the unfix words hold: CTL_UNFIX bits 0..31, CTL_UNFIX_HI bits 32..63 (core/layout.ts). */
+export const MAX_RACES = 64;
+if (ALL_RACE_IDS.length > MAX_RACES) throw new Error(`race catalogue: ${ALL_RACE_IDS.length} races, but the unfix words hold ${MAX_RACES}`);
+
+/**
+ * A race's bit within its unfix word: 1 << (index mod 32). Races 0..31 are bits of
+ * CTL_UNFIX (unchanged since the first catalogue), races 32..63 bits of CTL_UNFIX_HI;
+ * raceUnfixWord names the word.
+ */
+export const RACE_BIT: Record<string, number> = Object.fromEntries(ALL_RACE_IDS.map((id, i) => [id, 1 << (i & 31)]));
 
 let hostRacesSet = false;
 
@@ -214,23 +227,45 @@ export function setHostRaces(blocks: readonly (readonly RaceEntry[])[]): void {
   }
 }
 
-/** A race's bit in CTL_UNFIX; throws for an unknown id. */
+/** A race's bit in its unfix word (raceUnfixWord); throws for an unknown id. */
 export function raceBit(id: string): number {
   const b = RACE_BIT[id];
   if (b === undefined) throw new Error(`race '${id}' is not in the catalogue (core/races.ts HOST_RACE_IDS)`);
   return b;
 }
 
+/** The header word holding a race's unfix bit: CTL_UNFIX for indices 0..31, CTL_UNFIX_HI for 32..63. */
+export function raceUnfixWord(id: string): number {
+  const i = raceIndex(id);
+  if (i < 0) throw new Error(`race '${id}' is not in the catalogue (core/races.ts HOST_RACE_IDS)`);
+  return i < 32 ? CTL_UNFIX : CTL_UNFIX_HI;
+}
+
+/** True when the fix of `id` is switched off in the machine whose header is `hdr` (read once at attach, not on a hot path). */
+export function isUnfixed(hdr: Int32Array, id: string): boolean {
+  return (hdr[raceUnfixWord(id)] & raceBit(id)) !== 0;
+}
+
 export function raceIndex(id: string): number {
   return ALL_RACE_IDS.indexOf(id);
 }
 
+/** CTL_UNFIX: the bits of the unfixed races with indices 0..31. */
 export function unfixMask(ids: readonly string[]): number {
+  return unfixBits(ids, 0);
+}
+
+/** CTL_UNFIX_HI: the bits of the unfixed races with indices 32..63. */
+export function unfixMaskHi(ids: readonly string[]): number {
+  return unfixBits(ids, 32);
+}
+
+function unfixBits(ids: readonly string[], from: number): number {
   let m = 0;
   for (const id of ids) {
     const i = raceIndex(id);
     if (i < 0) throw new Error(`unknown race id '${id}'`);
-    m |= 1 << i;
+    if (i >= from && i < from + 32) m |= 1 << (i - from);
   }
   return m;
 }

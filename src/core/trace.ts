@@ -15,12 +15,20 @@ export const TRACE_HEADER = 2; // [0] events written (monotonic), [1] unused
 export const TRACE_PER_PARTICIPANT = TRACE_HEADER + TRACE_EVENTS * TRACE_SLOT;
 
 export const T_FAULT_B = 1, T_FAULT_E = 2, T_DISCARD_B = 3, T_DISCARD_E = 4, T_RECLAIM_B = 5, T_RECLAIM_E = 6,
-  T_ESSA_BATCH = 7, T_LOCK_WAIT = 8, T_VIOLATION = 9, T_COW_B = 10, T_COW_E = 11, T_MSYNC_B = 12, T_MSYNC_E = 13;
+  T_ESSA_BATCH = 7, T_LOCK_WAIT = 8, T_VIOLATION = 9, T_COW_B = 10, T_COW_E = 11, T_MSYNC_B = 12, T_MSYNC_E = 13,
+  T_REPORT_B = 14, T_REPORT_E = 15, T_MIGRATE_B = 16, T_MIGRATE_E = 17;
 export const TRACE_NAMES: Record<number, [string, 'B' | 'E' | 'i']> = {
   1: ['page fault', 'B'], 2: ['page fault', 'E'], 3: ['discard fault', 'B'], 4: ['discard fault', 'E'],
   5: ['reclaim pass', 'B'], 6: ['reclaim pass', 'E'], 7: ['ESSA batch', 'i'], 8: ['lock wait', 'i'], 9: ['violation', 'i'],
   10: ['copy on write', 'B'], 11: ['copy on write', 'E'], 12: ['msync', 'B'], 13: ['msync', 'E'],
+  14: ['reporting pass', 'B'], 15: ['reporting pass', 'E'], 16: ['migration slice', 'B'], 17: ['migration slice', 'E'],
 };
+/**
+ * Work that runs in a guest CPU's time slice but is its own thread in the system it models
+ * (free page reporting's kworker, QEMU's migration thread): the export shows it on a track of
+ * its own, after the participants' (machine/trace_out.ts), in the order listed here.
+ */
+export const TRACE_TRACKS: Record<number, string> = { 14: 'reporting worker', 15: 'reporting worker', 16: 'migration worker', 17: 'migration worker' };
 
 let buf: Float64Array | null = null;
 

@@ -2,7 +2,7 @@
  * Replay files: everything needed to re-run a violating schedule exactly, with a checksum
  * so a tampered or truncated file is refused rather than half-replayed.
  */
-import { hostByName } from '../hosts/index.js';
+import { hostByName, type HostName } from '../hosts/index.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { findWorkload } from '../../workloads/index.js';
@@ -48,7 +48,7 @@ export interface ReplayOptions {
   /** Written only when set (stress --debug-fault, tests): planted bugs (debug.ts). */
   debug_faults?: string[];
   /** Written only for --host xenpaging (with its ring size) and --host shadow. */
-  host?: 'xenpaging' | 'shadow'; ring_slots?: number;
+  host?: Exclude<HostName, 'essa'>; ring_slots?: number;
 }
 
 export interface Expected { oracle: string; pfn: number; cpu: number; step: number; message: string }

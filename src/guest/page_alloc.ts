@@ -29,6 +29,7 @@ import { O, report } from '../core/oracles.js';
 import {
   PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PG_buddy, PG_pcp,
 } from '../core/page_flags.js';
+import { page_reporting_check_alloc, page_reporting_notify_free, pageReportingInit, reportingClearMask, reportingOrder } from './page_reporting.js';
 import { SP_REFCOUNT, STEPS, sp } from '../core/sched.js';
 import { spinLock, spinUnlock } from '../core/spinlock.js';
 
@@ -44,6 +45,8 @@ let debug = 0;
 let skipArmed = false;
 let pcpBase = 0;              // Int32 index of this CPU's pcp words in V.pa
 const hintBuf = new Int32Array(1 << (MAX_ORDER - 1));
+let reportOrder = MAX_ORDER;  // free page reporting (page_reporting.ts): notify on frees of this order and up; MAX_ORDER: off
+let buddyClear = PG_buddy;    // flags cleared when a block leaves a free list (__ClearPageReported with reporting)
 
 /** Per-CPU setup (reads the machine configuration words). */
 export function pageAllocInit(): void {
@@ -54,6 +57,9 @@ export function pageAllocInit(): void {
   debug = V.hdr[CTL_DEBUG];
   skipArmed = (debug & DBG_SKIP_SET_STABLE) !== 0;
   pcpBase = ME * PA_INTS + PCP_BASE;
+  pageReportingInit();
+  reportOrder = reportingOrder();
+  buddyClear = PG_buddy | reportingClearMask();
 }
 
 /** Linux zone_batchsize(): about 1/1024 of the zone, at most 32, rounded to 2^n - 1. */
@@ -119,8 +125,11 @@ function pageIsBuddy(pfn: number, order: number): boolean {
   return (V.page[b + PG_FLAGS] & PG_buddy) !== 0 && V.page[b + PG_PRIVATE] === order;
 }
 
-/** __free_one_page: merge with free buddies and link the block. Returns false on a double free. */
-export function __free_one_page(pfn: number, order: number): boolean {
+/**
+ * __free_one_page: merge with free buddies and link the block. Returns false on a double free.
+ * `notify` false: page reporting's put-back (FPI_SKIP_REPORT_NOTIFY).
+ */
+export function __free_one_page(pfn: number, order: number, notify = true): boolean {
   const p = V.page;
   if ((p[pfn * PAGE_WORDS + PG_FLAGS] & PG_buddy) !== 0) {
     report(V, O.buddy, pfn, ME, STEPS, `__free_one_page: double free (page already in the buddy at order ${p[pfn * PAGE_WORDS + PG_PRIVATE]}); ${describePage(V, pfn)}`);
@@ -132,7 +141,7 @@ export function __free_one_page(pfn: number, order: number): boolean {
     if (buddy >= V.nframes || !pageIsBuddy(buddy, order)) break;
     listDel(FREE_HEAD + order, buddy);
     V.hdr[FREE_NR + order]--;
-    p[buddy * PAGE_WORDS + PG_FLAGS] &= ~PG_buddy; // zone lock held; no other CPU touches a buddy page's flags
+    p[buddy * PAGE_WORDS + PG_FLAGS] &= ~buddyClear; // zone lock held; no other CPU touches a buddy page's flags
     p[buddy * PAGE_WORDS + PG_PRIVATE] = 0;
     pfn = pfn < buddy ? pfn : buddy;
     order++;
@@ -141,6 +150,7 @@ export function __free_one_page(pfn: number, order: number): boolean {
   p[pfn * PAGE_WORDS + PG_PRIVATE] = order;
   listAdd(FREE_HEAD + order, pfn);
   V.hdr[FREE_NR + order]++;
+  if (order >= reportOrder && notify) page_reporting_notify_free(pfn, order);
   return true;
 }
 
@@ -152,7 +162,7 @@ export function __rmqueue(order: number): number {
     if (pfn === NIL) continue;
     listDel(FREE_HEAD + o, pfn);
     V.hdr[FREE_NR + o]--;
-    p[pfn * PAGE_WORDS + PG_FLAGS] &= ~PG_buddy;
+    p[pfn * PAGE_WORDS + PG_FLAGS] &= ~buddyClear;
     p[pfn * PAGE_WORDS + PG_PRIVATE] = 0;
     while (o > order) { // expand(): give back the upper halves
       o--;
@@ -313,6 +323,8 @@ function allocSlow(order: number, cold: boolean): number {
     CNT[C.buddy_allocs]++;
     hintRange(pfn, 1 << order, ORC_SET_STABLE);
   }
+  H.archAllocPage(pfn, order);
+  if (reportOrder < MAX_ORDER) page_reporting_check_alloc(pfn);
   if (!prep_new_page(pfn, order)) return NIL;
   CNT[C.allocs]++;
   return pfn;
@@ -332,21 +344,25 @@ function free_pages_check(pfn: number): boolean {
 /** free_hot_cold_page: an order-0 page goes to this CPU's pcp list (drain past `high`). */
 export function free_hot_cold_page(pfn: number, cold: boolean): void {
   if (!free_pages_check(pfn)) return;
+  H.archFreePage(pfn, 0);
   const list = cold ? 1 : 0;
   pcpAdd(list, pfn, cold);
   const base = pcpBase + list * PCP_STRIDE;
   const high = cold ? (pcpHigh / 3) | 0 : pcpHigh;
   if (V.pa[base + PCP_COUNT] > (high > pcpBatch ? high : pcpBatch)) free_pages_bulk(list, pcpBatch);
+  H.archFreePageDone(pfn, 0);
 }
 
 /** __free_pages_ok: a higher-order block goes straight to the buddy. */
 function __free_pages_ok(pfn: number, order: number): void {
   for (let i = 0; i < (1 << order); i++) if (!free_pages_check(pfn + i)) return;
+  H.archFreePage(pfn, order);
   hintRange(pfn, 1 << order, ORC_SET_UNUSED); // private until linked
   zoneLock();
   __free_one_page(pfn, order);
   zoneUnlock();
   CNT[C.buddy_frees]++;
+  H.archFreePageDone(pfn, order);
 }
 
 /**

@@ -6,7 +6,7 @@ import type { GuestHooks } from '../core/hooks.js';
 import type { Views } from '../core/layout.js';
 import type { RaceEntry } from '../core/races.js';
 
-export type HostName = 'essa' | 'xenpaging' | 'shadow';
+export type HostName = 'essa' | 'xenpaging' | 'shadow' | 'reporting' | 'cmma';
 
 /** A participant a host adds after the guest CPUs (the first sits in the host slot, ncpus). */
 export interface HostParticipant {
@@ -24,6 +24,16 @@ export interface HostBootOptions {
   ringSlots: number;
   workloadOptions: Record<string, number>;
 }
+
+/** A run option a host reads (`--opt name=value`, beside the workload's; its boot writes it into the machine). */
+export interface HostOption { name: string; default: number; min: number; max: number; description: string }
+
+/**
+ * What `compare --host all` needs of a host besides the common counters: its host calls,
+ * the pages it freed without I/O, and the mean model time from a guest free to the host's
+ * drop (null: the host does not measure it).
+ */
+export interface HostAllFigures { host_calls: number; freed_no_io: number; latency_steps: number | null }
 
 /** A compare row's host-specific figures (0 for a host without them). */
 export interface HostCompareFigures { wasted_writes_failed_evict: number; vcpu_pauses: number; vcpu_stall: number }
@@ -94,4 +104,10 @@ export interface Host {
   readonly compareRow?: { hinting: 'off' | 'unused' | 'full'; figures(section: unknown): HostCompareFigures };
   /** Its races, in catalogue order. */
   readonly races: readonly RaceEntry[];
+  /** Its run options (`--opt`), validated like a workload's. */
+  readonly options?: readonly HostOption[];
+  /** Checks of its options against the whole run (e.g. an event beyond the run; ops: the run's operations, null for a timed run): a one-line message, or null. */
+  checkOptions?(opts: Record<string, number>, run: { ops: number | null; mode: string }): string | null;
+  /** Its figures in `compare --host all`, from its run --json section and the run's counters. */
+  allFigures?(section: unknown, counters: Record<string, number>): HostAllFigures;
 }

@@ -13,8 +13,10 @@ import type { Host, HostDaemon, HostName } from './host.js';
 import { ESSA_HOST } from './essa/host.js';
 import { XEN_HOST } from './xenpaging/host.js';
 import { SHADOW_HOST } from './shadow/host.js';
+import { REPORTING_HOST } from './reporting/host.js';
+import { CMMA_HOST } from './cmma/host.js';
 
-export type { Host, HostBootOptions, HostDaemon, HostName, HostParticipant, HostTextRun, HostCompareFigures } from './host.js';
+export type { Host, HostAllFigures, HostBootOptions, HostDaemon, HostName, HostOption, HostParticipant, HostTextRun, HostCompareFigures } from './host.js';
 // What generic code reads of the ESSA host's state machine (coverage universe, the states table and its graph).
 export { essaNext } from './essa/essa.js';
 export { hostReclaimNext } from './essa/host_states.js';
@@ -23,7 +25,7 @@ export type { XenSummary } from './xenpaging/xen_machine.js';
 export type { ShadowSummary } from './shadow/shadow_mmu.js';
 
 /** Every host, by CTL_HOST code (its index here); the races catalogue follows this order. */
-export const HOST_LIST: readonly Host[] = [ESSA_HOST, XEN_HOST, SHADOW_HOST];
+export const HOST_LIST: readonly Host[] = [ESSA_HOST, XEN_HOST, SHADOW_HOST, REPORTING_HOST, CMMA_HOST];
 
 HOST_LIST.forEach((h, i) => { if (h.code !== i) throw new Error(`hosts: ${h.name} has code ${h.code} at index ${i}`); });
 {

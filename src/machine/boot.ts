@@ -11,12 +11,12 @@ import { H } from '../core/hooks.js';
 import { ORC_SET_UNUSED } from '../core/hw.js';
 import {
   BOOT_FRAMES, CTL_HOST, DEBUG_PFN, CTL_BATCH, CTL_INJECT, CTL_INJECT_PFN, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
-  CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
+  CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, CTL_UNFIX_HI, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
   PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL,
   K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter, CS_BOOT,
 } from '../core/layout.js';
 import { hostBudgetFrames, nframesOf, type RunOptions } from './config.js';
-import { unfixMask } from '../core/races.js';
+import { unfixMask, unfixMaskHi } from '../core/races.js';
 import { injectMask } from '../core/inject.js';
 
 export const HINTING_CODE = { off: 0, unused: 1, full: 2 } as const;
@@ -32,7 +32,8 @@ export function bootMachine(o: RunOptions): Views {
   h[CTL_NFRAMES] = nframes;
   h[CTL_HOST_BUDGET] = hostBudgetFrames(o);
   h[CTL_HINTING] = HINTING_CODE[o.hinting];
-  h[CTL_UNFIX] = unfixMask(o.unfix);
+  h[CTL_UNFIX] = unfixMask(o.unfix);     // races 0..31
+  h[CTL_UNFIX_HI] = unfixMaskHi(o.unfix); // races 32..63
   let dbg = 0;
   for (const d of o.debugFaults) dbg |= DEBUG_FAULTS[d as DebugFaultName].bit;
   h[CTL_DEBUG] = dbg;

@@ -152,6 +152,8 @@ export function validate(o: RunOptions): void {
     throw new UsageError(`--inject-pfn: ${o.injectPfn} is out of range; accepted: 0..${o.memBytes / PAGE_SIZE - 1} (the frames of --mem)`);
   }
   if (!Number.isInteger(o.switchEvery) || o.switchEvery < 1 || o.switchEvery > SWITCH_EVERY_MAX) throw new UsageError(`--switch-every: ${o.switchEvery} is out of range; accepted: 1..${SWITCH_EVERY_MAX}`);
+  const hostCheck = hostByName(o.host).checkOptions?.(o.workloadOptions, { ops: o.ops ?? (o.mode === 'sim' ? DEFAULT_SIM_OPS : null), mode: o.mode });
+  if (hostCheck) throw new UsageError(hostCheck);
   if (o.ringSlots < 2 || o.ringSlots > 64 || (o.ringSlots & (o.ringSlots - 1)) !== 0) throw new UsageError(`--ring-slots: ${o.ringSlots} is not accepted; use a power of two from 2 to 64`);
 }
 

@@ -21,6 +21,8 @@ import { simExit, simInstall, waitBaton } from '../sim/sim.js';
 import { injectInit } from '../core/inject.js';
 import { hwInit } from '../core/hw.js';
 import { memoryInit } from '../guest/memory.js';
+import { page_reporting_tick } from '../guest/page_reporting.js';
+import { H } from '../core/hooks.js';
 import { ParticipantAbandoned, setSimHook } from '../core/sched.js';
 
 import type { WorkerInit } from './worker_pool.js';
@@ -77,6 +79,8 @@ const api = {
     try {
       while (n < opsBudget && Atomics.load(v.hdr, CTL_STATE) === CS_RUN) {
         pa[last] = t.step();
+        page_reporting_tick(); // free page reporting's delayed work, when due, runs here as a kworker on this CPU
+        H.cpuTick();            // a host's timed work in this CPU's time slice (CMMA's migration worker)
         n++;
         Atomics.store(pa, hb, n); // watchdog reads it with Atomics.load
       }

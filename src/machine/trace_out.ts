@@ -2,10 +2,13 @@
  * Build Chrome trace-event JSON (Perfetto, chrome://tracing) from the participants'
  * trace rings and the main thread's counter samples.
  */
-import { TRACE_EVENTS, TRACE_HEADER, TRACE_NAMES, TRACE_PER_PARTICIPANT, TRACE_SLOT } from '../core/trace.js';
+import { TRACE_EVENTS, TRACE_HEADER, TRACE_NAMES, TRACE_PER_PARTICIPANT, TRACE_SLOT, TRACE_TRACKS } from '../core/trace.js';
 import { ORACLES } from '../core/oracles.js';
 
 export interface TraceEvent { name: string; ph: string; ts: number; pid: number; tid: number; args?: Record<string, unknown>; s?: string }
+/** The tracks of TRACE_TRACKS, in order, once each. */
+const TRACK_NAMES = [...new Set(Object.values(TRACE_TRACKS))];
+
 export interface CounterSample { ts: number; free: number; volatile: number; resident: number }
 
 export function buildTrace(sab: SharedArrayBuffer, ncpus: number, sim: boolean, samples: CounterSample[]): { traceEvents: TraceEvent[]; displayTimeUnit: string; otherData: Record<string, unknown> } {
@@ -18,9 +21,13 @@ export function buildTrace(sab: SharedArrayBuffer, ncpus: number, sim: boolean, 
     dropped += first;
     for (let k = first; k < n; k++) {
       const b = TRACE_HEADER + (k % TRACE_EVENTS) * TRACE_SLOT;
-      raw.push({ code: buf[b], arg: buf[b + 1], ts: buf[b + 2], tid: p });
+      const code = buf[b];
+      raw.push({ code, arg: buf[b + 1], ts: buf[b + 2], tid: code in TRACE_TRACKS ? -1 - TRACK_NAMES.indexOf(TRACE_TRACKS[code]) : p });
     }
   }
+  // A track of its own (TRACE_TRACKS) after the participants', only when it has events.
+  const used = TRACK_NAMES.filter((_, k) => raw.some((e) => e.tid === -1 - k));
+  for (const e of raw) if (e.tid < 0) e.tid = ncpus + 1 + used.indexOf(TRACK_NAMES[-1 - e.tid]);
   // Threads mode: µs from the first event. Sim mode: the step itself, so that a violation's
   // step and a replay file's schedule decisions line up with the trace.
   const t0 = sim ? 0 : Math.min(...raw.map((e) => e.ts), ...samples.map((s) => s.ts), Infinity);
@@ -28,13 +35,14 @@ export function buildTrace(sab: SharedArrayBuffer, ncpus: number, sim: boolean, 
   const events: TraceEvent[] = [
     { name: 'process_name', ph: 'M', ts: 0, pid: 1, tid: 0, args: { name: sim ? 'hintsim (sim mode: ts = scheduling step)' : 'hintsim' } },
   ];
-  for (let p = 0; p <= ncpus; p++) {
-    events.push({ name: 'thread_name', ph: 'M', ts: 0, pid: 1, tid: p, args: { name: p === ncpus ? 'host' : `cpu ${p}` } });
+  for (let p = 0; p <= ncpus + used.length; p++) {
+    events.push({ name: 'thread_name', ph: 'M', ts: 0, pid: 1, tid: p, args: { name: p === ncpus ? 'host' : p > ncpus ? used[p - ncpus - 1] : `cpu ${p}` } });
   }
-  // Per participant in time order; an end whose begin fell off the ring is dropped, and
-  // slices still open at the end are closed at the participant's last timestamp.
-  for (let p = 0; p <= ncpus; p++) {
-    const mine = raw.filter((e) => e.tid === p); // already in recording order
+  // Per track in time order; an end whose begin fell off the ring is dropped, and
+  // slices still open at the end are closed at the track's last timestamp.
+  for (let p = 0; p <= ncpus + used.length; p++) {
+    const mine = raw.filter((e) => e.tid === p); // in recording order (a worker track: per CPU, then by time)
+    if (p > ncpus) mine.sort((a, b) => a.ts - b.ts);
     const open: string[] = [];
     let last = 0;
     for (const e of mine) {

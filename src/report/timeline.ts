@@ -35,15 +35,17 @@ export const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.ch
 
 const EVENT_COLOURS: Record<string, string> = {
   'page fault': '#6a3d9a', 'discard fault': '#d7301f', 'reclaim pass': '#b15928', 'copy on write': '#1b9e77',
-  msync: '#1f78b4', 'ESSA batch': '#444', 'lock wait': '#e7298a', violation: '#e00',
+  msync: '#1f78b4', 'ESSA batch': '#444', 'lock wait': '#e7298a', violation: '#e00', 'reporting pass': '#33a02c', 'migration slice': '#ff7f00',
 };
 const LANE_COLOURS = ['#4e79a7', '#59a14f', '#9c755f', '#76b7b2', '#edc948', '#b07aa1', '#ff9da7', '#bab0ac'];
-export const laneColour = (lane: number, lanes: number): string => (lane === lanes - 1 ? '#f28e2b' : LANE_COLOURS[lane % LANE_COLOURS.length]);
+export const laneColour = (lane: number, lanes: number, host = lanes - 1): string => (lane === host ? '#f28e2b' : LANE_COLOURS[lane % LANE_COLOURS.length]);
 
 /** Pair the B/E trace events of each participant into slices; instants as they are. */
 export function timelineData(r: RunResult): TimelineData | null {
   if (!r.trace) return null;
   const lanes = Array.from({ length: r.cpus + 1 }, (_, i) => (i === r.cpus ? 'host' : `cpu ${i}`));
+  // Worker tracks after the participants (free page reporting's worker, CMMA's migration worker: trace_out.ts)
+  for (const e of r.trace.traceEvents as TraceEvent[]) if (e.ph === 'M' && e.name === 'thread_name' && e.tid > r.cpus) lanes[e.tid] = String(e.args?.name ?? `track ${e.tid}`);
   const slices: Slice[] = [];
   const instants: Instant[] = [];
   const open: { name: string; b: number; arg: number }[][] = lanes.map(() => []);
@@ -180,7 +182,7 @@ export function zoomSvg(t: TimelineData, z: ZoomWindow, label: string | null): s
   for (const u of z.turns) {
     const y = top + u.lane * LANE_H;
     const a = x(u.from), b = x(u.to);
-    p.push(`<rect class="tl-turn" x="${a.toFixed(1)}" y="${y}" width="${Math.max(1, b - a).toFixed(1)}" height="${LANE_H - 2}" fill="${laneColour(u.lane, t.lanes.length)}" fill-opacity="0.35"><title>${esc(t.lanes[u.lane])} ran steps ${u.from}–${u.to - 1} (${u.to - u.from} steps)</title></rect>`);
+    p.push(`<rect class="tl-turn" x="${a.toFixed(1)}" y="${y}" width="${Math.max(1, b - a).toFixed(1)}" height="${LANE_H - 2}" fill="${laneColour(u.lane, t.lanes.indexOf('host') + 1)}" fill-opacity="0.35"><title>${esc(t.lanes[u.lane])} ran steps ${u.from}–${u.to - 1} (${u.to - u.from} steps)</title></rect>`);
   }
   for (const s of t.slices) {
     if (s.e < z.from || s.b > z.to) continue;
@@ -222,7 +224,7 @@ export function turnTable(t: TimelineData, z: ZoomWindow): string {
   if (t.sim) {
     const rows = z.turns.map((u) => {
       const hit = z.at !== null && u.from <= z.at && z.at < u.to;
-      return `<tr${hit ? ' class="hit"' : ''}><td class="num">${u.from}–${u.to - 1}</td><td><span class="dot" style="background:${laneColour(u.lane, t.lanes.length)}"></span>${esc(t.lanes[u.lane])}</td>` +
+      return `<tr${hit ? ' class="hit"' : ''}><td class="num">${u.from}–${u.to - 1}</td><td><span class="dot" style="background:${laneColour(u.lane, t.lanes.indexOf('host') + 1)}"></span>${esc(t.lanes[u.lane])}</td>` +
         `<td class="num">${u.to - u.from}</td><td>${esc(inRange(u.lane, u.from, u.to))}${hit ? ` <b>← violation at step ${z.at}</b>` : ''}</td></tr>`;
     });
     return `<table id="turns"><thead><tr><th>steps</th><th>participant</th><th>steps run</th><th>trace events started in the turn</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
@@ -236,6 +238,6 @@ export function turnTable(t: TimelineData, z: ZoomWindow): string {
     const last = runs[runs.length - 1];
     if (last && last.lane === e.lane && last.what === e.what && !e.what.startsWith('violation')) { last.to = e.ts; last.n++; } else runs.push({ from: e.ts, to: e.ts, lane: e.lane, what: e.what, n: 1 });
   }
-  const rows = runs.map((e) => `<tr${e.what.startsWith('violation') ? ' class="hit"' : ''}><td class="num">${fmtNum(e.from - z.from)}${e.n > 1 ? `–${fmtNum(e.to - z.from)}` : ''}</td><td><span class="dot" style="background:${laneColour(e.lane, t.lanes.length)}"></span>${esc(t.lanes[e.lane])}</td><td>${esc(e.what)}${e.n > 1 ? ` ×${e.n}` : ''}</td></tr>`);
+  const rows = runs.map((e) => `<tr${e.what.startsWith('violation') ? ' class="hit"' : ''}><td class="num">${fmtNum(e.from - z.from)}${e.n > 1 ? `–${fmtNum(e.to - z.from)}` : ''}</td><td><span class="dot" style="background:${laneColour(e.lane, t.lanes.indexOf('host') + 1)}"></span>${esc(t.lanes[e.lane])}</td><td>${esc(e.what)}${e.n > 1 ? ` ×${e.n}` : ''}</td></tr>`);
   return `<table id="turns"><thead><tr><th>µs into the window</th><th>participant</th><th>event</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
