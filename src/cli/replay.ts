@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { HOSTS } from '../machine/config.js';
 import { runMachine } from '../machine/run.js';
+import { replayFileCommand } from '../machine/invocation.js';
 import { fromReplayOptions, readReplayFile } from '../explore/replay_file.js';
 import { formatRunHuman } from '../report/text.js';
 import { renderReport } from '../report/html.js';
@@ -29,12 +30,12 @@ export function registerReplay(program: Command, setExit: SetExit): void {
       let r = await runMachine(f.html !== undefined ? withReportRecording(o) : o);
       const same = reproduced(rf, r);
       if (f.html !== undefined) {
-        writeHtml(f.html, await renderReport({ kind: 'replay', result: r, command: `hintsim replay ${file}`, madeWith: madeWith(), replay: { file, reproduced: same, expected: rf.expected } }));
+        writeHtml(f.html, await renderReport({ kind: 'replay', result: r, command: replayFileCommand(file), madeWith: madeWith(), replay: { file, reproduced: same, expected: rf.expected } }));
       }
       r = withoutReportRecording(writeTrace(f.trace, r), o);
       if (f.json) process.stdout.write(JSON.stringify({ ...r, replay: { file, reproduced: same, expected: rf.expected } }, null, 2) + '\n');
       else {
-        process.stdout.write(formatRunHuman(r, `hintsim replay ${file}`));
+        process.stdout.write(formatRunHuman(r, replayFileCommand(file)));
         process.stdout.write(same ? `replay: reproduced the ${rf.expected.oracle} violation${rf.schedule ? ` at step ${rf.expected.step}, pfn ${rf.expected.pfn}` : ''}\n`
           : `replay: did NOT reproduce the expected ${rf.expected.oracle} violation (step ${rf.expected.step}, pfn ${rf.expected.pfn})\n`);
         if (f.html !== undefined) process.stdout.write(`html report: ${f.html}\n`);

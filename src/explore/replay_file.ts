@@ -11,6 +11,7 @@ import { ORACLES } from '../core/oracles.js';
 import { INJECT_NAMES } from '../core/inject.js';
 import { DEBUG_FAULTS } from '../core/debug.js';
 import type { SteeringRecord } from './steer.js';
+import { hintsimCommand } from '../machine/invocation.js';
 import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, replayCommand, type RunOptions } from '../machine/config.js';
 import { decodeSchedule, encodeSchedule, type Schedule, type ScheduleFile } from '../sim/schedule.js';
 import { STRATEGY_NAMES } from '../sim/strategies/index.js';
@@ -142,7 +143,7 @@ export function readReplayFile(path: string): ReplayFile {
   if (!f.expected || !(ORACLES as readonly string[]).includes(f.expected.oracle)) bad('has no expected violation with a known oracle');
   const model = f.model ?? 1;
   if (model !== MODEL_VERSION) {
-    bad(`was recorded by model ${String(model)} and this hintsim runs model ${MODEL_VERSION}: the model changed since (fixes, scheduling points), so it would replay something else; hunt the race again${f.race ? ` (hintsim hunt ${f.race})` : ''} or rerun its options with: ${replayCommand(fromReplayOptions(o, f.seed, null))}`);
+    bad(`was recorded by model ${String(model)} and this hintsim runs model ${MODEL_VERSION}: the model changed since (fixes, scheduling points), so it would replay something else; hunt the race again${f.race ? ` (${hintsimCommand()} hunt ${f.race})` : ''} or rerun its options with: ${replayCommand(fromReplayOptions(o, f.seed, null))}`);
   }
   if (f.schedule !== null && decodeSchedule(f.schedule) === null) bad('has a malformed schedule');
   return f;

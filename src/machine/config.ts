@@ -5,6 +5,7 @@
 import { MAX_CPUS, PAGE_SIZE } from '../core/layout.js';
 import type { Schedule } from '../sim/schedule.js';
 import { HOST_NAMES, hostByName, type HostName } from '../hosts/index.js';
+import { hintsimCommand } from './invocation.js';
 
 export class UsageError extends Error {}
 
@@ -169,9 +170,9 @@ export function formatSize(bytes: number): string {
   return `${bytes / 1024}K`;
 }
 
-/** The exact command that reruns these options. */
+/** The exact command that reruns these options, as the user types it where they stand. */
 export function replayCommand(o: RunOptions): string {
-  const parts = ['hintsim', 'run', o.workload, '--seed', String(o.seed), '--cpus', String(o.cpus)];
+  const parts = [hintsimCommand(), 'run', o.workload, '--seed', String(o.seed), '--cpus', String(o.cpus)];
   if (o.memBytes !== DEFAULTS.memBytes) parts.push('--mem', formatSize(o.memBytes));
   if (o.hostMemBytes !== null) parts.push('--host-mem', formatSize(o.hostMemBytes));
   if (o.ops !== null) parts.push('--ops', String(o.ops));
