@@ -30,6 +30,7 @@ export async function demo(write: (s: string) => void): Promise<number> {
   else if (sh) write(`   ${sh.decisions_before} scheduling decisions (shrinking found nothing smaller in 3 s; '${hintsimCommand()} hunt' shrinks longer)\n`);
   write(`   replay file: ${shellPath(file)}\n`);
   write(`   replay it exactly:  ${replayFileCommand(file)}\n`);
+  write(`   read it as a story: ${replayFileCommand(file)} --story\n`);
   write(`\n2. the same seed and workload with every fix on ...\n`);
   const clean = await runMachine({ ...raceRunOptions(race, { mode: 'sim', strategy: 'random', depth: 3, cpus: null, fixed: true }, h.seed!) });
   const c = clean.counters;

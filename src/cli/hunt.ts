@@ -66,7 +66,7 @@ export function registerHunt(program: Command, setExit: SetExit): void {
         process.stdout.write(`hunt ${id}: found with seed ${r.seed} after ${r.seeds_tried} seeds in ${r.seconds.toFixed(2)} s (${mode} mode)\n`);
         process.stdout.write(`  [${v.oracle}] pfn ${v.pfn}, participant ${v.cpu}, step ${v.step}: ${v.message}\n`);
         if (r.replay?.shrink) process.stdout.write(`  shrunk: ${r.replay.shrink.steps_before} -> ${r.replay.shrink.steps_after} steps, ${r.replay.shrink.decisions_before} -> ${r.replay.shrink.decisions_after} schedule decisions\n`);
-        process.stdout.write(`  replay file: ${out}\n  replay with: ${replayFileCommand(out)}\n`);
+        process.stdout.write(`  replay file: ${out}\n  replay with: ${replayFileCommand(out)}\n  as a story:  ${replayFileCommand(out)} --story\n`);
         if (typeof f.html === 'string') process.stdout.write(`  html report: ${f.html}\n`);
       } else {
         process.stdout.write(`hunt ${id}: not found in ${r.seeds_tried} seeds, ${r.seconds.toFixed(2)} s (${mode} mode)${h.fixed ? ' with the fix on' : ''}\n`);

@@ -94,4 +94,9 @@ export interface Host {
   readonly compareRow?: { hinting: 'off' | 'unused' | 'full'; figures(section: unknown): HostCompareFigures };
   /** Its races, in catalogue order. */
   readonly races: readonly RaceEntry[];
+  /**
+   * `replay --story`: a word of its own state of a page (beside struct page and the ESSA
+   * word), read by the recording participant at scheduling points, and that word's name.
+   */
+  readonly storyWord?: { read(pfn: number): number; name(w: number): string };
 }

@@ -56,6 +56,8 @@ export interface RunOptions {
    * the end (for `--html`). Unset: every 250 ms in threads mode, never in sim mode.
    */
   mixSampleMs?: number;
+  /** Sim mode: record the story of this pfn (sim/story_rec.ts; RunResult.story). Unset: not recorded. */
+  storyPfn?: number;
 }
 
 /** A sim schedule: the first participant and the baton decisions as { step, to } records. */

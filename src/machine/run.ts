@@ -25,6 +25,7 @@ import { hostByName, type Host, type ShadowSummary, type XenSummary } from '../h
 import { type MachineWorker, acquireWorker, releaseWorker } from './worker_pool.js';
 import { buildTrace, type CounterSample } from './trace_out.js';
 import { TRACE_PER_PARTICIPANT } from '../core/trace.js';
+import { storyArea, storyEvents, type StoryRecord } from '../sim/story_rec.js';
 import { ThreadClock, osThreadId } from './thread_clock.js';
 
 export interface RunResult {
@@ -65,6 +66,8 @@ export interface RunResult {
   xen?: XenSummary;
   /** --host shadow: the pool, the MMU counters (exits, emulations, zaps, floods, recycles...) and traps per 1000 ops. */
   shadow?: ShadowSummary;
+  /** With options.storyPfn (sim): what happened to that page, for report/story.ts. */
+  story?: StoryRecord;
   /** What the run exercised: ESSA transitions, host actions, access outcomes, discard branches (coverage.ts). */
   coverage: RunCoverage;
 }
@@ -156,6 +159,7 @@ interface Run {
   host: Host;
   nparts: number;
   traceSab: SharedArrayBuffer | null;
+  storySab: SharedArrayBuffer | null;
   traceSamples: CounterSample[];
   workers: { mw: MachineWorker; onError: (e: Error) => void }[];
   crashes: string[];
@@ -203,20 +207,21 @@ function prepare(opts: RunOptions): Run {
   const host = hostByName(o.host);
   const nparts = participantsOf(o);
   const traceSab = o.trace ? new SharedArrayBuffer(nparts * TRACE_PER_PARTICIPANT * 8) : null;
+  const storySab = sim && o.storyPfn !== undefined ? storyArea(o.storyPfn) : null;
   w.setup?.(v.k, wopts);
   let livenessFired: () => void = () => {};
   const liveness = new Promise<void>((res) => { livenessFired = res; });
   return {
-    o, w, wopts, sim, seconds, v, host, nparts, traceSab, traceSamples: [], workers: [], crashes: [], timers: [], clock: null,
+    o, w, wopts, sim, seconds, v, host, nparts, traceSab, storySab, traceSamples: [], workers: [], crashes: [], timers: [], clock: null,
     liveness, livenessFired: () => livenessFired(), runsDone: false,
   };
 }
 
 /** Spawn the CPUs and the host's participants, configure the CPUs, then start the run. */
 async function spawnAndStart(r: Run): Promise<Started> {
-  const { o, v, traceSab } = r;
+  const { o, v, traceSab, storySab } = r;
   const spawn = async <T>(name: string, me: number): Promise<Comlink.Remote<T>> => {
-    const mw = await acquireWorker<T>(name, { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me, traceSab });
+    const mw = await acquireWorker<T>(name, { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me, traceSab, storySab });
     const onError = (e: Error): void => {
       r.crashes.push(`${name} ${me}: ${e.message}`);
       report(v, O.bug_on, -1, me, 0, `worker ${name} ${me} crashed: ${e.message}`);
@@ -413,6 +418,7 @@ async function collect(r: Run, s: Started, samplers: Samplers): Promise<{ result
     trace_hash: ((sim ? v.hdr[SIM_HASH] : h) >>> 0).toString(16).padStart(8, '0'),
     ...(sim ? { schedule: simResult(v, o.recordSchedule) } : {}),
     ...(traceSab ? { trace: (sampleCounters(sim ? v.hdr[SIM_STEP] : (performance.timeOrigin + performance.now()) * 1000), buildTrace(traceSab, o.cpus, sim, r.traceSamples)) } : {}),
+    ...(r.storySab ? { story: storyEvents(r.storySab) } : {}),
     ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
     ...(host.summary ? Object.fromEntries([host.summary(v, nparts, ops)]) : {}), // the host's run --json section (xen, shadow)
     coverage: readCoverage(v, nparts, counters),

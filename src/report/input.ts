@@ -12,6 +12,7 @@ import { runMachine, type RunResult } from '../machine/run.js';
 import type { HuntSummary, ReportInput } from './html.js';
 
 import { replayFileCommand } from '../machine/invocation.js';
+import { takeStory, withStory } from './story.js';
 
 export const ACCEPTED = "accepted: the JSON printed by 'hintsim run|replay|hunt --json', or a replay file written by 'hintsim hunt'";
 
@@ -61,8 +62,8 @@ export function reproduced(rf: ReplayFile, r: RunResult): boolean {
 
 /** Replay a replay file with everything a report shows recorded. */
 export async function replayForReport(rf: ReplayFile, file: string, madeWith: string): Promise<ReportInput> {
-  const r = await runMachine(withReportRecording(fromReplayOptions(rf.options, rf.seed, rf.schedule)));
-  return { kind: 'replay', result: r, command: replayFileCommand(file), madeWith, replay: { file, reproduced: reproduced(rf, r), expected: rf.expected } };
+  const { story, result: r } = takeStory(await runMachine(withStory(withReportRecording(fromReplayOptions(rf.options, rf.seed, rf.schedule)), rf.expected)), rf.expected);
+  return { kind: 'replay', result: r, command: replayFileCommand(file), madeWith, replay: { file, reproduced: reproduced(rf, r), expected: rf.expected }, ...(story ? { story } : {}) };
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);

@@ -18,6 +18,7 @@ import { O, report } from '../core/oracles.js';
 import { mix32 } from '../core/prng.js';
 import { SP_SPIN, setSimHook } from '../core/sched.js';
 import { logPut } from './schedule.js';
+import { storyExit, storyPoint, storyRecording, storySwitch } from './story_rec.js';
 import { STRATEGIES } from './strategies/index.js';
 import type { Strategy } from './strategy.js';
 
@@ -56,6 +57,7 @@ function hook(kind: number, arg: number): number {
   const step = h[SIM_STEP] + 1;
   h[SIM_STEP] = step;
   h[SIM_HASH] = mix32(h[SIM_HASH], Math.imul(step, 31) ^ (ME << 24) ^ (kind << 27) ^ Math.imul(arg, 0x9e3779b1));
+  if (storyRecording) storyPoint(step, kind, arg); // --story: reads only, decides nothing
   if (h[SIM_EXCL] !== 0) return step;
   // Fast path: no decision due, nothing changed, not spinning: a counter compare.
   if (kind !== SP_SPIN && step < h[SIM_NEXT] && h[SIM_DIRTY] === 0) { h[SIM_SPINS] = 0; h[SIM_SPINNERS] &= ~(1 << ME); return step; }
@@ -69,7 +71,10 @@ function hook(kind: number, arg: number): number {
   } else {
     h[SIM_SPINS] = 0;
   }
-  if (to >= 0 && to !== ME) switchTo(to, step);
+  if (to >= 0 && to !== ME) {
+    if (storyRecording) storySwitch(step, to, kind === SP_SPIN);
+    switchTo(to, step);
+  }
   return h[SIM_STEP];
 }
 
@@ -84,6 +89,7 @@ export function simInstall(): void {
  */
 export function simExit(): void {
   const h = V.hdr;
+  if (storyRecording) storyExit(h[SIM_STEP]);
   Atomics.store(V.pa, paWord(ME, PA_STATE), 2);
   h[SIM_DIRTY] = 1;
   if (Atomics.load(h, SIM_BATON) !== ME) return;
