@@ -6,12 +6,30 @@ import type { Command } from 'commander';
 import { HOSTS } from '../machine/config.js';
 import { runMachine, type RunResult } from '../machine/run.js';
 import { replayFileCommand } from '../machine/invocation.js';
-import { fromReplayOptions, readReplayFile, type ReplayFile } from '../explore/replay_file.js';
+import { fromReplayOptions, readReplayFile, replaySchedule, type ReplayFile } from '../explore/replay_file.js';
+import { SP_NAMES } from '../core/sched.js';
 import { formatRunHuman } from '../report/text.js';
 import { renderReport } from '../report/html.js';
 import { formatStory, takeStory, withStory } from '../report/story.js';
 import { checkHtmlPath, reproduced, withReportRecording, withoutReportRecording, writeHtml } from '../report/input.js';
 import { UsageError, checkTracePath, madeWith, parseChoice, writeTrace, type SetExit } from './common.js';
+
+/** One line on how a keyed replay went: every decision where it was taken, or the first divergence. */
+function keyedLine(k: NonNullable<NonNullable<RunResult['schedule']>['keyed']>, rf: ReplayFile, r: RunResult): string {
+  if (!k.diverged) return `replay: keyed schedule: all ${k.decisions} decisions taken where they were recorded`;
+  const s = replaySchedule(rf)!;
+  const key = s.keys![k.diverged.decision];
+  const d = s.decisions[k.diverged.decision];
+  const who = key.who < rf.options.cpus ? `cpu${key.who}` : `participant ${key.who}`;
+  const point = key.kind === 0 ? 'end' : `${key.count}${ordinal(key.count)} ${SP_NAMES[key.kind] ?? `kind ${key.kind}`} point on object ${key.arg}`;
+  const why = { passed: `${who} went past it`, finished: `${who} finished without reaching it`, late: `not reached by step ${k.diverged.step}` }[k.diverged.why];
+  const fired = r.violations.some((v) => v.oracle === rf.expected.oracle);
+  return `replay: diverged at decision ${k.diverged.decision + 1} of ${k.decisions} (${who}'s ${point}, recorded at step ${d.step}: ${why}); went on with the seed's ${rf.options.strategy} strategy; the ${rf.expected.oracle} oracle ${fired ? 'still fired' : 'did not fire'}`;
+}
+
+function ordinal(n: number): string {
+  return n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+}
 
 /** Why a replay told no story. */
 function storyMissing(rf: ReplayFile, r: RunResult): string {
@@ -49,7 +67,10 @@ export function registerReplay(program: Command, setExit: SetExit): void {
       else {
         if (f.story) process.stdout.write(told.story ? formatStory(told.story) : `story: none to tell: ${storyMissing(rf, r)}\n`);
         else process.stdout.write(formatRunHuman(r, replayFileCommand(file)));
-        process.stdout.write(same ? `replay: reproduced the ${rf.expected.oracle} violation${rf.schedule ? ` at step ${rf.expected.step}, pfn ${rf.expected.pfn}` : ''}\n`
+        const at = r.violations.find((x) => x.oracle === rf.expected.oracle)?.step;
+        const moved = at !== undefined && at !== rf.expected.step ? ` (recorded at step ${rf.expected.step})` : '';
+        if (r.schedule?.keyed) process.stdout.write(`${keyedLine(r.schedule.keyed, rf, r)}\n`);
+        process.stdout.write(same ? `replay: reproduced the ${rf.expected.oracle} violation${rf.schedule ? ` at step ${at ?? rf.expected.step}${moved}, pfn ${rf.expected.pfn}` : ''}\n`
           : `replay: did NOT reproduce the expected ${rf.expected.oracle} violation (step ${rf.expected.step}, pfn ${rf.expected.pfn})\n`);
         if (f.html !== undefined) process.stdout.write(`html report: ${f.html}\n`);
       }

@@ -49,6 +49,11 @@ export interface RunOptions {
   schedule: SimSchedule | null;
   /** Sim mode: return the decisions taken in the result. */
   recordSchedule: boolean;
+  /**
+   * Sim mode, with recordSchedule: also where each decision was taken, keyed (sim/keys.ts;
+   * version-3 replay files). Every participant then counts its points: off by default.
+   */
+  recordKeys?: boolean;
   /** Record Chrome trace events (returned in RunResult.trace_events). */
   trace: boolean;
   /**
@@ -56,6 +61,11 @@ export interface RunOptions {
    * the end (for `--html`). Unset: every 250 ms in threads mode, never in sim mode.
    */
   mixSampleMs?: number;
+  /**
+   * Each guest CPU's op budget (shrinking: a CPU's prefix of the workload), `ops` their sum.
+   * Unset: `ops` shared out evenly.
+   */
+  opsPerCpu?: number[];
   /** Sim mode: record the story of this pfn (sim/story_rec.ts; RunResult.story). Unset: not recorded. */
   storyPfn?: number;
 }
@@ -142,6 +152,9 @@ export function validate(o: RunOptions): void {
   }
   if (o.hostMemBytes !== null && (o.hostMemBytes < 16 * PAGE_SIZE || o.hostMemBytes > o.memBytes)) {
     throw new UsageError(`--host-mem: must be between 64K and --mem (${o.memBytes >> 10}K)`);
+  }
+  if (o.opsPerCpu !== undefined && (o.opsPerCpu.length !== o.cpus || o.opsPerCpu.some((x) => !Number.isInteger(x) || x < 0))) {
+    throw new UsageError(`ops per CPU: ${JSON.stringify(o.opsPerCpu)} is not accepted; give ${o.cpus} whole numbers >= 0, one per CPU`);
   }
   if (o.seconds !== null && o.ops !== null) throw new UsageError('--seconds and --ops: give one of them, not both');
   if (o.mode === 'sim' && o.seconds !== null) throw new UsageError('--seconds: sim mode is measured in operations, not wall time; use --ops N');

@@ -19,6 +19,7 @@ import { CTL_MODE, CTL_STATE, PA_HEARTBEAT, PA_LAST_STEP, PA_STATE, PCP_BASE, PC
 import { violationCount } from '../core/oracles.js';
 import { simExit, simInstall, waitBaton } from '../sim/sim.js';
 import { storyInit } from '../sim/story_rec.js';
+import { keysInit } from '../sim/keys.js';
 import { injectInit } from '../core/inject.js';
 import { hwInit } from '../core/hw.js';
 import { memoryInit } from '../guest/memory.js';
@@ -43,6 +44,7 @@ function attach(i: WorkerInit): void {
   attachHost(v, i.me);
   traceInit(i.traceSab, i.me);
   storyInit(i.storySab, hostOf(v).storyWord?.read);
+  keysInit(i.keysSab);
   hwInit();
   pageAllocInit();
   pageStatesInit();

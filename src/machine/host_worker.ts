@@ -14,8 +14,9 @@ import { SP_HOST, SP_SPIN, setSimHook, sp } from '../core/sched.js';
 import { hwInit } from '../core/hw.js';
 import { simExit, simInstall, waitBaton } from '../sim/sim.js';
 import { storyInit } from '../sim/story_rec.js';
+import { keysInit } from '../sim/keys.js';
 
-interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null; storySab?: SharedArrayBuffer | null }
+interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null; storySab?: SharedArrayBuffer | null; keysSab?: SharedArrayBuffer | null }
 let init: Init;
 let v: Views;
 let sim = false;
@@ -28,6 +29,7 @@ function attach(i: Init): void {
   attachHost(v, i.me);
   traceInit(i.traceSab, i.me);
   storyInit(i.storySab, hostOf(v).storyWord?.read);
+  keysInit(i.keysSab);
   hwInit();
   sim = v.hdr[CTL_MODE] === 1;
   const d = hostDaemon(hostOf(v));

@@ -20,6 +20,7 @@ import { CTL_MODE, CTL_NCPUS, CTL_STATE, PA_HEARTBEAT, PA_STATE, Views, XH_DOM0_
 import { SP_SPIN, setSimHook, sp } from '../../core/sched.js';
 import { simExit, simInstall, waitBaton } from '../../sim/sim.js';
 import { storyInit } from '../../sim/story_rec.js';
+import { keysInit } from '../../sim/keys.js';
 import { XEN_STORY_WORD } from './p2m.js';
 import { traceInit } from '../../core/trace.js';
 import { XV, xenViewsInit } from './xen_views.js';
@@ -39,6 +40,7 @@ function attach(i: WorkerInit): void {
   installHooks(XEN_HOOKS);
   traceInit(i.me === i.ncpus ? i.traceSab : null, i.me); // the pager uses the host's trace track
   storyInit(i.storySab, XEN_STORY_WORD.read);
+  keysInit(i.keysSab);
   hwInit();
   injectInit();
   sim = v.hdr[CTL_MODE] === 1;
