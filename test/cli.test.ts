@@ -142,7 +142,7 @@ describe('hintsim run (human output)', () => {
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/violations {3}[1-9]/);
     expect(r.stdout).toContain('[refcount]');
-    expect(r.stdout).toMatch(/rerun with: +hintsim run alloc-storm --seed 1 --cpus 2 .*--debug-fault double-free/);
+    expect(r.stdout).toMatch(/rerun with: +npx hintsim run alloc-storm --seed 1 --cpus 2 .*--debug-fault double-free/);
   });
 
   it('--json with a planted bug: exit 1 and the violation in the JSON', async () => {

@@ -93,7 +93,7 @@ describe('hintsim report FILE --html OUT', () => {
     expect(j.trace).toBeUndefined();
     expect(j.state_mix_samples).toBeUndefined();
     expect(j.schedule.decisions).toBeUndefined();
-    expect(j.rerun).toBe('hintsim run alloc-storm --seed 1 --cpus 2 --mem 2M --ops 4000 --mode sim --debug-fault double-free');
+    expect(j.rerun).toBe('npx hintsim run alloc-storm --seed 1 --cpus 2 --mem 2M --ops 4000 --mode sim --debug-fault double-free');
     const v = j.violations[0];
     expect(v.pfn).toBe(j.planted_pfn);
     const html = readFileSync(runHtml, 'utf8');

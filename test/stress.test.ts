@@ -148,7 +148,7 @@ describe('hintsim stress', () => {
     expect(f.race).toBe('discard-get-page');
     expect(f.replay_file).not.toBeNull();
     expect(existsSync(f.replay_file!)).toBe(true);
-    expect(f.stress_command).toBe(`hintsim stress --seed 3 --mode sim --unfix discard-get-page --run ${f.index}`);
+    expect(f.stress_command).toBe(`npx hintsim stress --seed 3 --mode sim --unfix discard-get-page --run ${f.index}`);
     const file = JSON.parse(readFileSync(f.replay_file!, 'utf8')) as { expected: { oracle: string; step: number; pfn: number }; options: { unfix: string[] } };
     expect(file.options.unfix).toEqual(['discard-get-page']);
 
@@ -242,7 +242,7 @@ describe('steering threads-mode failures into sim mode', () => {
     const f = j.failures[0];
     expect(f.replay_kind).toBe('sim-reproduced');
     expect(f.steering).toMatchObject({ attempts: 1, found_at: 0 });
-    expect(f.stress_command).toBe(`hintsim stress --seed 1 --steer ${THREADS_ONLY}`);
+    expect(f.stress_command).toBe("npx hintsim stress --seed 1 --steer test/fixtures/threads-only-dirty-in-transit.replay.json");
     const rf = JSON.parse(readFileSync(f.replay_file!, 'utf8')) as ReplayFile;
     expect(rf.schedule).not.toBeNull();
     expect(rf.options.mode).toBe('sim');
@@ -275,7 +275,7 @@ describe('steering threads-mode failures into sim mode', () => {
     for (const f of j.failures) {
       expect(f.oracle).toBe('buddy');
       expect(f.replay_kind).toBe('sim-reproduced');
-      expect(f.stress_command).toBe(`hintsim stress --seed 5 --mode threads --debug-fault buddy-double --run ${f.index}`);
+      expect(f.stress_command).toBe(`npx hintsim stress --seed 5 --mode threads --debug-fault buddy-double --run ${f.index}`);
       const rf = JSON.parse(readFileSync(f.replay_file!, 'utf8')) as ReplayFile;
       expect(rf.version).toBe(2); // debug_faults: an older hintsim must refuse it, not replay another run
       expect(rf.options.debug_faults).toEqual(['buddy-double']);

@@ -12,6 +12,7 @@ import {
   DEFAULTS, HOSTS, SWITCH_EVERY_MAX, UsageError, parseChoice, parseIntFlag, parseNumberFlag, parseSize, validate, type RunOptions,
 } from '../machine/config.js';
 import type { RunResult } from '../machine/run.js';
+import { hintsimCommand, shellWord } from '../machine/invocation.js';
 import { DEBUG_FAULTS } from '../core/debug.js';
 import { INJECT_NAMES } from '../core/inject.js';
 import { RACES } from '../core/races.js';
@@ -148,7 +149,7 @@ export function writeTrace(path: string | undefined, r: RunResult): RunResult {
 
 /** This command line, as a user would type it again (for the report's footer). */
 export function madeWith(): string {
-  return ['hintsim', ...process.argv.slice(2).map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))].join(' ');
+  return [hintsimCommand(), ...process.argv.slice(2).map(shellWord)].join(' ');
 }
 
 /**
@@ -161,7 +162,7 @@ export async function runCli(program: Command, commands: readonly Register[], ar
     .showHelpAfterError(false)
     .configureOutput({
       // One line, named like our own errors, pointing at the list of what is accepted.
-      outputError: (str, write) => write(`hintsim: ${str.split('\n')[0].replace(/^error: /, '')}; see 'hintsim --help' and 'hintsim <command> --help' for what is accepted\n`),
+      outputError: (str, write) => write(`hintsim: ${str.split('\n')[0].replace(/^error: /, '')}; see '${hintsimCommand()} --help' and '${hintsimCommand()} <command> --help' for what is accepted\n`),
     });
   let code = 0;
   for (const register of commands) register(program, (c) => { code = c; });

@@ -4,11 +4,10 @@
  * then run the same seed with every fix on and show it clean.
  */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_JOBS, findRace, hunt, raceRunOptions } from '../explore/hunt.js';
 import { runMachine } from '../machine/run.js';
+import { hintsimCommand, replayFileCommand, shellPath, userCwd, writeOwnFile } from '../machine/invocation.js';
 import type { SetExit } from './common.js';
 
 export async function demo(write: (s: string) => void): Promise<number> {
@@ -23,14 +22,15 @@ export async function demo(write: (s: string) => void): Promise<number> {
     return 1;
   }
   const v = h.violation;
-  const file = join(tmpdir(), `${id}.replay.json`);
-  writeFileSync(file, JSON.stringify(h.replay, null, 2) + '\n');
+  const file = writeBesideUser(`${id}.replay`, JSON.stringify(h.replay, null, 2) + '\n');
   write(`   found with seed ${h.seed} after ${h.seeds_tried} seeds in ${h.seconds.toFixed(1)} s\n`);
   write(`   [${v.oracle}] pfn ${v.pfn}, cpu ${v.cpu}, step ${v.step}: ${v.message}\n`);
   const sh = h.replay.shrink;
   if (sh && sh.decisions_after < sh.decisions_before) write(`   shrunk to ${sh.decisions_after} scheduling decisions (from ${sh.decisions_before})\n`);
-  else if (sh) write(`   ${sh.decisions_before} scheduling decisions (shrinking found nothing smaller in 3 s; 'hintsim hunt' shrinks longer)\n`);
-  write(`   replay it exactly:  hintsim replay ${file}\n`);
+  else if (sh) write(`   ${sh.decisions_before} scheduling decisions (shrinking found nothing smaller in 3 s; '${hintsimCommand()} hunt' shrinks longer)\n`);
+  write(`   replay file: ${shellPath(file)}\n`);
+  write(`   replay it exactly:  ${replayFileCommand(file)}\n`);
+  write(`   read it as a story: ${replayFileCommand(file)} --story\n`);
   write(`\n2. the same seed and workload with every fix on ...\n`);
   const clean = await runMachine({ ...raceRunOptions(race, { mode: 'sim', strategy: 'random', depth: 3, cpus: null, fixed: true }, h.seed!) });
   const c = clean.counters;
@@ -40,8 +40,23 @@ export async function demo(write: (s: string) => void): Promise<number> {
   } else {
     write(`   NOT clean: [${clean.violations[0].oracle}] ${clean.violations[0].message}\n`);
   }
-  write(`\nNext: 'hintsim races' lists every race; 'hintsim hunt <id>' finds one; 'hintsim run --help' shows the knobs.\n`);
+  const hs = hintsimCommand();
+  write(`\nNext: '${hs} races' lists every race; '${hs} hunt <id>' finds one; '${hs} run --help' shows the knobs.\n`);
   return clean.violations.length === 0 ? 0 : 1;
+}
+
+/**
+ * Write `text` beside the user (their working directory, not a shared temporary folder) as
+ * NAME.json, or NAME-2.json ... when NAME.json is there and not this user's own plain file
+ * (writeOwnFile never follows a link). Returns the path written.
+ */
+function writeBesideUser(name: string, text: string): string {
+  for (let k = 1; ; k++) {
+    const file = join(userCwd(), k === 1 ? `${name}.json` : `${name}-${k}.json`);
+    try { writeOwnFile(file, text); return file; } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || k >= 100) throw e;
+    }
+  }
 }
 
 export function registerDemo(program: Command, setExit: SetExit): void {

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { HOSTS } from '../machine/config.js';
+import { replayFileCommand, writeOwnFile } from '../machine/invocation.js';
 import { DEFAULT_JOBS, hunt, findRace } from '../explore/hunt.js';
 import { renderReport } from '../report/html.js';
 import { checkHtmlPath, replayForReport, writeHtml } from '../report/input.js';
@@ -46,7 +47,12 @@ export function registerHunt(program: Command, setExit: SetExit): void {
       const out = String(f.out ?? `${id}.replay.json`);
       const r = await hunt(h);
       if (h.progress) process.stderr.write('\n');
-      if (r.found && r.replay) writeFileSync(out, JSON.stringify(r.replay, null, 2) + '\n');
+      // the default name is the tool's choice: never written through a link planted under it
+      if (r.found && r.replay) {
+        try { (f.out === undefined ? writeOwnFile : writeFileSync)(out, JSON.stringify(r.replay, null, 2) + '\n'); } catch (e) {
+          throw new UsageError(`--out: cannot write '${out}': ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists and is not a plain file of yours (a link?); give --out FILE' : (e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
+      }
       if (typeof f.html === 'string') {
         const hs = { race: r.race, found: r.found, seed: r.seed, seeds_tried: r.seeds_tried, seconds: r.seconds, replay_file: r.found ? out : null, violation: r.violation, shrink: r.replay?.shrink ?? null };
         const page = r.found && r.replay ? { ...(await replayForReport(r.replay, out, madeWith())), kind: 'hunt' as const, hunt: hs }
@@ -60,7 +66,7 @@ export function registerHunt(program: Command, setExit: SetExit): void {
         process.stdout.write(`hunt ${id}: found with seed ${r.seed} after ${r.seeds_tried} seeds in ${r.seconds.toFixed(2)} s (${mode} mode)\n`);
         process.stdout.write(`  [${v.oracle}] pfn ${v.pfn}, participant ${v.cpu}, step ${v.step}: ${v.message}\n`);
         if (r.replay?.shrink) process.stdout.write(`  shrunk: ${r.replay.shrink.steps_before} -> ${r.replay.shrink.steps_after} steps, ${r.replay.shrink.decisions_before} -> ${r.replay.shrink.decisions_after} schedule decisions\n`);
-        process.stdout.write(`  replay file: ${out}\n  replay with: hintsim replay ${out}\n`);
+        process.stdout.write(`  replay file: ${out}\n  replay with: ${replayFileCommand(out)}\n  as a story:  ${replayFileCommand(out)} --story\n`);
         if (typeof f.html === 'string') process.stdout.write(`  html report: ${f.html}\n`);
       } else {
         process.stdout.write(`hunt ${id}: not found in ${r.seeds_tried} seeds, ${r.seconds.toFixed(2)} s (${mode} mode)${h.fixed ? ' with the fix on' : ''}\n`);

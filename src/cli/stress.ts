@@ -11,6 +11,7 @@ import { readReplayFile, type ReplayFile } from '../explore/replay_file.js';
 import { STEER_SECONDS } from '../explore/steer.js';
 import { DEFAULT_JOBS } from '../explore/hunt.js';
 import { formatStress, stress, type StressOptions, type StressProgress } from '../explore/stress.js';
+import { replayFileCommand } from '../machine/invocation.js';
 import { UsageError, parseChoice, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
 
 export interface StressFlags {
@@ -39,7 +40,7 @@ function parseSteerFiles(text: string): { file: string; replay: ReplayFile }[] {
       throw new UsageError(`--steer: ${(e as Error).message.replace(/^replay: /, '')}`);
     }
     if (replay.schedule !== null || replay.options.mode !== 'threads') {
-      throw new UsageError(`--steer: '${file}' is not threads-only (it has a sim schedule or sim mode); replay it with 'hintsim replay ${file}'`);
+      throw new UsageError(`--steer: '${file}' is not threads-only (it has a sim schedule or sim mode); replay it with '${replayFileCommand(file)}'`);
     }
     return { file, replay };
   });

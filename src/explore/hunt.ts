@@ -1,7 +1,7 @@
 /**
  * `hintsim hunt ID`: search seeds with one fix switched off until the race's oracle
- * fires, in parallel with piscina; then (sim mode) record the exact schedule, shrink it,
- * and write a replay file.
+ * fires, in parallel with piscina; then (sim mode) record the exact schedule, shrink it
+ * (shrink.ts), and write a replay file.
  */
 import { hostByName } from '../hosts/index.js';
 import { availableParallelism } from 'node:os';
@@ -11,7 +11,8 @@ import type { Violation } from '../core/oracles.js';
 import { DEFAULTS, UsageError, parseSize, type Mode, type RunOptions, type SimSchedule, type Strategy } from '../machine/config.js';
 import type { HuntTask, HuntTaskResult } from './hunt_task.js';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from './replay_file.js';
-import { runMachine, type RunResult } from '../machine/run.js';
+import { runMachine } from '../machine/run.js';
+import { poolRunner, shrinkSchedule, wantOf } from './shrink.js';
 import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js';
 import { releaseIdleWorkers, setWorkerReuse, workerReuse } from '../machine/worker_pool.js';
 
@@ -130,11 +131,11 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
 }
 
 async function recordAndShrink(race: RaceEntry, h: HuntOptions, seed: number, opts: RunOptions, oracle: string): Promise<ReplayFile | null> {
-  const rec = await runMachine({ ...opts, recordSchedule: true });
+  const rec = await runMachine({ ...opts, recordSchedule: true, recordKeys: true });
   const v = rec.violations.find((x) => x.oracle === oracle);
   if (!v || !rec.schedule?.complete) return null;
-  const schedule: SimSchedule = { first: rec.schedule.first, decisions: rec.schedule.decisions ?? [] };
-  const shrunk = h.shrink ? await shrinkSchedule(opts, schedule, oracle, rec, h.shrinkSeconds) : null;
+  const schedule: SimSchedule = { first: rec.schedule.first, decisions: rec.schedule.decisions ?? [], ...(rec.schedule.keys ? { keys: rec.schedule.keys } : {}) };
+  const shrunk = h.shrink ? await shrinkSchedule(opts, schedule, oracle, rec, h.shrinkSeconds, undefined, poolRunner(h.jobs, wantOf(v))) : null;
   return makeReplayFile({
     race: race.id, seed, options: toReplayOptions(shrunk?.opts ?? opts), schedule: shrunk?.schedule ?? schedule,
     expected: pick(shrunk?.violation ?? v),
@@ -144,45 +145,6 @@ async function recordAndShrink(race: RaceEntry, h: HuntOptions, seed: number, op
 
 function pick(v: Violation) {
   return { oracle: v.oracle, pfn: v.pfn, cpu: v.cpu, step: v.step, message: v.message };
-}
-
-interface Shrunk { opts: RunOptions; schedule: SimSchedule; violation: Violation; steps: number }
-
-/**
- * Shrink a violating sim schedule: first cut the op budget to what the run used, then
- * drop chunks of switch decisions (ddmin-style, halving the chunk size) while the same
- * oracle still fires when the schedule is replayed. Bounded in time.
- */
-export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracle: string, first: RunResult, seconds: number,
-  match: (v: Violation) => boolean = (v) => v.oracle === oracle): Promise<Shrunk | null> {
-  const deadline = performance.now() + seconds * 1000;
-  const tryRun = async (o: RunOptions, s: SimSchedule): Promise<RunResult | null> => {
-    const r = await runMachine({ ...o, schedule: s, recordSchedule: false });
-    return r.violations.some(match) ? r : null;
-  };
-  let bestOpts = opts;
-  let best = sched;
-  let bestRun = await tryRun(opts, sched);
-  if (!bestRun) return null; // replay does not reproduce: keep the recorded schedule
-  const usedOps = Math.max(opts.cpus, Math.ceil(first.ops));
-  if (usedOps < (opts.ops ?? Infinity)) {
-    const o2 = { ...opts, ops: usedOps };
-    const r = await tryRun(o2, best);
-    if (r) { bestOpts = o2; bestRun = r; }
-  }
-  let chunk = Math.max(1, best.decisions.length >> 1);
-  while (chunk >= 1 && performance.now() < deadline) {
-    let removedAny = false;
-    for (let start = 0; start < best.decisions.length && performance.now() < deadline;) {
-      const d = best.decisions;
-      const cand: SimSchedule = { first: best.first, decisions: [...d.slice(0, start), ...d.slice(start + chunk)] };
-      const r = await tryRun(bestOpts, cand);
-      if (r) { best = cand; bestRun = r; removedAny = true; } else start += chunk;
-    }
-    if (!removedAny || chunk === 1) chunk >>= 1;
-  }
-  const v = bestRun.violations.find(match)!;
-  return { opts: bestOpts, schedule: best, violation: v, steps: bestRun.schedule?.steps ?? 0 };
 }
 
 export const DEFAULT_JOBS = (): number => Math.max(1, availableParallelism());

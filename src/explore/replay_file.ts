@@ -11,6 +11,7 @@ import { ORACLES } from '../core/oracles.js';
 import { INJECT_NAMES } from '../core/inject.js';
 import { DEBUG_FAULTS } from '../core/debug.js';
 import type { SteeringRecord } from './steer.js';
+import { hintsimCommand } from '../machine/invocation.js';
 import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, replayCommand, type RunOptions } from '../machine/config.js';
 import { decodeSchedule, encodeSchedule, type Schedule, type ScheduleFile } from '../sim/schedule.js';
 import { STRATEGY_NAMES } from '../sim/strategies/index.js';
@@ -18,10 +19,14 @@ import { STRATEGY_NAMES } from '../sim/strategies/index.js';
 export const REPLAY_FORMAT = 'hintsim-replay';
 /**
  * Version 2 adds options an older hintsim would silently ignore and so replay a different
- * run: inject_pfn and debug_faults. A file that uses neither is still written as version 1.
+ * run: inject_pfn and debug_faults. Version 3 adds keyed decisions (schedule.keys: where each
+ * decision was taken, by participant and its own count of points of that kind on that object,
+ * sim/keys.ts; a replay follows them and survives scheduling points added or removed
+ * elsewhere) and ops_per_cpu (a shrunk run's op budget per CPU). A file is written with the
+ * lowest version that holds what it uses (1 when nothing).
  */
-export const REPLAY_VERSION = 2;
-const REPLAY_VERSIONS_READ = [1, 2];
+export const REPLAY_VERSION = 3;
+const REPLAY_VERSIONS_READ = [1, 2, 3];
 /**
  * The model version: bumped by every change of behaviour (a scheduling point added or
  * moved, a fix, a strategy's choice), never by a pure refactor. A replay file records
@@ -47,6 +52,8 @@ export interface ReplayOptions {
   switch_every?: number;
   /** Written only when set (stress --debug-fault, tests): planted bugs (debug.ts). */
   debug_faults?: string[];
+  /** Written only by shrinking (version 3): each guest CPU's op budget, `ops` their sum. */
+  ops_per_cpu?: number[];
   /** Written only for --host xenpaging (with its ring size) and --host shadow. */
   host?: Exclude<HostName, 'essa'>; ring_slots?: number;
 }
@@ -81,6 +88,7 @@ export function toReplayOptions(o: RunOptions): ReplayOptions {
     ...(o.inject.length ? { inject: [...o.inject] } : {}), ...(o.injectPfn !== null ? { inject_pfn: o.injectPfn } : {}),
     ...(o.switchEvery !== DEFAULTS.switchEvery ? { switch_every: o.switchEvery } : {}),
     ...(o.debugFaults.length ? { debug_faults: [...o.debugFaults] } : {}),
+    ...(o.opsPerCpu !== undefined ? { ops_per_cpu: [...o.opsPerCpu] } : {}),
     ...(o.host !== DEFAULTS.host ? { host: o.host as Exclude<typeof o.host, 'essa'>, ...(hostByName(o.host).ringSlots ? { ring_slots: o.ringSlots } : {}) } : {}),
   };
 }
@@ -97,6 +105,7 @@ export function fromReplayOptions(r: ReplayOptions, seed: number, file: Schedule
     pcpHigh: r.pcp_high ?? null, pcpBatch: r.pcp_batch ?? null, inject: [...(r.inject ?? [])], injectPfn: r.inject_pfn ?? null,
     switchEvery: r.switch_every ?? DEFAULTS.switchEvery, debugFaults: [...(r.debug_faults ?? [])],
     host: r.host ?? 'essa', ringSlots: r.ring_slots ?? DEFAULTS.ringSlots,
+    ...(r.ops_per_cpu !== undefined ? { opsPerCpu: [...r.ops_per_cpu] } : {}),
   };
 }
 
@@ -112,8 +121,9 @@ export function replaySchedule(f: ReplayFile): Schedule | null {
 export type ReplayBody = Omit<ReplayFile, 'checksum' | 'format' | 'version' | 'model' | 'schedule'> & { schedule: Schedule | null };
 
 export function makeReplayFile(body: ReplayBody): ReplayFile {
+  const v3 = body.options.ops_per_cpu !== undefined || body.schedule?.keys !== undefined;
   const v2 = body.options.inject_pfn !== undefined || body.options.debug_faults !== undefined;
-  const f = { format: REPLAY_FORMAT, version: v2 ? REPLAY_VERSION : 1, model: MODEL_VERSION, ...body, schedule: body.schedule === null ? null : encodeSchedule(body.schedule) };
+  const f = { format: REPLAY_FORMAT, version: v3 ? 3 : v2 ? 2 : 1, model: MODEL_VERSION, ...body, schedule: body.schedule === null ? null : encodeSchedule(body.schedule) };
   return { ...f, checksum: checksumOf(f) };
 }
 
@@ -129,7 +139,7 @@ export function readReplayFile(path: string): ReplayFile {
   }
   const bad = (what: string): never => { throw new UsageError(`replay: '${path}' ${what}`); };
   if (typeof f !== 'object' || f === null || f.format !== REPLAY_FORMAT) bad(`is not a hintsim replay file (format must be '${REPLAY_FORMAT}')`);
-  if (!REPLAY_VERSIONS_READ.includes(f.version)) bad(`has version ${String(f.version)}; this hintsim reads versions ${REPLAY_VERSIONS_READ.join(' and ')}`);
+  if (!REPLAY_VERSIONS_READ.includes(f.version)) bad(`has version ${String(f.version)}; this hintsim reads versions ${REPLAY_VERSIONS_READ.join(', ')}`);
   const { checksum, ...rest } = f;
   if (typeof checksum !== 'string' || checksumOf(rest) !== checksum) bad('fails its checksum: it was edited or truncated');
   if (!Number.isInteger(f.seed)) bad('has no integer seed');
@@ -140,12 +150,15 @@ export function readReplayFile(path: string): ReplayFile {
   if (o.inject_pfn !== undefined && !(Number.isInteger(o.inject_pfn) && o.inject_pfn >= 0)) bad(`has a bad inject_pfn '${String(o.inject_pfn)}'`);
   for (const id of o.debug_faults ?? []) if (!Object.keys(DEBUG_FAULTS).includes(id)) bad(`plants an unknown bug '${id}'`);
   if (o.strategy !== undefined && !STRATEGY_NAMES.includes(o.strategy)) bad(`names an unknown strategy '${String(o.strategy)}'; accepted: ${STRATEGY_NAMES.join(', ')}`);
+  if (o.ops_per_cpu !== undefined && !(Array.isArray(o.ops_per_cpu) && o.ops_per_cpu.length === o.cpus && o.ops_per_cpu.every((x) => Number.isInteger(x) && x >= 0))) {
+    bad(`has a bad ops_per_cpu '${JSON.stringify(o.ops_per_cpu)}' (one whole number per CPU)`);
+  }
   if (o.switch_every !== undefined && !(Number.isInteger(o.switch_every) && o.switch_every >= 1)) bad(`has a bad switch_every '${String(o.switch_every)}'`);
   if (o.host !== undefined && !(HOSTS as readonly string[]).includes(o.host)) bad(`names an unknown host '${String(o.host)}'; accepted: ${HOSTS.join(', ')}`);
   if (!f.expected || !(ORACLES as readonly string[]).includes(f.expected.oracle)) bad('has no expected violation with a known oracle');
   const model = f.model ?? 1;
   if (model !== MODEL_VERSION) {
-    bad(`was recorded by model ${String(model)} and this hintsim runs model ${MODEL_VERSION}: the model changed since (fixes, scheduling points), so it would replay something else; hunt the race again${f.race ? ` (hintsim hunt ${f.race})` : ''} or rerun its options with: ${replayCommand(fromReplayOptions(o, f.seed, null))}`);
+    bad(`was recorded by model ${String(model)} and this hintsim runs model ${MODEL_VERSION}: the model changed since (fixes, scheduling points), so it would replay something else; hunt the race again${f.race ? ` (${hintsimCommand()} hunt ${f.race})` : ''} or rerun its options with: ${replayCommand(fromReplayOptions(o, f.seed, null))}`);
   }
   if (f.schedule !== null && decodeSchedule(f.schedule) === null) bad('has a malformed schedule');
   return f;

@@ -12,7 +12,8 @@
  * --steer FILE,...: no swarm runs; the threads-only replay files given are searched for
  * in sim mode the same way (run index = position in the list).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { hintsimCommand, replayFileCommand, shellPath, writeOwnFile } from '../machine/invocation.js';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Violation } from '../core/oracles.js';
@@ -124,8 +125,8 @@ export interface StressResult {
 export const SHRINK_PER_ORACLE = 3;
 
 function stressCommand(o: StressOptions, index: number): string {
-  if (o.steer) return ['hintsim', 'stress', '--seed', String(o.seed), '--steer', o.steer[index].file].join(' ');
-  return ['hintsim', 'stress', '--seed', String(o.seed), '--mode', o.mode, ...(o.unfix.length ? ['--unfix', o.unfix.join(',')] : []),
+  if (o.steer) return [hintsimCommand(), 'stress', '--seed', String(o.seed), '--steer', shellPath(o.steer[index].file)].join(' ');
+  return [hintsimCommand(), 'stress', '--seed', String(o.seed), '--mode', o.mode, ...(o.unfix.length ? ['--unfix', o.unfix.join(',')] : []),
     ...(o.debugFaults?.length ? ['--debug-fault', o.debugFaults.join(',')] : []), '--run', String(index)].join(' ');
 }
 
@@ -182,9 +183,9 @@ export async function stress(o: StressOptions): Promise<StressResult> {
   const writeFile = (f: StressFailure, replay: ReplayFile, how: ReplayKind): void => {
     if (!outMade) { mkdirSync(o.out, { recursive: true }); outMade = true; }
     const file = join(o.out, `run-${f.index}-${f.oracle}.replay.json`);
-    writeFileSync(file, JSON.stringify(replay, null, 2) + '\n');
+    writeOwnFile(file, JSON.stringify(replay, null, 2) + '\n');
     f.replay_file = file;
-    f.replay_command = `hintsim replay ${file}`;
+    f.replay_command = replayFileCommand(file);
     f.replay_kind = how;
     f.shrink = replay.shrink;
     f.steering = replay.steering ?? f.steering;

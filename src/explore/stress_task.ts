@@ -5,13 +5,13 @@
  *  - steer:  one sim attempt at a threads-mode failure (steer.ts): did it fail the same
  *            way, and with which schedule
  *  - shrink: turn a failing sim schedule (a sim run's, or a steer attempt's) into a replay
- *            file: shrink it within the time budget (hunt.ts shrinkSchedule), keeping the
+ *            file: shrink it within the time budget (shrink.ts shrinkSchedule), keeping the
  *            same failure, else keep it as recorded
  * The CPU and host workers of one run serve the next run in this thread (worker_pool.ts).
  */
 import type { RunOptions, SimSchedule } from '../machine/config.js';
 import type { RunCoverage } from '../machine/coverage.js';
-import { shrinkSchedule } from './hunt.js';
+import { shrinkSchedule } from './shrink.js';
 import { makeReplayFile, toReplayOptions, type Expected, type ReplayFile } from './replay_file.js';
 import { runMachine, type RunResult } from '../machine/run.js';
 import { sameFailure, type SteerAttemptResult, type SteeringRecord } from './steer.js';
@@ -60,7 +60,7 @@ async function run(t: Extract<StressTask, { kind: 'run' }>): Promise<StressRunRe
   const failed = r.violations.length > 0;
   return {
     index: t.index, ops: r.ops, seconds: r.seconds, steps: r.schedule?.steps ?? 0, violations: r.violations, coverage: r.coverage,
-    schedule: failed && sim && r.schedule?.complete ? { first: r.schedule.first, decisions: r.schedule.decisions ?? [] } : null,
+    schedule: failed && sim && r.schedule?.complete ? { first: r.schedule.first, decisions: r.schedule.decisions ?? [], ...(r.schedule.keys ? { keys: r.schedule.keys } : {}) } : null,
   };
 }
 
@@ -68,7 +68,7 @@ async function run(t: Extract<StressTask, { kind: 'run' }>): Promise<StressRunRe
 async function steer(t: Extract<StressTask, { kind: 'steer' }>): Promise<SteerAttemptResult> {
   const r = await runMachine({ ...t.opts, recordSchedule: true });
   const v = r.violations.find((x) => sameFailure(x, t.want)) ?? null;
-  const schedule = v && r.schedule?.complete ? { first: r.schedule.first, decisions: r.schedule.decisions ?? [] } : null;
+  const schedule = v && r.schedule?.complete ? { first: r.schedule.first, decisions: r.schedule.decisions ?? [], ...(r.schedule.keys ? { keys: r.schedule.keys } : {}) } : null;
   return { attempt: t.attempt, matched: schedule !== null, violation: v, schedule, ops: r.ops };
 }
 

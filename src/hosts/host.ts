@@ -110,4 +110,9 @@ export interface Host {
   checkOptions?(opts: Record<string, number>, run: { ops: number | null; mode: string }): string | null;
   /** Its figures in `compare --host all`, from its run --json section and the run's counters. */
   allFigures?(section: unknown, counters: Record<string, number>): HostAllFigures;
+  /**
+   * `replay --story`: a word of its own state of a page (beside struct page and the ESSA
+   * word), read by the recording participant at scheduling points, and that word's name.
+   */
+  readonly storyWord?: { read(pfn: number): number; name(w: number): string };
 }

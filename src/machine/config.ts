@@ -5,6 +5,7 @@
 import { MAX_CPUS, PAGE_SIZE } from '../core/layout.js';
 import type { Schedule } from '../sim/schedule.js';
 import { HOST_NAMES, hostByName, type HostName } from '../hosts/index.js';
+import { hintsimCommand } from './invocation.js';
 
 export class UsageError extends Error {}
 
@@ -48,6 +49,11 @@ export interface RunOptions {
   schedule: SimSchedule | null;
   /** Sim mode: return the decisions taken in the result. */
   recordSchedule: boolean;
+  /**
+   * Sim mode, with recordSchedule: also where each decision was taken, keyed (sim/keys.ts;
+   * version-3 replay files). Every participant then counts its points: off by default.
+   */
+  recordKeys?: boolean;
   /** Record Chrome trace events (returned in RunResult.trace_events). */
   trace: boolean;
   /**
@@ -55,6 +61,13 @@ export interface RunOptions {
    * the end (for `--html`). Unset: every 250 ms in threads mode, never in sim mode.
    */
   mixSampleMs?: number;
+  /**
+   * Each guest CPU's op budget (shrinking: a CPU's prefix of the workload), `ops` their sum.
+   * Unset: `ops` shared out evenly.
+   */
+  opsPerCpu?: number[];
+  /** Sim mode: record the story of this pfn (sim/story_rec.ts; RunResult.story). Unset: not recorded. */
+  storyPfn?: number;
 }
 
 /** A sim schedule: the first participant and the baton decisions as { step, to } records. */
@@ -140,6 +153,9 @@ export function validate(o: RunOptions): void {
   if (o.hostMemBytes !== null && (o.hostMemBytes < 16 * PAGE_SIZE || o.hostMemBytes > o.memBytes)) {
     throw new UsageError(`--host-mem: must be between 64K and --mem (${o.memBytes >> 10}K)`);
   }
+  if (o.opsPerCpu !== undefined && (o.opsPerCpu.length !== o.cpus || o.opsPerCpu.some((x) => !Number.isInteger(x) || x < 0))) {
+    throw new UsageError(`ops per CPU: ${JSON.stringify(o.opsPerCpu)} is not accepted; give ${o.cpus} whole numbers >= 0, one per CPU`);
+  }
   if (o.seconds !== null && o.ops !== null) throw new UsageError('--seconds and --ops: give one of them, not both');
   if (o.mode === 'sim' && o.seconds !== null) throw new UsageError('--seconds: sim mode is measured in operations, not wall time; use --ops N');
   if (!HOST_NAMES.includes(o.host)) throw new UsageError(`--host: '${String(o.host)}' is not accepted; use one of ${HOST_NAMES.join(', ')}`);
@@ -171,9 +187,9 @@ export function formatSize(bytes: number): string {
   return `${bytes / 1024}K`;
 }
 
-/** The exact command that reruns these options. */
+/** The exact command that reruns these options, as the user types it where they stand. */
 export function replayCommand(o: RunOptions): string {
-  const parts = ['hintsim', 'run', o.workload, '--seed', String(o.seed), '--cpus', String(o.cpus)];
+  const parts = [hintsimCommand(), 'run', o.workload, '--seed', String(o.seed), '--cpus', String(o.cpus)];
   if (o.memBytes !== DEFAULTS.memBytes) parts.push('--mem', formatSize(o.memBytes));
   if (o.hostMemBytes !== null) parts.push('--host-mem', formatSize(o.hostMemBytes));
   if (o.ops !== null) parts.push('--ops', String(o.ops));

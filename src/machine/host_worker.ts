@@ -13,8 +13,10 @@ import { CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDE
 import { SP_HOST, SP_SPIN, setSimHook, sp } from '../core/sched.js';
 import { hwInit } from '../core/hw.js';
 import { simExit, simInstall, waitBaton } from '../sim/sim.js';
+import { storyInit } from '../sim/story_rec.js';
+import { keysInit } from '../sim/keys.js';
 
-interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null }
+interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null; storySab?: SharedArrayBuffer | null; keysSab?: SharedArrayBuffer | null }
 let init: Init;
 let v: Views;
 let sim = false;
@@ -26,6 +28,8 @@ function attach(i: Init): void {
   v = new Views(i.sab, i.nframes, i.ncpus);
   attachHost(v, i.me);
   traceInit(i.traceSab, i.me);
+  storyInit(i.storySab, hostOf(v).storyWord?.read);
+  keysInit(i.keysSab);
   hwInit();
   sim = v.hdr[CTL_MODE] === 1;
   const d = hostDaemon(hostOf(v));

@@ -14,6 +14,9 @@ import {
 import { O, readViolations, report, violationCount, type Violation } from '../core/oracles.js';
 import { mix32 } from '../core/prng.js';
 import { simResult, simSetup } from '../sim/setup.js';
+import { keyedFollow, keyedSchedule } from '../sim/keyed_run.js';
+import { keysArea } from '../sim/keys.js';
+import { logCapacity } from '../sim/schedule.js';
 import type { ScheduleResult } from '../sim/schedule.js';
 import { RACES, raceName } from '../core/races.js';
 import { bootMachine } from './boot.js';
@@ -25,6 +28,7 @@ import { hostByName, type Host, type ShadowSummary, type XenSummary } from '../h
 import { type MachineWorker, acquireWorker, releaseWorker } from './worker_pool.js';
 import { buildTrace, type CounterSample } from './trace_out.js';
 import { TRACE_PER_PARTICIPANT } from '../core/trace.js';
+import { storyArea, storyEvents, type StoryRecord } from '../sim/story_rec.js';
 import { ThreadClock, osThreadId } from './thread_clock.js';
 
 export interface RunResult {
@@ -65,6 +69,8 @@ export interface RunResult {
   xen?: XenSummary;
   /** --host shadow: the pool, the MMU counters (exits, emulations, zaps, floods, recycles...) and traps per 1000 ops. */
   shadow?: ShadowSummary;
+  /** With options.storyPfn (sim): what happened to that page, for report/story.ts. */
+  story?: StoryRecord;
   /** What the run exercised: ESSA transitions, host actions, access outcomes, discard branches (coverage.ts). */
   coverage: RunCoverage;
 }
@@ -156,6 +162,8 @@ interface Run {
   host: Host;
   nparts: number;
   traceSab: SharedArrayBuffer | null;
+  storySab: SharedArrayBuffer | null;
+  keysSab: SharedArrayBuffer | null;
   traceSamples: CounterSample[];
   workers: { mw: MachineWorker; onError: (e: Error) => void }[];
   crashes: string[];
@@ -203,20 +211,22 @@ function prepare(opts: RunOptions): Run {
   const host = hostByName(o.host);
   const nparts = participantsOf(o);
   const traceSab = o.trace ? new SharedArrayBuffer(nparts * TRACE_PER_PARTICIPANT * 8) : null;
+  const storySab = sim && o.storyPfn !== undefined ? storyArea(o.storyPfn) : null;
+  const keysSab = sim && ((o.recordSchedule && o.recordKeys) || o.schedule?.keys) ? keysArea(keyedFollow(o.schedule), logCapacity(v.slog)) : null;
   w.setup?.(v.k, wopts);
   let livenessFired: () => void = () => {};
   const liveness = new Promise<void>((res) => { livenessFired = res; });
   return {
-    o, w, wopts, sim, seconds, v, host, nparts, traceSab, traceSamples: [], workers: [], crashes: [], timers: [], clock: null,
+    o, w, wopts, sim, seconds, v, host, nparts, traceSab, storySab, keysSab, traceSamples: [], workers: [], crashes: [], timers: [], clock: null,
     liveness, livenessFired: () => livenessFired(), runsDone: false,
   };
 }
 
 /** Spawn the CPUs and the host's participants, configure the CPUs, then start the run. */
 async function spawnAndStart(r: Run): Promise<Started> {
-  const { o, v, traceSab } = r;
+  const { o, v, traceSab, storySab, keysSab } = r;
   const spawn = async <T>(name: string, me: number): Promise<Comlink.Remote<T>> => {
-    const mw = await acquireWorker<T>(name, { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me, traceSab });
+    const mw = await acquireWorker<T>(name, { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me, traceSab, storySab, keysSab });
     const onError = (e: Error): void => {
       r.crashes.push(`${name} ${me}: ${e.message}`);
       report(v, O.bug_on, -1, me, 0, `worker ${name} ${me} crashed: ${e.message}`);
@@ -245,7 +255,7 @@ function start(r: Run, cpus: Comlink.Remote<CpuApi>[], hostParts: Comlink.Remote
   if (sim) Atomics.notify(v.hdr, SIM_BATON);
   const t0 = performance.now();
   const hostDone = Promise.all(hostParts.map((p) => p.run()));
-  const runs = cpus.map((c, i) => c.run(o.ops === null ? Number.MAX_SAFE_INTEGER : opsShare(o.ops, o.cpus, i)));
+  const runs = cpus.map((c, i) => c.run(o.opsPerCpu?.[i] ?? (o.ops === null ? Number.MAX_SAFE_INTEGER : opsShare(o.ops, o.cpus, i))));
   if (r.seconds !== null) {
     r.timers.push(setTimeout(() => Atomics.compareExchange(v.hdr, CTL_STATE, CS_RUN, CS_STOP), r.seconds * 1000));
   }
@@ -411,8 +421,9 @@ async function collect(r: Run, s: Started, samplers: Samplers): Promise<{ result
     violations: attributeRaces(readViolations(v, raceName), o.unfix), counters, per_cpu: perCpu, state_mix: mix,
     ...(sim && o.mixSampleMs === undefined ? {} : { state_mix_samples: samples }), accounting,
     trace_hash: ((sim ? v.hdr[SIM_HASH] : h) >>> 0).toString(16).padStart(8, '0'),
-    ...(sim ? { schedule: simResult(v, o.recordSchedule) } : {}),
+    ...(sim ? { schedule: keyedSchedule(simResult(v, o.recordSchedule), r.keysSab, o, v.hdr) } : {}),
     ...(traceSab ? { trace: (sampleCounters(sim ? v.hdr[SIM_STEP] : (performance.timeOrigin + performance.now()) * 1000), buildTrace(traceSab, o.cpus, sim, r.traceSamples)) } : {}),
+    ...(r.storySab ? { story: storyEvents(r.storySab) } : {}),
     ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
     ...(host.summary ? Object.fromEntries([host.summary(v, nparts, ops)]) : {}), // the host's run --json section (xen, shadow)
     coverage: readCoverage(v, nparts, counters),

@@ -12,7 +12,13 @@ import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
 import { workerExecArgv, workerUrl } from './worker_url.js';
 
-export interface WorkerInit { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null }
+export interface WorkerInit {
+  sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null;
+  /** The story recorder's area (sim/story_rec.ts; replay --story), null when not recording. */
+  storySab?: SharedArrayBuffer | null;
+  /** The keyed-schedule area (sim/keys.ts): recorded runs and keyed replays; null otherwise. */
+  keysSab?: SharedArrayBuffer | null;
+}
 
 export interface MachineWorker<T = unknown> {
   name: string;

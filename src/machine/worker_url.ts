@@ -19,7 +19,7 @@ const cache = new Map<string, URL>();
 const MACHINE_ENTRIES: Record<string, string> = { cpu_worker: 'machine/cpu_worker', host_worker: 'machine/host_worker' };
 const ENTRIES: Record<string, string> = {
   ...MACHINE_ENTRIES, ...hostWorkerEntries(), // each host's workers come from the registry
-  hunt_task: 'explore/hunt_task', stress_task: 'explore/stress_task',
+  hunt_task: 'explore/hunt_task', stress_task: 'explore/stress_task', shrink_task: 'explore/shrink_task',
 };
 
 function entryPath(name: string): string {

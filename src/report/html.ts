@@ -11,6 +11,7 @@ import type { Expected } from '../explore/replay_file.js';
 import type { MixSample, RunResult } from '../machine/run.js';
 import { computeStates, statesDot } from '../hosts/index.js';
 import { TRACE_EVENTS } from '../core/trace.js';
+import type { Story } from './story.js';
 import { ZOOM_EVENTS, esc, overviewSvg, timelineData, turnTable, violationPoint, zoomSvg, zoomWindow } from './timeline.js';
 
 export interface HuntSummary {
@@ -31,6 +32,8 @@ export interface ReportInput {
   hunt?: HuntSummary;
   /** Why a section is missing and how to get it (e.g. a run JSON carries no trace). */
   notes?: string[];
+  /** The violation as a story (replays of a sim schedule: story.ts). */
+  story?: Story;
 }
 
 const STATE_ORDER = ['Sr', 'Sp', 'Sz', 'Pr', 'Vr', 'Vz', 'Ur', 'Uz'];
@@ -132,6 +135,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .counters div { display: flex; justify-content: space-between; border-bottom: 1px dotted #e3e3e3; break-inside: avoid; padding: 1px 0; }
 .counters .zero { color: #aaa; }
 .viol { border-left: 4px solid #e03131; background: #fff5f5; padding: 8px 12px; margin: 8px 0; border-radius: 4px; }
+table.story td { vertical-align: top; } table.story tr.context td { color: #777; } table.story tr.viol-row td { background: #fff5f5; font-weight: 600; }
 .viol .oracle { font-weight: 700; color: #c92a2a; font-size: 15px; }
 .viol .msg { white-space: pre-wrap; word-break: break-word; font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12.5px; margin-top: 4px; }
 pre.cmd { background: #1f2933; color: #e6edf3; padding: 8px 12px; border-radius: 4px; white-space: pre-wrap; word-break: break-all; margin: 6px 0; }
@@ -234,6 +238,17 @@ function timelineSection(inp: ReportInput, r: RunResult): string {
   return `${head}<p>${esc(intro)}</p>${off}${partial}<h3>The whole run</h3><p class="note">Where each participant's trace slices were (colours as in the legend below); the black box is the zoomed window.</p>${overviewSvg(t, z)}<h3>Zoomed</h3>${zoomSvg(t, z, label)}${turnTable(t, z)}</section>`;
 }
 
+/** The causal slice of the violation, one row per event (story.ts), at the top of the page. */
+function storySection(s: Story): string {
+  const rows = s.lines.map((l) => {
+    const mark = l.violation ? 'violation' : l.then;
+    return `<tr class="${l.context ? 'context' : ''}${l.violation ? ' viol-row' : ''}"><td class="num">${l.step}</td><td>${esc(l.who)}</td><td><code>${esc(l.fn)}</code></td><td>${esc(l.what)}</td><td>${esc(mark)}</td></tr>`;
+  }).join('');
+  const intro = `What happened to pfn ${s.pfn} from the last consistent point to the ${esc(s.oracle)} violation, read from the replayed schedule: one row per event of ${esc(s.participants.join(', '))} on the page, named by the kernel function that did it (outer/inner: the caller, then the lock helper or host hook it went through). A first grey row is the last host action before that point. "preempted": the baton left that participant there although it could have gone on; "spins": it had to wait.`;
+  const cut = s.left_out ? `<p class="note">${s.left_out} events merged or left out to keep the story short.</p>` : '';
+  return `<section id="story"><h2>The race as a story</h2><p>${intro}</p>${cut}<table class="story"><thead><tr><th class="num">step</th><th>who</th><th>function</th><th>state change</th><th></th></tr></thead><tbody>${rows}</tbody></table></section>`;
+}
+
 function countersSection(r: RunResult): string {
   const cells = Object.entries(r.counters).map(([k, v]) => `<div${v === 0 ? ' class="zero"' : ''}><span>${esc(k)}</span><span class="num">${n(v)}</span></div>`).join('');
   const cols = ['cpu', 'ops', 'essa_calls', 'essa_batches', 'pcp_hot', 'pcp_cold'] as const;
@@ -251,6 +266,7 @@ export async function renderReport(inp: ReportInput): Promise<string> {
   const sub = r ? `seed ${r.seed} · ${r.mode} mode · ${r.cpus} CPUs · ${r.mem} guest / ${r.host_mem} host · hinting ${r.hinting}${r.unfix.length ? ` · unfixed: ${r.unfix.join(', ')}` : ''}` : '';
   const notes = (inp.notes ?? []).map((x) => `<p class="note">${esc(x)}</p>`).join('');
   const body = [
+    inp.story ? storySection(inp.story) : '',
     inp.hunt ? huntSection(inp.hunt) : '',
     notes ? `<section id="notes">${notes}</section>` : '',
     r ? summarySection(inp, r) : '',
@@ -258,7 +274,7 @@ export async function renderReport(inp: ReportInput): Promise<string> {
     r ? timelineSection(inp, r) : '', r ? mixSection(r) : '', r ? countersSection(r) : '',
     `<section id="states"><h2>ESSA state diagram</h2><p>Computed by executing the model on scratch frames (hintsim states): guest ESSA ops in blue, host reclaim in red, guest accesses in green; dashed states never exist.</p>${states}</section>`,
   ].join('\n');
-  const nav = ['hunt', 'summary', 'violations', 'timeline', 'state-mix', 'counters', 'states'].filter((id) => body.includes(`<section id="${id}"`))
+  const nav = ['story', 'hunt', 'summary', 'violations', 'timeline', 'state-mix', 'counters', 'states'].filter((id) => body.includes(`<section id="${id}"`))
     .map((id) => `<a href="#${id}">${id.replace('-', ' ')}</a>`).join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

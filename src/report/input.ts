@@ -11,6 +11,9 @@ import { REPLAY_FORMAT, fromReplayOptions, readReplayFile, type ReplayFile } fro
 import { runMachine, type RunResult } from '../machine/run.js';
 import type { HuntSummary, ReportInput } from './html.js';
 
+import { replayFileCommand } from '../machine/invocation.js';
+import { takeStory, withStory } from './story.js';
+
 export const ACCEPTED = "accepted: the JSON printed by 'hintsim run|replay|hunt --json', or a replay file written by 'hintsim hunt'";
 
 /** What --html adds to a run: trace events, the sim schedule's decisions, finer state-mix samples. */
@@ -51,16 +54,21 @@ export function writeHtml(path: string, html: string): void {
   }
 }
 
-/** Did the replayed run give the recorded violation (same step and pfn when the schedule is replayed)? */
+/**
+ * Did the replayed run give the recorded violation? Same step and pfn when a schedule is
+ * replayed by step; the same pfn when it is keyed (version 3: scheduling points added or
+ * removed elsewhere move the global step, not the decisions).
+ */
 export function reproduced(rf: ReplayFile, r: RunResult): boolean {
   const v = r.violations.find((x) => x.oracle === rf.expected.oracle);
-  return !!v && (rf.schedule === null || (v.step === rf.expected.step && v.pfn === rf.expected.pfn));
+  if (!v || rf.schedule === null) return !!v;
+  return v.pfn === rf.expected.pfn && (rf.schedule.keys !== undefined || v.step === rf.expected.step);
 }
 
 /** Replay a replay file with everything a report shows recorded. */
 export async function replayForReport(rf: ReplayFile, file: string, madeWith: string): Promise<ReportInput> {
-  const r = await runMachine(withReportRecording(fromReplayOptions(rf.options, rf.seed, rf.schedule)));
-  return { kind: 'replay', result: r, command: `hintsim replay ${file}`, madeWith, replay: { file, reproduced: reproduced(rf, r), expected: rf.expected } };
+  const { story, result: r } = takeStory(await runMachine(withStory(withReportRecording(fromReplayOptions(rf.options, rf.seed, rf.schedule)), rf.expected)), rf.expected);
+  return { kind: 'replay', result: r, command: replayFileCommand(file), madeWith, replay: { file, reproduced: reproduced(rf, r), expected: rf.expected }, ...(story ? { story } : {}) };
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -97,7 +105,7 @@ async function huntInput(path: string, j: Record<string, unknown>, madeWith: str
   if (!j.found || !named) return { kind: 'hunt', result: null, command: null, madeWith, hunt: huntSummary(j, named) };
   const file = [named, resolve(dirname(path), named)].find((p) => existsSync(p));
   if (!file) {
-    return { kind: 'hunt', result: null, command: `hintsim replay ${named}`, madeWith, hunt: huntSummary(j, named),
+    return { kind: 'hunt', result: null, command: replayFileCommand(named), madeWith, hunt: huntSummary(j, named),
       notes: [`The replay file '${named}' this hunt wrote is not there (looked beside the JSON too): counters, chart and timeline come from replaying it.`] };
   }
   const rep = await replayForReport(readReplayFile(file), file, madeWith);
@@ -129,7 +137,7 @@ export async function loadReportInput(path: string, madeWith: string): Promise<R
   if (problem) return notOurs(problem);
   const r = j as unknown as RunResult & { rerun?: unknown; replay?: { file?: unknown; reproduced?: unknown; expected?: unknown } };
   if (isObj(r.replay) && typeof r.replay.file === 'string' && isObj(r.replay.expected)) {
-    return { kind: 'replay', result: r, command: `hintsim replay ${r.replay.file}`, madeWith,
+    return { kind: 'replay', result: r, command: replayFileCommand(r.replay.file), madeWith,
       replay: { file: r.replay.file, reproduced: r.replay.reproduced === true, expected: r.replay.expected as unknown as ReplayFile['expected'] } };
   }
   return { kind: 'run', result: r, command: typeof r.rerun === 'string' ? r.rerun : null, madeWith };

@@ -14,14 +14,33 @@
 /** One baton decision: at step `step` the baton went to participant `to` (-1 nobody). */
 export interface Decision { step: number; to: number }
 
-/** A sim schedule: who ran first, then every decision in step order. */
-export interface Schedule { first: number; decisions: Decision[] }
+/**
+ * Where a decision was taken, keyed so that it survives a change elsewhere in the model
+ * (keys.ts): participant `who` at its `count`-th scheduling point of `kind` on object `arg`.
+ */
+export interface KeyedPoint { who: number; kind: number; arg: number; count: number }
 
-/** A replay file's `schedule` field, exactly as on disk. */
-export interface ScheduleFile { first: number; decisions: number[] /* step, to, step, to, ... */ }
+/**
+ * A sim schedule: who ran first, then every decision in step order; `keys` (one per
+ * decision), when present, is where each was taken: a replay then follows the keys
+ * (strategies/keyed.ts) and the steps only tell it how late is too late.
+ */
+export interface Schedule { first: number; decisions: Decision[]; keys?: KeyedPoint[] }
+
+/** A replay file's `schedule` field, exactly as on disk; `keys` since version 3 (who, kind, object, count per decision). */
+export interface ScheduleFile { first: number; decisions: number[] /* step, to, step, to, ... */; keys?: number[] }
 
 /** A sim run's schedule as RunResult.schedule reports it. */
-export interface ScheduleResult { steps: number; switches: number; first: number; decisions?: Decision[]; complete: boolean }
+export interface ScheduleResult {
+  steps: number; switches: number; first: number; decisions?: Decision[]; complete: boolean;
+  /** Recorded runs: where each decision was taken (keys.ts). */
+  keys?: KeyedPoint[];
+  /** Keyed replays: decisions followed, and the first divergence (strategies/keyed.ts). */
+  keyed?: { decisions: number; followed: number; diverged: { decision: number; step: number; why: 'passed' | 'finished' | 'late' } | null };
+}
+
+/** Words per keyed point on disk. */
+export const KEY_WORDS = 4;
 
 /** Words per decision in the flat forms. */
 export const DECISION_WORDS = 2;
@@ -87,15 +106,20 @@ export function decodeDecisions(flat: unknown): Decision[] | null {
 
 /** A schedule to a replay file's `schedule` field. */
 export function encodeSchedule(s: Schedule): ScheduleFile {
-  return { first: s.first, decisions: encodeDecisions(s.decisions) };
+  return { first: s.first, decisions: encodeDecisions(s.decisions), ...(s.keys ? { keys: s.keys.flatMap((k) => [k.who, k.kind, k.arg, k.count]) } : {}) };
 }
 
 /** A replay file's `schedule` field to a schedule; null when malformed. */
 export function decodeSchedule(f: unknown): Schedule | null {
   if (typeof f !== 'object' || f === null) return null;
-  const { first, decisions } = f as { first?: unknown; decisions?: unknown };
+  const { first, decisions, keys } = f as { first?: unknown; decisions?: unknown; keys?: unknown };
   // files have always carried `first`; a missing one read as undefined and ran participant 0
   if (first !== undefined && !Number.isInteger(first)) return null;
   const ds = decodeDecisions(decisions);
-  return ds ? { first: (first as number | undefined) ?? 0, decisions: ds } : null;
+  if (!ds) return null;
+  if (keys === undefined) return { first: (first as number | undefined) ?? 0, decisions: ds };
+  if (!Array.isArray(keys) || keys.length !== KEY_WORDS * ds.length || !keys.every((x) => Number.isInteger(x))) return null;
+  const ks: KeyedPoint[] = [];
+  for (let i = 0; i < keys.length; i += KEY_WORDS) ks.push({ who: keys[i] as number, kind: keys[i + 1] as number, arg: keys[i + 2] as number, count: keys[i + 3] as number });
+  return { first: (first as number | undefined) ?? 0, decisions: ds, keys: ks };
 }

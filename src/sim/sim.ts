@@ -18,6 +18,9 @@ import { O, report } from '../core/oracles.js';
 import { mix32 } from '../core/prng.js';
 import { SP_SPIN, setSimHook } from '../core/sched.js';
 import { logPut } from './schedule.js';
+import { storyExit, storyPoint, storyRecording, storySwitch } from './story_rec.js';
+import { keyExitPoint, keyLog, keyPoint, keysOn } from './keys.js';
+import { withExtraPoints } from './extra_points.js';
 import { STRATEGIES } from './strategies/index.js';
 import type { Strategy } from './strategy.js';
 
@@ -34,6 +37,7 @@ function switchTo(to: number, step: number): void {
   const h = V.hdr;
   const k = h[SIM_SWITCHES];
   logPut(V.slog, k, step, to);
+  if (keysOn) keyLog(k); // where it was taken, keyed (keys.ts)
   h[SIM_SWITCHES] = k + 1;
   // The store publishes every plain write of this participant to the next one (seq-cst).
   Atomics.store(h, SIM_BATON, to);
@@ -71,6 +75,8 @@ function hook(kind: number, arg: number): number {
   const step = h[SIM_STEP] + 1;
   h[SIM_STEP] = step;
   h[SIM_HASH] = mix32(h[SIM_HASH], Math.imul(step, 31) ^ (ME << 24) ^ (kind << 27) ^ Math.imul(arg, 0x9e3779b1));
+  if (storyRecording) storyPoint(step, kind, arg); // --story: reads only, decides nothing
+  if (keysOn) keyPoint(kind, arg); // this participant's count of such points (keyed schedules)
   if (h[SIM_EXCL] !== 0) return step;
   // Fast path: no decision due, nothing changed, not spinning: a counter compare.
   if (kind !== SP_SPIN && step < h[SIM_NEXT] && h[SIM_DIRTY] === 0) { h[SIM_SPINS] = 0; h[SIM_SPINNERS] &= ~(1 << ME); return step; }
@@ -84,13 +90,16 @@ function hook(kind: number, arg: number): number {
   } else {
     h[SIM_SPINS] = 0;
   }
-  if (to >= 0 && to !== ME) switchTo(to, step);
+  if (to >= 0 && to !== ME) {
+    if (storyRecording) storySwitch(step, to, kind === SP_SPIN);
+    switchTo(to, step);
+  }
   return h[SIM_STEP];
 }
 
 /** Install the sim scheduler in this participant (worker start-up, sim mode only). */
 export function simInstall(): void {
-  setSimHook(hook);
+  setSimHook(withExtraPoints(hook)); // HINTSIM_EXTRA_POINTS (debug): extra points, as a model change would add
 }
 
 /**
@@ -99,6 +108,7 @@ export function simInstall(): void {
  */
 export function simExit(): void {
   const h = V.hdr;
+  if (storyRecording) storyExit(h[SIM_STEP]);
   Atomics.store(V.pa, paWord(ME, PA_STATE), 2);
   h[SIM_DIRTY] = 1;
   if (Atomics.load(h, SIM_BATON) !== ME) return;
@@ -106,11 +116,13 @@ export function simExit(): void {
   // decision logged at that step would be taken by that point's hook in a replay.
   const step = h[SIM_STEP] + 1;
   h[SIM_STEP] = step;
+  if (keysOn) keyExitPoint();
   let to = choose(step, SP_SPIN, 0);
   // Nobody runnable: wake a waiting participant (the idle host) so it can see the end.
   for (let p = 0; to < 0 && p < h[SIM_NPART]; p++) if (Atomics.load(V.pa, paWord(p, PA_STATE)) === 3) to = p;
   const k = h[SIM_SWITCHES];
   logPut(V.slog, k, step, to);
+  if (keysOn) keyLog(k);
   h[SIM_SWITCHES] = k + 1;
   Atomics.store(h, SIM_BATON, to);
   if (to >= 0) wake(to);

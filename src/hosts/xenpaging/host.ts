@@ -5,6 +5,7 @@ import type { Host } from '../host.js';
 import { XEN_HOOKS } from './hooks.js';
 import { type XenSummary, xenBoot, xenEndOfRunChecks, xenIoFrames, xenSummary, xenWarmUp } from './xen_machine.js';
 import { xenViewsInit } from './xen_views.js';
+import { XEN_STORY_WORD } from './p2m.js';
 import { XEN_RACES } from './races.js';
 import { xenHostLines } from './text.js';
 
@@ -44,4 +45,5 @@ export const XEN_HOST: Host = {
   },
   races: XEN_RACES,
   allFigures: (s) => ({ host_calls: (s as XenSummary).counters.ring_requests, freed_no_io: 0, latency_steps: null }), // the pager writes every page it takes
+  storyWord: XEN_STORY_WORD,
 };

@@ -104,6 +104,19 @@ export function describeGfn(g: number): string {
   return `gfn ${g}: p2m ${P2M_NAMES[entryType(e)] ?? `type ${entryType(e)}`}, ${frame}`;
 }
 
+/** replay --story: a gfn's p2m type and its frame's count, in one word (type | frame present << 4 | count + 1 << 8). */
+export const XEN_STORY_WORD = {
+  read(g: number): number {
+    const e = p2mGet(g);
+    const m = entryMfn(e);
+    return entryType(e) | (m === MFN_NONE ? 0 : 0x10 | (Math.max(0, Math.min(mfnCount(m) + 1, 0xffff)) << 8));
+  },
+  name(w: number): string {
+    const t = w & 0xf;
+    return `p2m ${P2M_NAMES[t] ?? `type ${t}`}${w & 0x10 ? ` (frame count ${(w >>> 8) - 1})` : ''}`;
+  },
+};
+
 function heapLock(): void { spinLock(XV.x, XH_HEAP_LOCK, ME); }
 function heapUnlock(): void {
   spinUnlock(XV.x, XH_HEAP_LOCK, ME, (msg) => report(V, O.bug_on, -1, ME, STEPS, `xen heap: ${msg}`));

@@ -19,6 +19,9 @@ import { injectInit } from '../../core/inject.js';
 import { CTL_MODE, CTL_NCPUS, CTL_STATE, PA_HEARTBEAT, PA_STATE, Views, XH_DOM0_KICK, XH_PAGER_KICK, paWord, CS_DONE, PS_DONE, PS_IDLE, PS_RUNNING } from '../../core/layout.js';
 import { SP_SPIN, setSimHook, sp } from '../../core/sched.js';
 import { simExit, simInstall, waitBaton } from '../../sim/sim.js';
+import { storyInit } from '../../sim/story_rec.js';
+import { keysInit } from '../../sim/keys.js';
+import { XEN_STORY_WORD } from './p2m.js';
 import { traceInit } from '../../core/trace.js';
 import { XV, xenViewsInit } from './xen_views.js';
 import { XEN_HOOKS } from './hooks.js';
@@ -36,6 +39,8 @@ function attach(i: WorkerInit): void {
   xenViewsInit(v, i.me);
   installHooks(XEN_HOOKS);
   traceInit(i.me === i.ncpus ? i.traceSab : null, i.me); // the pager uses the host's trace track
+  storyInit(i.storySab, XEN_STORY_WORD.read);
+  keysInit(i.keysSab);
   hwInit();
   injectInit();
   sim = v.hdr[CTL_MODE] === 1;

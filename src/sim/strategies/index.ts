@@ -10,18 +10,20 @@ import type { Strategy } from '../strategy.js';
 import { pct } from './pct.js';
 import { random } from './random.js';
 import { replay } from './replay.js';
+import { keyed } from './keyed.js';
 
-export const STRATEGIES: readonly Strategy[] = [random, pct, replay];
+export const STRATEGIES: readonly Strategy[] = [random, pct, replay, keyed];
 
 for (const s of STRATEGIES) {
   if (s.words > SIM_STRAT_WORDS) throw new Error(`sim strategy ${s.name}: ${s.words} words do not fit the ${SIM_STRAT_WORDS} of SIM_STRAT`);
 }
 
-/** The strategy that follows a given schedule. */
+/** The strategies that follow a given schedule: by global step, and by keyed points (schedule.keys). */
 export const REPLAY = replay;
+export const KEYED = keyed;
 
-/** The names --strategy accepts (replay is selected by a schedule). */
-export const STRATEGY_NAMES: readonly string[] = STRATEGIES.filter((s) => s !== REPLAY).map((s) => s.name);
+/** The names --strategy accepts (replay and keyed are selected by a schedule). */
+export const STRATEGY_NAMES: readonly string[] = STRATEGIES.filter((s) => s !== REPLAY && s !== KEYED).map((s) => s.name);
 
 /** A strategy's id (its SIM_STRATEGY value). */
 export function strategyId(s: Strategy): number {

@@ -1,0 +1,262 @@
+/**
+ * Shrinking a violating sim run to the shortest schedule that still gives the same oracle on
+ * the same kind of object (a page, or none), in this order, while a time budget lasts:
+ *
+ *   1. decisions   ddmin over the baton decisions (chunks halving; every candidate of a
+ *                  round in parallel, the first that still fails wins). A decision is a
+ *                  switch of the baton, so this also drops preemptions: what is left is
+ *                  the preemptions the race needs (counted in the result).
+ *   2. participants  drop a guest CPU (its decisions go, the others' are renumbered), with
+ *                  the schedule as it is, else with the seed's strategy.
+ *   3. ops per CPU each CPU's op budget (its prefix of the workload) cut to what it used,
+ *                  then halved while the violation stays (a CPU that stops early stops
+ *                  taking steps).
+ *   4. workload knobs each numeric option of the workload, memory and the host budget
+ *                  halved towards its minimum (fewer files, pages, memory), with the current
+ *                  schedule and with the seed's strategy (the new schedule is then recorded
+ *                  and shrunk again from 1); kept when the run gets shorter.
+ *
+ * Candidates run on a ShrinkRunner: in this thread (stress tasks, which already run in a
+ * pool) or over a piscina pool of shrink_task workers that reuse their CPU and host workers.
+ */
+import { Piscina } from 'piscina';
+import { findWorkload } from '../../workloads/index.js';
+import type { Violation } from '../core/oracles.js';
+import { MIN_MEM, type RunOptions, type SimSchedule } from '../machine/config.js';
+import type { RunResult } from '../machine/run.js';
+import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js';
+import type { ShrinkTask } from './shrink_task.js';
+import { runAttempt, type Attempt, type AttemptWant } from './shrink_attempt.js';
+
+export interface ShrinkPhaseCount { decisions: number; participants: number; ops_per_cpu: number; knobs: number }
+
+export interface Shrunk {
+  opts: RunOptions;
+  schedule: SimSchedule;
+  violation: Violation;
+  /** Scheduling steps of the shrunk run. */
+  steps: number;
+  /** Switches away from a participant that could have gone on, in the shrunk schedule. */
+  preemptions: number;
+  /** Candidates run, and the reductions each phase kept. */
+  attempts: number;
+  kept: ShrinkPhaseCount;
+}
+
+/** Runs candidate sim runs; `jobs` of them at once. */
+export interface ShrinkRunner {
+  readonly jobs: number;
+  run(batch: RunOptions[]): Promise<Attempt[]>;
+  close(): Promise<void>;
+}
+
+/** Candidates one after another in this thread. */
+export function localRunner(match: (v: Violation) => boolean): ShrinkRunner {
+  return {
+    jobs: 1,
+    async run(batch) { const out: Attempt[] = []; for (const o of batch) out.push(await runAttempt(o, match)); return out; },
+    async close() {},
+  };
+}
+
+/** Candidates over a piscina pool of `jobs` threads (each keeps its machine workers between runs). */
+export function poolRunner(jobs: number, want: AttemptWant): ShrinkRunner {
+  const pool = new Piscina({ filename: workerUrl('shrink_task').href, minThreads: jobs, maxThreads: jobs, idleTimeout: 1000 });
+  const urls = workerUrls();
+  const execArgv = workerExecArgv();
+  return {
+    jobs,
+    run: (batch) => Promise.all(batch.map(async (o) => {
+      const t: ShrinkTask = { urls, execArgv, runs: [o], want };
+      return ((await pool.run(t)) as Attempt[])[0];
+    })),
+    close: () => pool.destroy(),
+  };
+}
+
+/** What a candidate must give to count, from the violation being shrunk. */
+export function wantOf(v: Violation): AttemptWant {
+  return { oracle: v.oracle, page: v.pfn >= 0, race: v.race ?? null };
+}
+
+interface Best { opts: RunOptions; schedule: SimSchedule; a: Attempt & { violation: Violation } }
+
+/** A candidate: options, and the schedule to follow (null: the seed's strategy, recorded). */
+interface Cand { opts: RunOptions; schedule: SimSchedule | null }
+
+/** Remove participant `c` (a guest CPU) from a schedule: its decisions go, later participants move down one. */
+function dropFromSchedule(s: SimSchedule, c: number): SimSchedule | null {
+  const map = (p: number): number => (p > c ? p - 1 : p);
+  if (s.first === c) return null;
+  return { first: map(s.first), decisions: s.decisions.filter((d) => d.to !== c).map((d) => ({ step: d.step, to: map(d.to) })) };
+}
+
+/**
+ * The keys of `s`'s decisions, from `taken`, the keyed decisions a replay of `s` took: each
+ * decision at the step where the replay switched. A decision the replay did not act on (its
+ * participant was already running, or could not run) changes nothing and is left out.
+ */
+function keyDecisions(s: SimSchedule, taken: SimSchedule): SimSchedule | null {
+  if (!taken.keys) return null;
+  const at = new Map<number, number>();
+  taken.decisions.forEach((d, i) => { if (!at.has(d.step)) at.set(d.step, i); });
+  const decisions: SimSchedule['decisions'] = [], keys: NonNullable<SimSchedule['keys']> = [];
+  for (const d of s.decisions) {
+    const i = at.get(d.step);
+    if (i === undefined) continue;
+    decisions.push(taken.decisions[i]);
+    keys.push(taken.keys[i]);
+  }
+  return { first: s.first, decisions, keys };
+}
+
+/** Preemptions of a schedule: decisions that hand the baton to another participant (the holder could have gone on). */
+function preemptionsOf(s: SimSchedule): number {
+  let holder = s.first, n = 0;
+  for (const d of s.decisions) { if (d.to >= 0 && d.to !== holder) n++; if (d.to >= 0) holder = d.to; }
+  return n;
+}
+
+/**
+ * Shrink a violating sim schedule (see the file comment) within `seconds`. `match` decides
+ * what counts in this thread; a pool runner decides by its AttemptWant. Null when the
+ * schedule does not reproduce when replayed.
+ */
+export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracle: string, first: RunResult, seconds: number,
+  match: (v: Violation) => boolean = (v) => v.oracle === oracle, runner: ShrinkRunner = localRunner(match)): Promise<Shrunk | null> {
+  const deadline = performance.now() + seconds * 1000;
+  const time = (): boolean => performance.now() < deadline;
+  let attempts = 0;
+  const kept: ShrinkPhaseCount = { decisions: 0, participants: 0, ops_per_cpu: 0, knobs: 0 };
+  type Tried = { a: Attempt; c: Cand };
+  const tryAll = async (cands: Cand[]): Promise<Tried[]> => {
+    attempts += cands.length;
+    const res = await runner.run(cands.map((c) => ({ ...c.opts, schedule: c.schedule, recordSchedule: c.schedule === null || c.opts.recordSchedule })));
+    return res.map((a, i) => ({ a, c: cands[i] }));
+  };
+  /** A candidate that still fails, with the schedule it followed (or the one its strategy run recorded). */
+  const won = ({ a, c }: Tried): Best | null => {
+    if (!a.violation) return null;
+    const schedule = c.schedule ?? a.schedule;
+    return schedule ? { opts: c.opts, schedule, a: a as Attempt & { violation: Violation } } : null;
+  };
+
+  const base = won((await tryAll([{ opts: { ...opts, opsPerCpu: undefined }, schedule: sched }]))[0]);
+  if (!base) { await runner.close(); return null; } // the replay does not reproduce: keep the recorded schedule
+  let best: Best = base;
+  const usedOps = Math.max(opts.cpus, Math.ceil(first.ops));
+  if (usedOps < (opts.ops ?? Infinity)) {
+    const r = won((await tryAll([{ opts: { ...best.opts, ops: usedOps }, schedule: best.schedule }]))[0]);
+    if (r) best = r;
+  }
+
+  /** 1. ddmin over the decisions, `runner.jobs` chunk removals at a time. */
+  const ddmin = async (): Promise<void> => {
+    let chunk = Math.max(1, best.schedule.decisions.length >> 1);
+    while (best.schedule.decisions.length > 0 && time()) {
+      let removedAny = false;
+      for (let start = 0; start < best.schedule.decisions.length && time();) {
+        const d = best.schedule.decisions;
+        const starts: number[] = [];
+        for (let s = start; s < d.length && starts.length < Math.max(1, runner.jobs); s += chunk) starts.push(s);
+        const res = await tryAll(starts.map((s) => ({ opts: best.opts, schedule: { first: best.schedule.first, decisions: [...d.slice(0, s), ...d.slice(s + chunk)] } })));
+        const k = res.findIndex((t) => t.a.violation);
+        if (k >= 0) { best = won(res[k])!; removedAny = true; kept.decisions++; start = starts[k]; } else start = starts[starts.length - 1] + chunk;
+      }
+      if (!removedAny && chunk === 1) break; // 1-minimal
+      if (!removedAny) chunk >>= 1;
+      else chunk = Math.max(1, Math.min(chunk, best.schedule.decisions.length >> 1));
+    }
+  };
+
+  /** 2. One guest CPU fewer, with the schedule renumbered and with the seed's strategy. */
+  const participants = async (): Promise<boolean> => {
+    const o = best.opts;
+    if (o.cpus <= 1 || !time()) return false;
+    const cands: Cand[] = [];
+    for (let c = 0; c < o.cpus; c++) {
+      const per = best.a.ops_per_cpu.filter((_, i) => i !== c);
+      const opts2: RunOptions = { ...o, cpus: o.cpus - 1, ops: Math.max(o.cpus - 1, per.reduce((x, y) => x + y, 0)), opsPerCpu: undefined };
+      const s = dropFromSchedule(best.schedule, c);
+      if (s) cands.push({ opts: opts2, schedule: s });
+      cands.push({ opts: opts2, schedule: null });
+    }
+    const res = (await tryAll(cands)).map(won).filter((b): b is Best => b !== null);
+    if (!res.length) return false;
+    best = res.reduce((a, b) => (b.a.steps < a.a.steps ? b : a));
+    kept.participants++;
+    return true;
+  };
+
+  /** 3. Each CPU's budget: what it used, then lower while the violation stays. */
+  const budgets = async (): Promise<void> => {
+    const used = best.a.ops_per_cpu.map((x) => Math.max(1, Math.ceil(x)));
+    if (used.length !== best.opts.cpus) return;
+    const r0 = won((await tryAll([{ opts: { ...best.opts, opsPerCpu: used, ops: used.reduce((x, y) => x + y, 0) }, schedule: best.schedule }]))[0]);
+    if (r0) { best = r0; kept.ops_per_cpu++; }
+    for (let c = 0; c < best.opts.cpus && time(); c++) {
+      let hi = (best.opts.opsPerCpu ?? used)[c];
+      let lo = 0;
+      while (hi - lo > 1 && time()) {
+        const n = Math.max(1, runner.jobs);
+        const points = Array.from({ length: n }, (_, i) => lo + Math.floor(((hi - lo) * (i + 1)) / (n + 1))).filter((x, i, a) => x > lo && x < hi && a.indexOf(x) === i);
+        if (!points.length) break;
+        const res = await tryAll(points.map((b) => {
+          const per = [...(best.opts.opsPerCpu ?? used)];
+          per[c] = b;
+          return { opts: { ...best.opts, opsPerCpu: per, ops: per.reduce((x, y) => x + y, 0) }, schedule: best.schedule };
+        }));
+        const k = res.findIndex((t) => t.a.violation); // the lowest budget that still fails
+        if (k >= 0) { best = won(res[k])!; hi = points[k]; lo = k > 0 ? points[k - 1] : lo; kept.ops_per_cpu++; } else lo = points[points.length - 1];
+      }
+    }
+  };
+
+  /** 4. Workload knobs, memory and host budget halved; kept when the run gets shorter. */
+  const knobs = async (): Promise<boolean> => {
+    const o = best.opts;
+    const w = findWorkload(o.workload);
+    const cands: Cand[] = [];
+    const add = (opts2: RunOptions): void => { cands.push({ opts: opts2, schedule: best.schedule }, { opts: opts2, schedule: null }); };
+    for (const k of w?.options ?? []) {
+      const v = o.workloadOptions[k.name] ?? k.default;
+      const half = Math.max(k.min, Math.floor(v / 2));
+      if (half < v) add({ ...o, workloadOptions: { ...o.workloadOptions, [k.name]: half } });
+    }
+    const mem = Math.max(MIN_MEM, Math.floor(o.memBytes / 2 / 65536) * 65536);
+    if (mem < o.memBytes && (o.hostMemBytes === null || o.hostMemBytes <= mem)) add({ ...o, memBytes: mem });
+    if (o.hostMemBytes !== null && o.hostMemBytes / 2 >= 16 * 4096) add({ ...o, hostMemBytes: Math.floor(o.hostMemBytes / 2 / 4096) * 4096 });
+    let improved = false;
+    for (let i = 0; i < cands.length && time(); i += Math.max(2, runner.jobs)) {
+      const tried = await tryAll(cands.slice(i, i + Math.max(2, runner.jobs)));
+      const res = tried.map(won).filter((b): b is Best => b !== null && b.a.steps < best.a.steps);
+      if (!res.length) continue;
+      best = res.reduce((a, b) => (b.a.steps < a.a.steps ? b : a));
+      kept.knobs++;
+      improved = true;
+    }
+    return improved;
+  };
+
+  try {
+    await ddmin();
+    await participants();
+    await budgets();
+    for (let round = 0; round < 8 && time(); round++) {
+      if (!(await knobs())) break;
+      await ddmin();
+      await budgets();
+    }
+    // key the shrunk decisions where the replay takes them (a replay file of version 3 survives
+    // model changes), and check that the keyed schedule still gives the violation
+    const fin = (await tryAll([{ opts: { ...best.opts, recordSchedule: true, recordKeys: true }, schedule: best.schedule }]))[0];
+    const keyed = fin.a.violation && fin.a.schedule ? keyDecisions(best.schedule, fin.a.schedule) : null;
+    if (keyed) {
+      const check = won((await tryAll([{ opts: best.opts, schedule: keyed }]))[0]);
+      if (check && check.a.violation.step === best.a.violation.step) best = check;
+    }
+  } finally {
+    await runner.close();
+  }
+  return { opts: best.opts, schedule: best.schedule, violation: best.a.violation, steps: best.a.steps, preemptions: preemptionsOf(best.schedule), attempts, kept };
+}
