@@ -8,7 +8,7 @@ import { HOSTS } from '../machine/config.js';
 import { DEFAULT_JOBS, hunt, findRace } from '../explore/hunt.js';
 import { renderReport } from '../report/html.js';
 import { checkHtmlPath, replayForReport, writeHtml } from '../report/input.js';
-import { UsageError, madeWith, parseChoice, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
+import { STRATEGY_CHOICES, UsageError, madeWith, parseChoice, strategyHelp, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
 
 export function registerHunt(program: Command, setExit: SetExit): void {
   program.command('hunt <id>').description('search seeds with one fix off until its race\'s oracle fires; write a replay file')
@@ -17,7 +17,7 @@ export function registerHunt(program: Command, setExit: SetExit): void {
     .option('--jobs <j>', 'parallel runs (piscina threads)', String(DEFAULT_JOBS()))
     .option('--shard <k/n>', 'run the k-th of n slices of the seed space (seeds k, k+n, k+2n, ...)', '1/1')
     .option('--mode <mode>', 'sim (deterministic, replayable, shrinkable) | threads', 'sim')
-    .option('--strategy <s>', 'sim strategy: random | pct', 'random')
+    .option('--strategy <s>', `sim strategy: ${strategyHelp()}`, 'random')
     .option('--depth <d>', 'pct depth', '3')
     .option('--cpus <n>', 'guest CPUs (default: what the race needs, 2 or 3; see hintsim races)')
     .option('--no-shrink', 'keep the schedule as found')
@@ -39,7 +39,7 @@ export function registerHunt(program: Command, setExit: SetExit): void {
       const h = {
         id, seeds: parseIntFlag('--seeds', String(f.seeds), 1, 1e9), seconds: parseNumberFlag('--seconds', String(f.seconds), 0.1, 86400),
         jobs: parseIntFlag('--jobs', String(f.jobs), 1, 64), shard: [Number(m[1]), Number(m[2])] as [number, number], mode,
-        strategy: parseChoice('--strategy', String(f.strategy), ['pct', 'random'] as const), depth: parseIntFlag('--depth', String(f.depth), 1, 16),
+        strategy: parseChoice('--strategy', String(f.strategy), STRATEGY_CHOICES), depth: parseIntFlag('--depth', String(f.depth), 1, 16),
         cpus: f.cpus === undefined ? null : parseIntFlag('--cpus', String(f.cpus), 1, 16), shrink: f.shrink !== false && mode === 'sim', shrinkSeconds: parseNumberFlag('--shrink-seconds', String(f.shrinkSeconds), 0.1, 3600), fixed: !!f.fixed,
         progress: !f.json && process.stderr.isTTY ? (d: number, t: number) => process.stderr.write(`\rhunt ${id}: ${d}/${t} seeds`) : undefined,
       };

@@ -95,6 +95,8 @@ export const PA_LAST_STEP = 2;    // owner: code of the last step begun (steps.t
 export const PA_LAST_PFN = 3;     // owner: pfn the last step worked on
 export const PA_EPOCH = 4;        // atomic store by owner: quiescent-state epoch (discard grace periods)
 export const PA_IDLE = 5;         // atomic store by owner: 1 while idle
+export const PA_EV_KIND = 6;      // sim, baton holder for itself: kind of its pending scheduling point (sim/events.ts)
+export const PA_EV_OBJ = 7;       // sim, baton holder for itself: object of its pending scheduling point
 // pcp: per-CPU pageset, owner only (a CPU touches only its own lists; no IPI drains).
 // List k (0 hot, 1 cold) at PCP_BASE + k * PCP_STRIDE: count, head, tail (doubly linked
 // through the pages' lru words).

@@ -14,7 +14,7 @@ export function spinLock(words: Int32Array, idx: number, owner: number): number 
   sp(SP_LOCK, idx);
   let attempt = 0;
   while (Atomics.compareExchange(words, idx, 0, owner + 1) !== 0) {
-    spinWait(attempt++);
+    spinWait(attempt++, idx);
   }
   if (attempt > 0) tr(T_LOCK_WAIT, attempt);
   return attempt;

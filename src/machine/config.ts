@@ -10,7 +10,8 @@ export class UsageError extends Error {}
 
 export type Mode = 'threads' | 'sim';
 export type Hinting = 'off' | 'unused' | 'full';
-export type Strategy = 'pct' | 'random';
+/** A --strategy name (sim/strategies/index.ts STRATEGY_NAMES; the CLI's choices come from there). */
+export type Strategy = 'pct' | 'random' | 'pos' | 'surw';
 export type Host = HostName;
 /** The hosts of the registry (hosts/index.ts), in its order. */
 export const HOSTS: readonly Host[] = HOST_NAMES;

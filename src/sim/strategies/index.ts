@@ -8,10 +8,12 @@
 import { SIM_STRAT_WORDS } from '../../core/layout.js';
 import type { Strategy } from '../strategy.js';
 import { pct } from './pct.js';
+import { pos } from './pos.js';
 import { random } from './random.js';
 import { replay } from './replay.js';
+import { surw } from './surw.js';
 
-export const STRATEGIES: readonly Strategy[] = [random, pct, replay];
+export const STRATEGIES: readonly Strategy[] = [random, pct, replay, pos, surw];
 
 for (const s of STRATEGIES) {
   if (s.words > SIM_STRAT_WORDS) throw new Error(`sim strategy ${s.name}: ${s.words} words do not fit the ${SIM_STRAT_WORDS} of SIM_STRAT`);
