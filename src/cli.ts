@@ -11,6 +11,7 @@ import { registerRun } from './cli/run.js';
 import { registerWorkloads } from './cli/workloads.js';
 import { registerRaces } from './cli/races.js';
 import { registerHunt } from './cli/hunt.js';
+import { registerCheck } from './cli/check.js';
 import { registerCompare } from './cli/compare.js';
 import { registerReport } from './cli/report.js';
 import { registerStress } from './cli/stress.js';
@@ -40,6 +41,7 @@ const COMMANDS: readonly Register[] = [
   registerWorkloads,
   registerRaces,
   registerHunt,
+  registerCheck,
   registerCompare,
   registerReport,
   registerStress,

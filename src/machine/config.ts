@@ -5,6 +5,7 @@
 import { MAX_CPUS, PAGE_SIZE } from '../core/layout.js';
 import type { Schedule } from '../sim/schedule.js';
 import { HOST_NAMES, hostByName, type HostName } from '../hosts/index.js';
+import type { DfsInput } from '../sim/strategies/dfs.js';
 
 export class UsageError extends Error {}
 
@@ -47,6 +48,8 @@ export interface RunOptions {
   workloadOptions: Record<string, number>;
   /** Sim mode: follow these decisions instead of the strategy (replay, shrinking). */
   schedule: SimSchedule | null;
+  /** hintsim check: run one execution of its bounded search (sim/strategies/dfs.ts). */
+  dfs?: DfsInput | null;
   /** Sim mode: return the decisions taken in the result. */
   recordSchedule: boolean;
   /** Record Chrome trace events (returned in RunResult.trace_events). */

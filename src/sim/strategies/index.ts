@@ -7,13 +7,14 @@
  */
 import { SIM_STRAT_WORDS } from '../../core/layout.js';
 import type { Strategy } from '../strategy.js';
+import { dfs } from './dfs.js';
 import { pct } from './pct.js';
 import { pos } from './pos.js';
 import { random } from './random.js';
 import { replay } from './replay.js';
 import { surw } from './surw.js';
 
-export const STRATEGIES: readonly Strategy[] = [random, pct, replay, pos, surw];
+export const STRATEGIES: readonly Strategy[] = [random, pct, replay, pos, surw, dfs];
 
 for (const s of STRATEGIES) {
   if (s.words > SIM_STRAT_WORDS) throw new Error(`sim strategy ${s.name}: ${s.words} words do not fit the ${SIM_STRAT_WORDS} of SIM_STRAT`);
@@ -22,8 +23,11 @@ for (const s of STRATEGIES) {
 /** The strategy that follows a given schedule. */
 export const REPLAY = replay;
 
-/** The names --strategy accepts (replay is selected by a schedule). */
-export const STRATEGY_NAMES: readonly string[] = STRATEGIES.filter((s) => s !== REPLAY).map((s) => s.name);
+/** The bounded exhaustive check's executions (selected by RunOptions.dfs). */
+export const DFS = dfs;
+
+/** The names --strategy accepts (replay is selected by a schedule, dfs by hintsim check). */
+export const STRATEGY_NAMES: readonly string[] = STRATEGIES.filter((s) => s !== REPLAY && s !== DFS).map((s) => s.name);
 
 /** A strategy's id (its SIM_STRATEGY value). */
 export function strategyId(s: Strategy): number {
