@@ -12,6 +12,7 @@ import { registerWorkloads } from './cli/workloads.js';
 import { registerRaces } from './cli/races.js';
 import { registerHunt } from './cli/hunt.js';
 import { registerCheck } from './cli/check.js';
+import { registerCorpus } from './cli/corpus.js';
 import { registerCompare } from './cli/compare.js';
 import { registerReport } from './cli/report.js';
 import { registerStress } from './cli/stress.js';
@@ -42,6 +43,7 @@ const COMMANDS: readonly Register[] = [
   registerRaces,
   registerHunt,
   registerCheck,
+  registerCorpus,
   registerCompare,
   registerReport,
   registerStress,

@@ -8,6 +8,7 @@ import { SingleBar } from 'cli-progress';
 import { writeFileSync } from 'node:fs';
 import { CHECK_OPS, check, type CheckProgress, type CheckResult } from '../explore/check.js';
 import { findRace } from '../explore/hunt.js';
+import { DEFAULT_CORPUS, addToCorpus } from '../explore/corpus.js';
 import { UsageError, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
 
 /** The exit code of a check: 0 exhausted and clean, 1 violation, 3 not exhausted. */
@@ -62,6 +63,8 @@ export function registerCheck(program: Command, setExit: SetExit): void {
     .option('--seconds <s>', 'give up (exit 3) after this long', '600')
     .option('--no-reduction', 'no sleep sets (measure what they save; the visited-state table stays)')
     .option('--out <file>', 'replay file for a violation (default <id>.check.replay.json)')
+    .option('--corpus <dir>', `failure corpus: the replay file is also kept there (default ${DEFAULT_CORPUS})`)
+    .option('--no-corpus', 'keep no copy in the failure corpus')
     .option('--json', 'machine-readable')
     .action(async (id: string, f: Record<string, string | boolean | undefined>) => {
       const race = findRace(id);
@@ -78,7 +81,10 @@ export function registerCheck(program: Command, setExit: SetExit): void {
       let r: CheckResult;
       try { r = await check(opts); } finally { bar?.stop(); }
       const out = r.replay ? String(f.out ?? `${id}.check.replay.json`) : null;
-      if (out && r.replay) writeFileSync(out, JSON.stringify(r.replay, null, 2) + '\n');
+      if (out && r.replay) {
+        writeFileSync(out, JSON.stringify(r.replay, null, 2) + '\n');
+        if (f.corpus !== false) addToCorpus(String(f.corpus ?? DEFAULT_CORPUS), r.replay);
+      }
       if (f.json) process.stdout.write(JSON.stringify({ ...r, replay: undefined, replay_file: out }, null, 2) + '\n');
       else process.stdout.write(summary(r, out));
       setExit(checkExit(r));

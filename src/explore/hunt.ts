@@ -12,6 +12,7 @@ import { DEFAULTS, UsageError, parseSize, type Mode, type RunOptions, type SimSc
 import type { HuntTask, HuntTaskResult } from './hunt_task.js';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from './replay_file.js';
 import { runMachine, type RunResult } from '../machine/run.js';
+import { huntCorpus } from './hunt_corpus.js';
 import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js';
 import { releaseIdleWorkers, setWorkerReuse, workerReuse } from '../machine/worker_pool.js';
 
@@ -29,6 +30,8 @@ export interface HuntOptions {
   shrink: boolean;
   shrinkSeconds: number;
   fixed: boolean;            // run with the fix on instead (a control hunt: should find nothing)
+  /** Failure corpus: its entries for this race are replayed before the search (explore/hunt_corpus.ts); null none. */
+  corpus?: string | null;
   progress?: (done: number, total: number) => void;
 }
 
@@ -40,6 +43,8 @@ export interface HuntResult {
   seeds_tried: number;
   seconds: number;
   replay: ReplayFile | null;
+  /** Found by replaying this corpus entry, before any seed was tried. */
+  from_corpus?: string;
 }
 
 export function findRace(id: string): RaceEntry {
@@ -68,6 +73,8 @@ export function shardSeeds(k: number, n: number, count: number): number[] {
 
 export async function hunt(h: HuntOptions): Promise<HuntResult> {
   const race = findRace(h.id);
+  const known = h.corpus && !h.fixed ? await huntCorpus(h.corpus, race) : null;
+  if (known) return known;
   const t0 = performance.now();
   const seeds = shardSeeds(h.shard[0], h.shard[1], h.seeds);
   const batch = h.mode === 'sim' ? 2 : 1;

@@ -13,6 +13,7 @@
  * in sim mode the same way (run index = position in the list).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { addToCorpus } from './corpus.js';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Violation } from '../core/oracles.js';
@@ -37,6 +38,8 @@ export interface StressOptions {
   unfix: string[];
   /** Directory for replay files, created at the first failure (default stress-<seed>). */
   out: string;
+  /** The failure corpus every replay file also goes to (explore/corpus.ts); null none. */
+  corpus?: string | null;
   /** Time budget for shrinking one failure; failures beyond SHRINK_PER_ORACLE of an oracle are not shrunk. */
   shrinkSeconds: number;
   /** Run only these indices (re-running a failure); null: 0, 1, 2, ... until the budget is spent. */
@@ -183,6 +186,7 @@ export async function stress(o: StressOptions): Promise<StressResult> {
     if (!outMade) { mkdirSync(o.out, { recursive: true }); outMade = true; }
     const file = join(o.out, `run-${f.index}-${f.oracle}.replay.json`);
     writeFileSync(file, JSON.stringify(replay, null, 2) + '\n');
+    if (o.corpus) addToCorpus(o.corpus, replay);
     f.replay_file = file;
     f.replay_command = `hintsim replay ${file}`;
     f.replay_kind = how;

@@ -28,19 +28,21 @@
  *   flags (chosen | default << 8 | EXPLICIT | BLOCKED), hash lo, hash hi
  * Words (SIM_STRAT + i):
  *   0 POS  1 NDEC  2 SLEEP  3 PREEMPTS  4 BOUND  5 NREC  6 BLOCKED (record index, -1)
- *   7 HASH_FROM (first record to hash)  8 REDUCE (1: sleep sets on)  9 OVERFLOW
+ *   7 HASH_FROM (first record to hash)  8 FLAGS (1 sleep sets on, 2 the record log overflowed)
+ *   9 LAST_CPU (the guest CPU that ran last: the default returns to it after the host)
  *   10 .. 26 COUNT: points passed per participant
  *   27 .. 43 BEAT: each participant's heartbeat at its last point (a moved one marks an op boundary)
  */
 import {
-  INJ_TOUCHED, MAX_PARTICIPANTS, PA_EPOCH, PA_HEARTBEAT, PA_STATE, PCP_BASE, PCP_STRIDE, SIM_BASE, SIM_NEXT, SIM_NPART, SIM_STRAT, STEP, paWord, type Views,
+  CTL_NCPUS, INJ_TOUCHED, MAX_PARTICIPANTS, PA_EPOCH, PA_HEARTBEAT, PA_STATE, PCP_BASE, PCP_STRIDE, SIM_BASE, SIM_NEXT, SIM_NPART, SIM_STRAT, STEP, paWord, type Views,
 } from '../../core/layout.js';
 import { SP_SPIN } from '../../core/sched.js';
 import { clearEvents, participantsConflict, recordEvent } from '../events.js';
 import { runnable, type SimView, type Strategy } from '../strategy.js';
 
 const POS = SIM_STRAT, NDEC = SIM_STRAT + 1, SLEEP = SIM_STRAT + 2, PREEMPTS = SIM_STRAT + 3, BOUND = SIM_STRAT + 4;
-const NREC = SIM_STRAT + 5, BLOCKED = SIM_STRAT + 6, HASH_FROM = SIM_STRAT + 7, REDUCE = SIM_STRAT + 8, OVERFLOW = SIM_STRAT + 9;
+const NREC = SIM_STRAT + 5, BLOCKED = SIM_STRAT + 6, HASH_FROM = SIM_STRAT + 7, FLAGS = SIM_STRAT + 8, LAST_CPU = SIM_STRAT + 9;
+const FL_REDUCE = 1, FL_OVERFLOW = 2;
 const COUNT = SIM_STRAT + 10;
 const BEAT = COUNT + MAX_PARTICIPANTS;
 
@@ -91,7 +93,7 @@ export function readDfsRecords(v: SimView): { records: DfsRecord[]; overflow: bo
       blocked: (f & F_BLOCKED) !== 0, hash: (log[r + 8] >>> 0).toString(16).padStart(8, '0') + (log[r + 7] >>> 0).toString(16).padStart(8, '0'),
     });
   }
-  return { records, overflow: h[OVERFLOW] !== 0, blocked: h[BLOCKED] };
+  return { records, overflow: (h[FLAGS] & FL_OVERFLOW) !== 0, blocked: h[BLOCKED] };
 }
 
 // Two independent 32-bit hashes (FNV-1a style and a multiplicative one): a 64-bit state key.
@@ -118,6 +120,28 @@ function stateHash(v: Views, me: number, n: number, sleep: number): void {
   mix(me); mix(sleep);
 }
 
+/**
+ * The default schedule, which costs no preemption: a guest CPU runs on across its ops (as
+ * an unpreempted kernel would) but lets the host's participants run at each op boundary
+ * (the host's reclaim is a background daemon: it gets the CPU between guest ops); a host
+ * participant runs its loop turn, then the CPU that ran before it goes on. At a spin or an
+ * end: that CPU, or the next enabled participant round robin.
+ */
+function defaultChoice(h: Int32Array, me: number, n: number, enabled: number, meCan: boolean, boundary: boolean): number {
+  const ncpus = h[CTL_NCPUS];
+  const isCpu = me < ncpus;
+  if (isCpu) h[LAST_CPU] = me;
+  if (meCan && !boundary) return me;
+  if (isCpu && meCan) { // an op boundary: a host participant first, if one is waiting to run
+    for (let p = ncpus; p < n; p++) if ((enabled & (1 << p)) !== 0) return p;
+    return me;
+  }
+  const back = h[LAST_CPU];
+  if (!isCpu && (enabled & (1 << back)) !== 0) return back;
+  for (let k = 1; k <= n; k++) { const p = (me + k) % n; if ((enabled & (1 << p)) !== 0) return p; }
+  return -1;
+}
+
 export const dfs: Strategy = {
   name: 'dfs',
   help: 'one execution of hintsim check: a forced prefix, then no preemption; records every point (selected by check, not by --strategy)',
@@ -130,7 +154,7 @@ export const dfs: Strategy = {
     if (d.decisions.length * DFS_DEC_WORDS > dfsRecBase(v)) throw new Error(`check: ${d.decisions.length} forced decisions do not fit the log`);
     d.decisions.forEach((x, i) => { log[3 * i] = x.step; log[3 * i + 1] = x.to; log[3 * i + 2] = x.sleep; });
     h[NDEC] = d.decisions.length; h[POS] = 0; h[SLEEP] = 0; h[PREEMPTS] = 0; h[BOUND] = d.bound; h[NREC] = 0;
-    h[BLOCKED] = -1; h[HASH_FROM] = d.hashFrom; h[REDUCE] = d.reduce ? 1 : 0; h[OVERFLOW] = 0;
+    h[BLOCKED] = -1; h[HASH_FROM] = d.hashFrom; h[FLAGS] = d.reduce ? FL_REDUCE : 0; h[LAST_CPU] = 0;
     for (let p = 0; p < MAX_PARTICIPANTS; p++) { h[COUNT + p] = 0; h[BEAT + p] = 0; }
     clearEvents(v.pa, n);
     return 0;
@@ -149,10 +173,7 @@ export const dfs: Strategy = {
     h[BEAT + me] = beat;
     let enabled = 0;
     for (let p = 0; p < n; p++) if ((p !== me || meCan) && runnable(v, p)) enabled |= 1 << p;
-    // The fair default: `me` goes on inside an op; at a boundary, a spin or its end, the next
-    // enabled participant after it, round robin (`me` itself last when it can go on).
-    let def = meCan && !boundary ? me : -1;
-    for (let k = 1; k <= n && def < 0; k++) { const p = (me + k) % n; if ((enabled & (1 << p)) !== 0) def = p; }
+    const def = defaultChoice(h, me, n, enabled, meCan, boundary);
     const blockedAlready = h[BLOCKED] >= 0;
     let explicit = false;
     let to = -1;
@@ -165,7 +186,7 @@ export const dfs: Strategy = {
       h[POS] = pos + 1;
       explicit = true;
     }
-    const sleep = blockedAlready || h[REDUCE] === 0 ? 0 : h[SLEEP];
+    const sleep = blockedAlready || (h[FLAGS] & FL_REDUCE) === 0 ? 0 : h[SLEEP];
     let blockedHere = false;
     if (to < 0 || (enabled & (1 << to)) === 0) {
       explicit = false;
@@ -183,7 +204,7 @@ export const dfs: Strategy = {
     if (!blockedAlready) {
       const i = h[NREC];
       const r = (v.slogIn.length >> 1) + i * DFS_REC_WORDS;
-      if (r + DFS_REC_WORDS > log.length) h[OVERFLOW] = 1;
+      if (r + DFS_REC_WORDS > log.length) h[FLAGS] |= FL_OVERFLOW;
       else {
         log[r] = step; log[r + 1] = me; log[r + 2] = kind; log[r + 3] = obj; log[r + 4] = enabled; log[r + 5] = sleep;
         log[r + 6] = (to & F_CHOSEN) | ((def & F_CHOSEN) << F_DEFAULT_SHIFT) | (explicit ? F_EXPLICIT : 0) | (blockedHere ? F_BLOCKED : 0);
