@@ -46,6 +46,8 @@ export interface CheckOptions {
   /** Sleep sets on (off: --no-reduction, for measuring what they save). */
   reduce: boolean;
   seed: number;
+  /** Changes to the ground's run options (tests, measurements). */
+  ground?: Partial<RunOptions>;
   progress?: (p: CheckProgress) => void;
 }
 
@@ -122,7 +124,7 @@ export function checkRunOptions(c: Pick<CheckOptions, 'id' | 'fixed' | 'ops' | '
   const o: RunOptions = { ...base, ops: c.ops ?? CHECK_OPS, inject: [], recordSchedule: true, watchdogMs: 10_000 };
   if (race.host === 'essa' && race.workload === 'mixed') {
     return {
-      ...o, memBytes: 1 << 20, hostMemBytes: 64 << 10, inject: (process.env.HINTSIM_CHECK_INJECT ?? 'host-reclaim-touched').split(',').filter(Boolean),
+      ...o, memBytes: 1 << 20, hostMemBytes: 64 << 10, inject: ['host-reclaim-touched'],
       workloadOptions: { ...o.workloadOptions, files: 1, file_pages: 48, anon_pct: 0, anon_mem_pct: 0 },
     };
   }
@@ -139,7 +141,7 @@ function violationOf(r: RunResult, oracle: string, fixed: boolean): Violation | 
 export async function check(c: CheckOptions): Promise<CheckResult> {
   if (!Number.isInteger(c.preemptions) || c.preemptions < 0) throw new UsageError(`--preemptions: '${c.preemptions}' is not a bound; accepted: an integer >= 0`);
   const race = findRace(c.id);
-  const opts = checkRunOptions(c);
+  const opts: RunOptions = { ...checkRunOptions(c), ...(c.ground ?? {}) };
   const t0 = performance.now();
   const deadline = t0 + c.seconds * 1000;
   const reused = workerReuse();
