@@ -13,6 +13,7 @@ import { registerRaces } from './cli/races.js';
 import { registerHunt } from './cli/hunt.js';
 import { registerCheck } from './cli/check.js';
 import { registerCorpus } from './cli/corpus.js';
+import { registerMerge } from './cli/merge.js';
 import { registerCompare } from './cli/compare.js';
 import { registerReport } from './cli/report.js';
 import { registerStress } from './cli/stress.js';
@@ -47,6 +48,7 @@ const COMMANDS: readonly Register[] = [
   registerCompare,
   registerReport,
   registerStress,
+  registerMerge,
   registerDemo,
   registerReplay,
   registerStates,

@@ -29,6 +29,7 @@ import type { Views } from '../core/layout.js';
 import { UsageError, type RunOptions } from '../machine/config.js';
 import { runMachine, type RunResult } from '../machine/run.js';
 import { releaseIdleWorkers, setWorkerReuse, workerReuse } from '../machine/worker_pool.js';
+import { isGlobalEvent } from '../sim/events.js';
 import { readDfsRecords, type DfsInput, type DfsRecord } from '../sim/strategies/dfs.js';
 import { findRace, raceRunOptions } from './hunt.js';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from './replay_file.js';
@@ -59,7 +60,7 @@ export interface BoundResult {
   schedules: number;
   states: number;
   /** Branches not taken: alternatives asleep, executions cut at a visited state or where every choice slept. */
-  pruned: { sleep: number; state: number; blocked: number };
+  pruned: { dpor: number; sleep: number; state: number; blocked: number };
   /** Scheduling points of the longest execution. */
   max_points: number;
   exhausted: boolean;
@@ -109,6 +110,8 @@ interface Node extends DfsRecord {
   terminal: boolean;
   /** The sleep set forced when this point's choice was made explicit. */
   override: number;
+  /** DPOR: participants to try here (a later event of theirs conflicts with the one run here). */
+  backtrack: number;
 }
 
 /**
@@ -172,7 +175,7 @@ export async function check(c: CheckOptions): Promise<CheckResult> {
     return {
       race: race.id, fixed: c.fixed, cpus: opts.cpus, ops: opts.ops ?? 0, seed: opts.seed, reduction: c.reduce, bound: c.preemptions, bounds,
       schedules: bounds.reduce((s, b) => s + b.schedules, 0), states: last?.states ?? 0,
-      pruned: bounds.reduce((s, b) => s + b.pruned.sleep + b.pruned.state + b.pruned.blocked, 0),
+      pruned: bounds.reduce((s, b) => s + b.pruned.dpor + b.pruned.sleep + b.pruned.state + b.pruned.blocked, 0),
       exhausted: !found && bounds.length > 0 && last.exhausted && last.bound === c.preemptions,
       seconds: (performance.now() - t0) / 1000,
       violation: found?.v ?? null,
@@ -193,7 +196,7 @@ async function searchBound(opts: RunOptions, bound: number, c: CheckOptions, ora
   const tb = performance.now();
   const stack: Node[] = [];
   const visited = new Map<string, number>(); // state key -> the largest remaining budget it was explored with
-  const pruned = { sleep: 0, state: 0, blocked: 0 };
+  const pruned = { dpor: 0, sleep: 0, state: 0, blocked: 0 };
   let schedules = 0, maxPoints = 0, branch = -1;
   let lastProgress = 0;
   const result = (exhausted: boolean, found: boolean): BoundResult => ({
@@ -224,6 +227,7 @@ async function searchBound(opts: RunOptions, bound: number, c: CheckOptions, ora
       return { result: result(false, true), found: { v, run, pre } };
     }
     appendNodes(stack, rec.records, branch, bound, visited, pruned);
+    if (c.reduce) dporAnalyse(stack, rec.records);
     branch = backtrack(stack, bound, c.reduce, pruned);
     if (branch < 0) return { result: result(true, false), found: null };
     const now = performance.now();
@@ -244,7 +248,7 @@ function appendNodes(stack: Node[], rs: DfsRecord[], branch: number, bound: numb
     const r = rs[i];
     const prev = stack[i - 1];
     const pre = prev ? prev.pre + (prev.chosen !== prev.def ? 1 : 0) : 0;
-    const node: Node = { ...r, pre, sleep0: r.sleep, done: 0, terminal: false, override: 0 };
+    const node: Node = { ...r, pre, sleep0: r.sleep, done: 0, terminal: false, override: 0, backtrack: r.chosen >= 0 ? 1 << r.chosen : 0 };
     stack.push(node);
     if (r.blocked) { node.terminal = true; pruned.blocked++; return; }
     if (r.hash === UNHASHED) continue;
@@ -267,10 +271,12 @@ function backtrack(stack: Node[], bound: number, reduce: boolean, pruned: BoundR
     if (n.terminal || n.chosen < 0) { stack.pop(); continue; }
     n.done |= 1 << n.chosen;
     const sleep = reduce ? n.sleep0 : 0;
+    const tryThese = reduce ? n.backtrack & n.enabled : n.enabled;
     let pick = -1;
     for (let q = 0; q < 31; q++) {
       const bit = 1 << q;
-      if ((n.enabled & bit) === 0 || (n.done & bit) !== 0) continue;
+      if ((n.enabled & bit) !== 0 && (tryThese & bit) === 0 && (n.done & bit) === 0) { n.done |= bit; pruned.dpor++; continue; }
+      if ((tryThese & bit) === 0 || (n.done & bit) !== 0) continue;
       if ((sleep & bit) !== 0) { n.done |= bit; pruned.sleep++; continue; }
       const cost = q !== n.def ? 1 : 0;
       if (n.pre + cost > bound) continue;
@@ -284,6 +290,38 @@ function backtrack(stack: Node[], bound: number, reduce: boolean, pruned: BoundR
     return t;
   }
   return -1;
+}
+
+/**
+ * DPOR (Flanagan and Godefroid, POPL 2005), without the happens-before refinement: for each
+ * event run at point i by participant p, the last earlier event of another participant
+ * that conflicts with it (sim/events.ts) is at point j; p must also be tried at j (every
+ * enabled participant when p could not run there). Only the points on the stack count.
+ */
+function dporAnalyse(stack: Node[], rs: DfsRecord[]): void {
+  const np = 31;
+  const pendK = new Int32Array(np), pendO = new Int32Array(np).fill(-1);
+  const lastAny = new Int32Array(np).fill(-1), lastGlobal = new Int32Array(np).fill(-1);
+  const lastObj = new Map<number, Int32Array>();
+  const m = Math.min(stack.length, rs.length);
+  for (let i = 0; i < m; i++) {
+    const r = rs[i];
+    pendK[r.me] = r.kind; pendO[r.me] = r.obj;
+    const p = r.chosen;
+    if (p < 0) continue;
+    const k = pendK[p], o = pendO[p];
+    const global = isGlobalEvent(k, o);
+    const byObj = global ? null : lastObj.get(o);
+    let j = -1;
+    for (let q = 0; q < np; q++) {
+      if (q === p) continue;
+      j = Math.max(j, global ? lastAny[q] : Math.max(byObj ? byObj[q] : -1, lastGlobal[q]));
+    }
+    if (j >= 0) { const nj = stack[j]; nj.backtrack |= (nj.enabled & (1 << p)) !== 0 ? 1 << p : nj.enabled; }
+    lastAny[p] = i;
+    if (global) lastGlobal[p] = i;
+    else { let a = byObj; if (!a) { a = new Int32Array(np).fill(-1); lastObj.set(o, a); } a[p] = i; }
+  }
 }
 
 /** One line per point of an execution (debugging a ground): step, participant, kind, object. */

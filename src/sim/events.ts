@@ -30,6 +30,11 @@ export function recordEvent(pa: Int32Array, me: number, kind: number, obj: numbe
 /** Kinds whose object does not bound what they touch (bitmask over SP_*). */
 const GLOBAL_KINDS = (1 << EV_UNKNOWN) | (1 << SP_EPOCH) | (1 << SP_HOST) | (1 << SP_FAULT);
 
+/** Does an event touch shared state beyond one object (it conflicts with every other)? */
+export function isGlobalEvent(k: number, o: number): boolean {
+  return ((GLOBAL_KINDS >> k) & 1) !== 0 || o < 0;
+}
+
 /** Do two pending events conflict (not commute)? */
 export function conflicts(k1: number, o1: number, k2: number, o2: number): boolean {
   if (((GLOBAL_KINDS >> k1) & 1) !== 0 || ((GLOBAL_KINDS >> k2) & 1) !== 0) return true;
