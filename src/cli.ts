@@ -11,6 +11,9 @@ import { registerRun } from './cli/run.js';
 import { registerWorkloads } from './cli/workloads.js';
 import { registerRaces } from './cli/races.js';
 import { registerHunt } from './cli/hunt.js';
+import { registerCheck } from './cli/check.js';
+import { registerCorpus } from './cli/corpus.js';
+import { registerMerge } from './cli/merge.js';
 import { registerCompare } from './cli/compare.js';
 import { registerReport } from './cli/report.js';
 import { registerStress } from './cli/stress.js';
@@ -40,9 +43,12 @@ const COMMANDS: readonly Register[] = [
   registerWorkloads,
   registerRaces,
   registerHunt,
+  registerCheck,
+  registerCorpus,
   registerCompare,
   registerReport,
   registerStress,
+  registerMerge,
   registerDemo,
   registerReplay,
   registerStates,

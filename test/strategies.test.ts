@@ -6,8 +6,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PA_STATE, SIM_BASE, SIM_FIRST, SIM_NEXT, SIM_SPINNERS, SIM_STRATEGY, SIM_WORDS, paWord } from '../src/core/layout.js';
-import { SP_LOCK, SP_SPIN, SP_STEP } from '../src/core/sched.js';
+import { CTL_NCPUS, PA_STATE, SIM_BASE, SIM_FIRST, SIM_NEXT, SIM_SPINNERS, SIM_STRATEGY, SIM_WORDS, paWord } from '../src/core/layout.js';
+import { SP_ACCESS, SP_LOCK, SP_SPIN, SP_STEP } from '../src/core/sched.js';
 import { DEFAULTS } from '../src/machine/config.js';
 import { makeReplayFile, readReplayFile, replaySchedule, toReplayOptions } from '../src/explore/replay_file.js';
 import {
@@ -42,13 +42,13 @@ function setUp(n: number, o: Partial<SimSetupOptions>): { v: SimView & { slog: I
 }
 
 describe('strategy registry', () => {
-  it('names random and pct for --strategy; ids are registry indices; replay is chosen by a schedule', () => {
-    expect(STRATEGY_NAMES).toEqual(['random', 'pct']);
+  it('names random, pct, pos and surw for --strategy; ids are registry indices; replay is chosen by a schedule', () => {
+    expect(STRATEGY_NAMES).toEqual(['random', 'pct', 'pos', 'surw']);
     for (const s of STRATEGIES) expect(STRATEGIES[strategyId(s)]).toBe(s);
     expect(setUp(3, { strategy: 'pct' }).s.name).toBe('pct');
     expect(setUp(3, { strategy: 'pct', schedule: { first: 2, decisions: [] } }).s.name).toBe('replay');
     expect(findStrategy('nope')).toBeUndefined();
-    expect(() => setUp(3, { strategy: 'nope' })).toThrow(/unknown strategy 'nope'; accepted: random, pct/);
+    expect(() => setUp(3, { strategy: 'nope' })).toThrow(/unknown strategy 'nope'; accepted: random, pct, pos, surw/);
   });
 });
 
@@ -200,14 +200,16 @@ describe('on a tiny program (a lost update, as shuttle tests PCT)', () => {
   function runProgram(o: Partial<SimSetupOptions>): { x: number; trace: number[] } {
     const n = 2;
     const v = fakeView(n);
+    v.hdr[CTL_NCPUS] = n;
     simSetup(v, opts({ ops: 1, ...o }), n);
     const s = STRATEGIES[v.hdr[SIM_STRATEGY]];
     const pc = [0, 0], tmp = [0, 0];
+    const X = 100; // the object both points touch (x's word)
     let x = 0, step = 0, me = v.hdr[SIM_FIRST], dirty = true;
     const trace: number[] = [];
     while (me >= 0) {
       step++;
-      if (dirty || step >= v.hdr[SIM_NEXT]) { dirty = false; me = s.choose(step, SP_STEP, 0, me, v); }
+      if (dirty || step >= v.hdr[SIM_NEXT]) { dirty = false; me = s.choose(step, SP_ACCESS, X, me, v); }
       trace.push(me);
       if (pc[me] === 0) tmp[me] = x; else x = tmp[me] + 1;
       if (++pc[me] === 2) { setState(v, me, 2); dirty = true; me = s.choose(++step, SP_SPIN, 0, me, v); }
@@ -215,9 +217,9 @@ describe('on a tiny program (a lost update, as shuttle tests PCT)', () => {
     return { x, trace };
   }
 
-  for (const strategy of ['random', 'pct'] as const) {
+  for (const strategy of ['random', 'pct', 'pos', 'surw'] as const) {
     it(`${strategy} finds it within 200 seeds and misses it on others; each seed always gives the same trace`, () => {
-      const o = strategy === 'pct' ? { strategy, depth: 2 } : { strategy, switchEvery: 1 };
+      const o = strategy === 'pct' ? { strategy, depth: 2 } : strategy === 'random' ? { strategy, switchEvery: 1 } : { strategy };
       const lost: number[] = [];
       for (let seed = 1; seed <= 200; seed++) {
         const a = runProgram({ ...o, seed });
@@ -283,7 +285,7 @@ describe('schedule codec', () => {
     const f = makeReplayFile({ race: null, seed: 5, options, schedule: null, expected: { oracle: 'integrity', pfn: 1, cpu: 0, step: 9, message: 'm' }, shrink: null });
     const path = join(dir, 'x.replay.json');
     writeFileSync(path, JSON.stringify(f));
-    expect(() => readReplayFile(path)).toThrow(/names an unknown strategy 'nope'; accepted: random, pct$/);
+    expect(() => readReplayFile(path)).toThrow(/names an unknown strategy 'nope'; accepted: random, pct, pos, surw$/);
   });
 
   const golden = join(import.meta.dirname, 'golden', 'replays');

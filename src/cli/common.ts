@@ -17,6 +17,16 @@ import { DEBUG_FAULTS } from '../core/debug.js';
 import { INJECT_NAMES } from '../core/inject.js';
 import { RACES } from '../core/races.js';
 import { hostByName } from '../hosts/index.js';
+import { STRATEGY_NAMES, findStrategy } from '../sim/strategies/index.js';
+import type { Strategy } from '../machine/config.js';
+
+/** The --strategy choices (the registry's names). */
+export const STRATEGY_CHOICES = STRATEGY_NAMES as readonly Strategy[];
+
+/** --strategy's help: each strategy's name and what it is good for. */
+export function strategyHelp(): string {
+  return STRATEGY_NAMES.map((n) => `${n} (${findStrategy(n)!.help})`).join(' | ');
+}
 
 // The flag parsers every command uses, from one place.
 export { UsageError, parseChoice, parseIntFlag, parseNumberFlag };
@@ -59,7 +69,7 @@ export function buildRunOptions(workload: string | undefined, f: RawRunFlags): R
   if (f.ops !== undefined) o.ops = parseIntFlag('--ops', f.ops, 1, 1e12);
   if (f.seed !== undefined) o.seed = parseIntFlag('--seed', f.seed, 0, 0x7fffffff);
   if (f.mode !== undefined) o.mode = parseChoice('--mode', f.mode, ['threads', 'sim'] as const);
-  if (f.strategy !== undefined) o.strategy = parseChoice('--strategy', f.strategy, ['pct', 'random'] as const);
+  if (f.strategy !== undefined) o.strategy = parseChoice('--strategy', f.strategy, STRATEGY_CHOICES);
   if (f.depth !== undefined) o.depth = parseIntFlag('--depth', f.depth, 1, 64);
   if (f.switchEvery !== undefined) o.switchEvery = parseIntFlag('--switch-every', f.switchEvery, 1, SWITCH_EVERY_MAX);
   if (f.hinting !== undefined) o.hinting = parseChoice('--hinting', f.hinting, ['off', 'unused', 'full'] as const);
@@ -112,7 +122,7 @@ export function addRunFlags(c: Command): Command {
     .option('--ops <n>', 'run this many workload operations in total, split over the CPUs')
     .option('--seed <n>', 'seed for every random choice', String(DEFAULTS.seed))
     .option('--mode <mode>', 'threads (real parallel workers) | sim (deterministic: one participant at a time, seeded schedule)', 'threads')
-    .option('--strategy <s>', 'sim scheduling strategy: random (a switch every 16 points on average) | pct (priority-change points)', 'random')
+    .option('--strategy <s>', `sim scheduling strategy: ${strategyHelp()}`, 'random')
     .option('--depth <d>', 'pct depth: d-1 priority-change points', '3')
     .option('--switch-every <n>', `random strategy: mean scheduling points between switch decisions, 1..${SWITCH_EVERY_MAX} (default ${DEFAULTS.switchEvery})`)
     .option('--hinting <mode>', 'off (blind host baseline) | unused (free pages hinted unused) | full (plus volatile page cache); default unused, or the workload\'s own')

@@ -7,9 +7,10 @@ import { writeFileSync } from 'node:fs';
 import { HOSTS } from '../machine/config.js';
 import { replayFileCommand, writeOwnFile } from '../machine/invocation.js';
 import { DEFAULT_JOBS, hunt, findRace } from '../explore/hunt.js';
+import { DEFAULT_CORPUS, addToCorpus } from '../explore/corpus.js';
 import { renderReport } from '../report/html.js';
 import { checkHtmlPath, replayForReport, writeHtml } from '../report/input.js';
-import { UsageError, madeWith, parseChoice, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
+import { STRATEGY_CHOICES, UsageError, madeWith, parseChoice, strategyHelp, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
 
 export function registerHunt(program: Command, setExit: SetExit): void {
   program.command('hunt <id>').description('search seeds with one fix off until its race\'s oracle fires; write a replay file')
@@ -18,7 +19,7 @@ export function registerHunt(program: Command, setExit: SetExit): void {
     .option('--jobs <j>', 'parallel runs (piscina threads)', String(DEFAULT_JOBS()))
     .option('--shard <k/n>', 'run the k-th of n slices of the seed space (seeds k, k+n, k+2n, ...)', '1/1')
     .option('--mode <mode>', 'sim (deterministic, replayable, shrinkable) | threads', 'sim')
-    .option('--strategy <s>', 'sim strategy: random | pct', 'random')
+    .option('--strategy <s>', `sim strategy: ${strategyHelp()}`, 'random')
     .option('--depth <d>', 'pct depth', '3')
     .option('--cpus <n>', 'guest CPUs (default: what the race needs, 2 or 3; see hintsim races)')
     .option('--no-shrink', 'keep the schedule as found')
@@ -26,6 +27,8 @@ export function registerHunt(program: Command, setExit: SetExit): void {
     .option('--fixed', 'control: hunt with the fix on (should find nothing)')
     .option('--host <host>', 'essa | xenpaging | shadow: must be the race\'s own host (hunts run on it anyway; see hintsim races)')
     .option('--out <file>', 'replay file to write (default <id>.replay.json)')
+    .option('--corpus <dir>', `failure corpus: its entries for this race are replayed first, and what is found is kept there (default ${DEFAULT_CORPUS})`)
+    .option('--no-corpus', 'neither replay nor keep corpus entries')
     .option('--html <file>', 'also write a self-contained HTML report (replays what was found, with its timeline)')
     .option('--json', 'machine-readable')
     .action(async (id: string, f: Record<string, string | boolean | undefined>) => {
@@ -40,8 +43,9 @@ export function registerHunt(program: Command, setExit: SetExit): void {
       const h = {
         id, seeds: parseIntFlag('--seeds', String(f.seeds), 1, 1e9), seconds: parseNumberFlag('--seconds', String(f.seconds), 0.1, 86400),
         jobs: parseIntFlag('--jobs', String(f.jobs), 1, 64), shard: [Number(m[1]), Number(m[2])] as [number, number], mode,
-        strategy: parseChoice('--strategy', String(f.strategy), ['pct', 'random'] as const), depth: parseIntFlag('--depth', String(f.depth), 1, 16),
+        strategy: parseChoice('--strategy', String(f.strategy), STRATEGY_CHOICES), depth: parseIntFlag('--depth', String(f.depth), 1, 16),
         cpus: f.cpus === undefined ? null : parseIntFlag('--cpus', String(f.cpus), 1, 16), shrink: f.shrink !== false && mode === 'sim', shrinkSeconds: parseNumberFlag('--shrink-seconds', String(f.shrinkSeconds), 0.1, 3600), fixed: !!f.fixed,
+        corpus: f.corpus === false ? null : String(f.corpus ?? DEFAULT_CORPUS),
         progress: !f.json && process.stderr.isTTY ? (d: number, t: number) => process.stderr.write(`\rhunt ${id}: ${d}/${t} seeds`) : undefined,
       };
       const out = String(f.out ?? `${id}.replay.json`);
@@ -53,6 +57,7 @@ export function registerHunt(program: Command, setExit: SetExit): void {
           throw new UsageError(`--out: cannot write '${out}': ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists and is not a plain file of yours (a link?); give --out FILE' : (e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
       }
+      if (r.found && r.replay && h.corpus) addToCorpus(h.corpus, r.replay);
       if (typeof f.html === 'string') {
         const hs = { race: r.race, found: r.found, seed: r.seed, seeds_tried: r.seeds_tried, seconds: r.seconds, replay_file: r.found ? out : null, violation: r.violation, shrink: r.replay?.shrink ?? null };
         const page = r.found && r.replay ? { ...(await replayForReport(r.replay, out, madeWith())), kind: 'hunt' as const, hunt: hs }
@@ -63,7 +68,8 @@ export function registerHunt(program: Command, setExit: SetExit): void {
         process.stdout.write(JSON.stringify({ ...r, replay_file: r.found ? out : null, replay: undefined, schedule: r.replay?.shrink ?? null }, null, 2) + '\n');
       } else if (r.found && r.violation) {
         const v = r.violation;
-        process.stdout.write(`hunt ${id}: found with seed ${r.seed} after ${r.seeds_tried} seeds in ${r.seconds.toFixed(2)} s (${mode} mode)\n`);
+        process.stdout.write(r.from_corpus ? `hunt ${id}: found by replaying the corpus entry ${r.from_corpus} (seed ${r.seed}) in ${r.seconds.toFixed(2)} s\n`
+          : `hunt ${id}: found with seed ${r.seed} after ${r.seeds_tried} seeds in ${r.seconds.toFixed(2)} s (${mode} mode)\n`);
         process.stdout.write(`  [${v.oracle}] pfn ${v.pfn}, participant ${v.cpu}, step ${v.step}: ${v.message}\n`);
         if (r.replay?.shrink) process.stdout.write(`  shrunk: ${r.replay.shrink.steps_before} -> ${r.replay.shrink.steps_after} steps, ${r.replay.shrink.decisions_before} -> ${r.replay.shrink.decisions_after} schedule decisions\n`);
         process.stdout.write(`  replay file: ${out}\n  replay with: ${replayFileCommand(out)}\n  as a story:  ${replayFileCommand(out)} --story\n`);

@@ -8,15 +8,16 @@ import { SingleBar } from 'cli-progress';
 import { DEBUG_FAULTS } from '../core/debug.js';
 import { RACES } from '../core/races.js';
 import { readReplayFile, type ReplayFile } from '../explore/replay_file.js';
+import { DEFAULT_CORPUS } from '../explore/corpus.js';
 import { STEER_SECONDS } from '../explore/steer.js';
 import { DEFAULT_JOBS } from '../explore/hunt.js';
 import { formatStress, stress, type StressOptions, type StressProgress } from '../explore/stress.js';
 import { replayFileCommand } from '../machine/invocation.js';
-import { UsageError, parseChoice, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
+import { STRATEGY_CHOICES, UsageError, parseChoice, strategyHelp, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
 
 export interface StressFlags {
   seconds?: string; ops?: string; jobs?: string; mode?: string; seed?: string; json?: boolean; unfix?: string;
-  out?: string; shrinkSeconds?: string; steerSeconds?: string; steer?: string; debugFault?: string; run?: string; quiet?: boolean;
+  out?: string; corpus?: string | false; strategy?: string; shrinkSeconds?: string; steerSeconds?: string; steer?: string; debugFault?: string; run?: string; quiet?: boolean;
 }
 
 export const STRESS_DEFAULT_SECONDS = 60;
@@ -77,6 +78,8 @@ export function buildStressOptions(f: StressFlags): StressOptions {
     mode: f.mode !== undefined ? parseChoice('--mode', f.mode, ['threads', 'sim'] as const) : 'threads',
     unfix: f.unfix !== undefined ? parseUnfixList(f.unfix) : [],
     out: f.out ?? `stress-${seed}`,
+    corpus: f.corpus === false ? null : f.corpus ?? DEFAULT_CORPUS,
+    strategy: f.strategy !== undefined ? parseChoice('--strategy', f.strategy, STRATEGY_CHOICES) : null,
     shrinkSeconds: f.shrinkSeconds !== undefined ? parseNumberFlag('--shrink-seconds', f.shrinkSeconds, 0, 3600) : 10,
     only,
     steerSeconds: f.steerSeconds !== undefined ? parseNumberFlag('--steer-seconds', f.steerSeconds, 0, 3600) : STEER_SECONDS,
@@ -148,6 +151,9 @@ export function registerStress(program: Command, setExit: SetExit): void {
     .option('--seed <n>', 'stress seed: run i gets options drawn from (seed, i) (default: a fresh one, printed first)')
     .option('--unfix <ids>', 'switch these fixes off in every run (see `hintsim races`)')
     .option('--out <dir>', 'directory for replay files, made only if a run fails (default stress-<seed>)')
+    .option('--corpus <dir>', `failure corpus: each replay file is also kept there (default ${DEFAULT_CORPUS}; see hintsim corpus)`)
+    .option('--no-corpus', 'keep no copy in the failure corpus')
+    .option('--strategy <s>', `sim mode: every run uses this strategy instead of the swarm's draw (random or pct): ${strategyHelp()}`)
     .option('--shrink-seconds <s>', 'time budget for shrinking each failure (sim schedules)', '10')
     .option('--steer-seconds <s>', `time budget for finding each threads-mode failure again in sim mode, steered by its oracle, page and message (0: only a sim run with its own options)`, String(STEER_SECONDS))
     .option('--steer <files>', 'no swarm runs: search sim schedules for these threads-only replay files (comma-separated), writing replay files to --out')

@@ -92,7 +92,7 @@ export function frameLock(pfn: number): number {
     // CAS sets HS_LOCK: acquire; the holder's later plain frame accesses are ordered
     // before its releasing Atomics.store of the word (seq-cst atomics fence them).
     if ((w & HS_LOCK) === 0 && Atomics.compareExchange(hs, pfn, w, w | HS_LOCK) === w) return w;
-    spinWait(attempt++);
+    spinWait(attempt++, pfn);
   }
 }
 

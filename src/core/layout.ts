@@ -107,6 +107,9 @@ export const PCP_STRIDE = 4;
 export const PCP_COUNT = 0;
 export const PCP_HEAD = 1;
 export const PCP_TAIL = 2;
+// After the two pcp lists (words 8..15):
+export const PA_EV_KIND = 16;     // sim, baton holder for itself: kind of its pending scheduling point (sim/events.ts)
+export const PA_EV_OBJ = 17;      // sim, baton holder for itself: object of its pending scheduling point
 export const PA_COUNTERS_F64 = 64; // Float64 counters start at Int32 word 64 (byte 256): 96 counters
 export const PA_NCOUNTERS = (PA_INTS - PA_COUNTERS_F64) / 2;
 

@@ -21,10 +21,16 @@ export const SP_NAMES = ['', 'lock', 'unlock', 'essa', 'refcount', 'access', 'fa
 
 /** Local step counter of this participant (threads mode) or mirror of the global one (sim). */
 export let STEPS = 0;
-let simHook: ((kind: number, arg: number) => number) | null = null;
+/**
+ * The sim-mode hook: a point of `kind` with `arg` (mixed into the trace hash) on object
+ * `obj` (what the strategies see: the pfn, lock word, host word... the point touches; for
+ * SP_SPIN the busy word's identity, -1 unknown, while `arg` is the attempt number).
+ */
+export type SimHook = (kind: number, arg: number, obj: number) => number;
+let simHook: SimHook | null = null;
 
 /** Install (or remove) the sim-mode scheduler. The hook returns the global step. */
-export function setSimHook(h: ((kind: number, arg: number) => number) | null): void {
+export function setSimHook(h: SimHook | null): void {
   simHook = h;
   STEPS = 0;
 }
@@ -35,7 +41,7 @@ export function simActive(): boolean {
 
 export function sp(kind: number, arg: number): void {
   if (simHook === null) { STEPS++; return; }
-  STEPS = simHook(kind, arg);
+  STEPS = simHook(kind, arg, arg);
 }
 
 let spinCheck: (() => void) | null = null;
@@ -57,10 +63,12 @@ const spinWord = new Int32Array(new SharedArrayBuffer(4));
 /**
  * Called once per failed attempt on a busy word. Threads mode: spin briefly, then sleep
  * a few microseconds (on 2 cores a pure spin can starve the holder). Sim mode: yield.
+ * `obj` names the busy word for the strategies (a pfn, a lock word's index; -1 unknown);
+ * the trace hash mixes only `attempt`, as it always did.
  */
-export function spinWait(attempt: number): void {
+export function spinWait(attempt: number, obj = -1): void {
   if (spinCheck !== null && (attempt & 255) === 255) spinCheck();
-  if (simHook !== null) { STEPS = simHook(SP_SPIN, attempt); return; }
+  if (simHook !== null) { STEPS = simHook(SP_SPIN, attempt, obj); return; }
   if (attempt < 64) return;
   // Nobody notifies spinWord: this is a bounded sleep, not a handoff.
   Atomics.wait(spinWord, 0, 0, attempt < 1024 ? 0.01 : 0.2);

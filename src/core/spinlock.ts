@@ -36,7 +36,7 @@ export function spinLock(words: Int32Array, idx: number, owner: number): number 
     // CAS: acquire (seq-cst: the previous holder's stores before its release are visible).
     const w = Atomics.compareExchange(words, idx, 0, (owner + 1) | mark);
     if (w === 0) break;
-    if (attempt < LOCK_SPIN || simActive()) { spinWait(attempt++); continue; }
+    if (attempt < LOCK_SPIN || simActive()) { spinWait(attempt++, idx); continue; }
     spinPoll(attempt++);
     // Announce a sleeper (CAS, so a release in between is not missed), then sleep while the
     // word still holds that value: a release stores 0 first and then notifies, so either

@@ -11,8 +11,9 @@ import type { Violation } from '../core/oracles.js';
 import { DEFAULTS, UsageError, parseSize, type Mode, type RunOptions, type SimSchedule, type Strategy } from '../machine/config.js';
 import type { HuntTask, HuntTaskResult } from './hunt_task.js';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from './replay_file.js';
-import { runMachine } from '../machine/run.js';
+import { runMachine, type RunResult } from '../machine/run.js';
 import { poolRunner, shrinkSchedule, wantOf } from './shrink.js';
+import { huntCorpus } from './hunt_corpus.js';
 import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js';
 import { releaseIdleWorkers, setWorkerReuse, workerReuse } from '../machine/worker_pool.js';
 
@@ -30,6 +31,8 @@ export interface HuntOptions {
   shrink: boolean;
   shrinkSeconds: number;
   fixed: boolean;            // run with the fix on instead (a control hunt: should find nothing)
+  /** Failure corpus: its entries for this race are replayed before the search (explore/hunt_corpus.ts); null none. */
+  corpus?: string | null;
   progress?: (done: number, total: number) => void;
 }
 
@@ -41,6 +44,8 @@ export interface HuntResult {
   seeds_tried: number;
   seconds: number;
   replay: ReplayFile | null;
+  /** Found by replaying this corpus entry, before any seed was tried. */
+  from_corpus?: string;
 }
 
 export function findRace(id: string): RaceEntry {
@@ -69,6 +74,8 @@ export function shardSeeds(k: number, n: number, count: number): number[] {
 
 export async function hunt(h: HuntOptions): Promise<HuntResult> {
   const race = findRace(h.id);
+  const known = h.corpus && !h.fixed ? await huntCorpus(h.corpus, race) : null;
+  if (known) return known;
   const t0 = performance.now();
   const seeds = shardSeeds(h.shard[0], h.shard[1], h.seeds);
   // Sim runs go two to a task (less messaging); the first task of each job carries one, so

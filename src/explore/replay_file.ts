@@ -12,7 +12,7 @@ import { INJECT_NAMES } from '../core/inject.js';
 import { DEBUG_FAULTS } from '../core/debug.js';
 import type { SteeringRecord } from './steer.js';
 import { hintsimCommand } from '../machine/invocation.js';
-import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, replayCommand, type RunOptions } from '../machine/config.js';
+import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, replayCommand, type RunOptions, type Strategy } from '../machine/config.js';
 import { decodeSchedule, encodeSchedule, type Schedule, type ScheduleFile } from '../sim/schedule.js';
 import { STRATEGY_NAMES } from '../sim/strategies/index.js';
 
@@ -44,7 +44,7 @@ export const MODEL_VERSION = 3;
 
 export interface ReplayOptions {
   workload: string; cpus: number; mem: string; host_mem: string | null; ops: number | null; seconds: number | null;
-  mode: 'threads' | 'sim'; strategy: 'pct' | 'random'; depth: number; hinting: 'off' | 'unused' | 'full';
+  mode: 'threads' | 'sim'; strategy: Strategy; depth: number; hinting: 'off' | 'unused' | 'full';
   batch: boolean; unfix: string[]; workload_options: Record<string, number>;
   /** Written only when set (stress runs): pcp watermarks and fault-injection points, the pfn they favour. */
   pcp_high?: number; pcp_batch?: number; inject?: string[]; inject_pfn?: number;

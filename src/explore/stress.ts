@@ -14,10 +14,11 @@
  */
 import { mkdirSync } from 'node:fs';
 import { hintsimCommand, replayFileCommand, shellPath, writeOwnFile } from '../machine/invocation.js';
+import { addToCorpus } from './corpus.js';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import type { Violation } from '../core/oracles.js';
-import { formatSize, type Mode, type RunOptions } from '../machine/config.js';
+import { formatSize, type Mode, type RunOptions, type Strategy } from '../machine/config.js';
 import { fromReplayOptions, makeReplayFile, toReplayOptions } from './replay_file.js';
 import { STEER_ATTEMPTS_MAX, SteerJob, planOptions, type SteerAttemptResult, type SteeringRecord } from './steer.js';
 import { addCoverage, coverageReport, emptyCoverage, formatCoverage, type CoverageReport } from '../machine/coverage.js';
@@ -38,6 +39,10 @@ export interface StressOptions {
   unfix: string[];
   /** Directory for replay files, created at the first failure (default stress-<seed>). */
   out: string;
+  /** The failure corpus every replay file also goes to (explore/corpus.ts); null none. */
+  corpus?: string | null;
+  /** Sim mode: this strategy in every run instead of the swarm's draw (--strategy); null the draw. */
+  strategy?: Strategy | null;
   /** Time budget for shrinking one failure; failures beyond SHRINK_PER_ORACLE of an oracle are not shrunk. */
   shrinkSeconds: number;
   /** Run only these indices (re-running a failure); null: 0, 1, 2, ... until the budget is spent. */
@@ -127,7 +132,7 @@ export const SHRINK_PER_ORACLE = 3;
 function stressCommand(o: StressOptions, index: number): string {
   if (o.steer) return [hintsimCommand(), 'stress', '--seed', String(o.seed), '--steer', shellPath(o.steer[index].file)].join(' ');
   return [hintsimCommand(), 'stress', '--seed', String(o.seed), '--mode', o.mode, ...(o.unfix.length ? ['--unfix', o.unfix.join(',')] : []),
-    ...(o.debugFaults?.length ? ['--debug-fault', o.debugFaults.join(',')] : []), '--run', String(index)].join(' ');
+    ...(o.debugFaults?.length ? ['--debug-fault', o.debugFaults.join(',')] : []), ...(o.strategy ? ['--strategy', o.strategy] : []), '--run', String(index)].join(' ');
 }
 
 export async function stress(o: StressOptions): Promise<StressResult> {
@@ -157,7 +162,8 @@ export async function stress(o: StressOptions): Promise<StressResult> {
 
   /** The options of run `index`: the swarm's, with the planted bugs. */
   const runOptions = (index: number): RunOptions => {
-    const opts = swarmOptions(base, index);
+    const drawn = swarmOptions(base, index);
+    const opts = o.strategy && drawn.mode === 'sim' ? { ...drawn, strategy: o.strategy } : drawn;
     return o.debugFaults?.length ? { ...opts, debugFaults: [...o.debugFaults] } : opts;
   };
 
@@ -184,6 +190,7 @@ export async function stress(o: StressOptions): Promise<StressResult> {
     if (!outMade) { mkdirSync(o.out, { recursive: true }); outMade = true; }
     const file = join(o.out, `run-${f.index}-${f.oracle}.replay.json`);
     writeOwnFile(file, JSON.stringify(replay, null, 2) + '\n');
+    if (o.corpus) addToCorpus(o.corpus, replay);
     f.replay_file = file;
     f.replay_command = replayFileCommand(file);
     f.replay_kind = how;

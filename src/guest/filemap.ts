@@ -393,7 +393,7 @@ function truncate_count_begin(file: number): void {
   for (let attempt = 0; ; attempt++) {
     const c = Atomics.load(V.k, w);
     if ((c & 1) === 0 && Atomics.compareExchange(V.k, w, c, c + 1) === c) return;
-    spinWait(attempt);
+    spinWait(attempt, w);
   }
 }
 

@@ -142,7 +142,7 @@ function __handle_mm_fault(file: number, index: number, write: boolean): boolean
   // mapping->truncate_count before the lookup; odd while a truncation runs: wait for it
   let seq = Atomics.load(V.k, K_TRUNC_COUNT + file);
   for (let attempt = 0; (seq & 1) !== 0; attempt++) {
-    spinWait(attempt);
+    spinWait(attempt, K_TRUNC_COUNT + file);
     seq = Atomics.load(V.k, K_TRUNC_COUNT + file);
   }
   const pfn = page_cache_read(file, index, shrink_page_cache);

@@ -102,7 +102,7 @@ export function testSetPageFlag(pfn: number, f: number): boolean {
 
 export function lock_page(pfn: number): void {
   let attempt = 0;
-  while (testSetPageFlag(pfn, PG_locked)) spinWait(attempt++); // acquire: or is a seq-cst RMW
+  while (testSetPageFlag(pfn, PG_locked)) spinWait(attempt++, pfn); // acquire: or is a seq-cst RMW
 }
 /** wait_on_page_locked: wait until whoever holds the page lock lets go (take it and drop it). */
 export function wait_on_page_locked(pfn: number): void {
@@ -293,7 +293,7 @@ export function page_make_stable(pfn: number): boolean {
   CNT[C.make_stable_calls]++;
   if (!UNFIX_STATE_CHANGE_LOCK) {
     let attempt = 0;
-    while ((pageFlags(pfn) & PG_state_change) !== 0) spinWait(attempt++);
+    while ((pageFlags(pfn) & PG_state_change) !== 0) spinWait(attempt++, pfn);
   }
   const old = H.essa(pfn, ORC_SET_STABLE_IF_RESIDENT);
   if (old === ST_Vz) { CNT[C.make_stable_failed]++; covBranch(B_MAKE_STABLE_DISCARDED); return false; }
@@ -308,7 +308,7 @@ export function page_make_stable(pfn: number): boolean {
 export function page_check_writable(pfn: number): void {
   if (!volatileOn || UNFIX_WRITABLE_PVOLATILE) return;
   let attempt = 0;
-  while (testSetPageFlag(pfn, PG_state_change)) spinWait(attempt++);
+  while (testSetPageFlag(pfn, PG_state_change)) spinWait(attempt++, pfn);
   if (!testSetPageFlag(pfn, PG_writable)) {
     if (volatileRefusal(pfn, 1) < 0) H.essa(pfn, ORC_SET_PVOLATILE); // called with the new pte's reference counted in mapcount
     else H.essa(pfn, ORC_SET_STABLE_IF_RESIDENT); // cannot leave it V
@@ -420,7 +420,7 @@ export function free_page_final(pfn: number): void {
     // Drop it from the pending lazy set, then wait out a commit that claimed it first (the
     // and is a seq-cst RMW: a commit's later claim CAS finds PG_lazy clear and skips).
     let attempt = 0;
-    while ((pageFlags(pfn) & PG_lazy_commit) !== 0) spinWait(attempt++);
+    while ((pageFlags(pfn) & PG_lazy_commit) !== 0) spinWait(attempt++, pfn);
   }
   // __page_cache_release: a page still on the LRU leaves it here; a discarded one left it in page_discard.
   if ((pageFlags(pfn) & (PG_lru | PG_discarded)) === PG_lru) lru_del(pfn);

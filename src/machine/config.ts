@@ -6,12 +6,14 @@ import { MAX_CPUS, PAGE_SIZE } from '../core/layout.js';
 import type { Schedule } from '../sim/schedule.js';
 import { HOST_NAMES, hostByName, type HostName } from '../hosts/index.js';
 import { hintsimCommand } from './invocation.js';
+import type { DfsInput } from '../sim/strategies/dfs.js';
 
 export class UsageError extends Error {}
 
 export type Mode = 'threads' | 'sim';
 export type Hinting = 'off' | 'unused' | 'full';
-export type Strategy = 'pct' | 'random';
+/** A --strategy name (sim/strategies/index.ts STRATEGY_NAMES; the CLI's choices come from there). */
+export type Strategy = 'pct' | 'random' | 'pos' | 'surw';
 export type Host = HostName;
 /** The hosts of the registry (hosts/index.ts), in its order. */
 export const HOSTS: readonly Host[] = HOST_NAMES;
@@ -47,6 +49,8 @@ export interface RunOptions {
   workloadOptions: Record<string, number>;
   /** Sim mode: follow these decisions instead of the strategy (replay, shrinking). */
   schedule: SimSchedule | null;
+  /** hintsim check: run one execution of its bounded search (sim/strategies/dfs.ts). */
+  dfs?: DfsInput | null;
   /** Sim mode: return the decisions taken in the result. */
   recordSchedule: boolean;
   /**

@@ -87,6 +87,8 @@ export interface Progress { elapsedMs: number; totalMs: number | null; ops: numb
 export interface RunHooks {
   onProgress?: (p: Progress) => void;
   progressEveryMs?: number;
+  /** Read the machine's words after the run, before its workers are released (hintsim check reads its records). */
+  afterRun?: (v: Views) => void;
 }
 
 function sumCounters(v: Views, participants: number): Record<string, number> {
@@ -191,6 +193,7 @@ export async function runMachine(opts: RunOptions, hooks: RunHooks = {}): Promis
     const samplers = watch(r, s, hooks);
     const { result, hung } = await collect(r, s, samplers);
     completed = !hung;
+    hooks.afterRun?.(r.v);
     return result;
   } finally {
     await teardown(r, completed);

@@ -6,7 +6,7 @@
  * decisions (tests: test/keyed_replay.test.ts). Read once per worker at start-up; the same
  * in every participant of a run (workers inherit the environment).
  */
-import { SP_STEP } from '../core/sched.js';
+import { SP_STEP, type SimHook } from '../core/sched.js';
 
 /** The object of an extra point (no pfn, lock or host word has it). */
 export const EXTRA_POINT_ARG = -0x5eed;
@@ -19,12 +19,12 @@ export function extraPointsEvery(): number {
 }
 
 /** `hook`, or `hook` with an extra point before every n-th point when the switch is on. */
-export function withExtraPoints(hook: (kind: number, arg: number) => number): (kind: number, arg: number) => number {
+export function withExtraPoints(hook: SimHook): SimHook {
   const every = extraPointsEvery();
   if (every === 0) return hook;
   let n = 0;
-  return (kind, arg) => {
-    if (++n % every === 0) hook(SP_STEP, EXTRA_POINT_ARG);
-    return hook(kind, arg);
+  return (kind, arg, obj) => {
+    if (++n % every === 0) hook(SP_STEP, EXTRA_POINT_ARG, EXTRA_POINT_ARG);
+    return hook(kind, arg, obj);
   };
 }

@@ -28,8 +28,8 @@ const SPIN_LIMIT = 200_000; // consecutive forced switches with no progress: a d
 const CHOOSERS: readonly Strategy['choose'][] = STRATEGIES.map((s) => s.choose);
 
 /** Ask the active strategy who runs next (-1 nobody). */
-function choose(step: number, kind: number, arg: number): number {
-  return CHOOSERS[V.hdr[SIM_STRATEGY]](step, kind, arg, ME, V);
+function choose(step: number, kind: number, obj: number): number {
+  return CHOOSERS[V.hdr[SIM_STRATEGY]](step, kind, obj, ME, V);
 }
 
 /** Hand the baton to `to` (logged) and wait until it comes back. */
@@ -70,7 +70,7 @@ export function waitBaton(): void {
   }
 }
 
-function hook(kind: number, arg: number): number {
+function hook(kind: number, arg: number, obj: number): number {
   const h = V.hdr;
   const step = h[SIM_STEP] + 1;
   h[SIM_STEP] = step;
@@ -81,7 +81,7 @@ function hook(kind: number, arg: number): number {
   // Fast path: no decision due, nothing changed, not spinning: a counter compare.
   if (kind !== SP_SPIN && step < h[SIM_NEXT] && h[SIM_DIRTY] === 0) { h[SIM_SPINS] = 0; h[SIM_SPINNERS] &= ~(1 << ME); return step; }
   h[SIM_DIRTY] = 0;
-  const to = choose(step, kind, arg);
+  const to = choose(step, kind, obj); // strategies see the object (sched.ts SimHook)
   if (kind === SP_SPIN) h[SIM_SPINNERS] |= 1 << ME; else h[SIM_SPINNERS] &= ~(1 << ME);
   if (kind === SP_SPIN) {
     const spins = h[SIM_SPINS] + 1;
@@ -117,7 +117,7 @@ export function simExit(): void {
   const step = h[SIM_STEP] + 1;
   h[SIM_STEP] = step;
   if (keysOn) keyExitPoint();
-  let to = choose(step, SP_SPIN, 0);
+  let to = choose(step, SP_SPIN, -1);
   // Nobody runnable: wake a waiting participant (the idle host) so it can see the end.
   for (let p = 0; to < 0 && p < h[SIM_NPART]; p++) if (Atomics.load(V.pa, paWord(p, PA_STATE)) === 3) to = p;
   const k = h[SIM_SWITCHES];

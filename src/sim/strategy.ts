@@ -19,6 +19,7 @@ import type { Prng } from '../core/prng.js';
 import { PA_STATE, SIM_RNG, SIM_SPINNERS, paWord } from '../core/layout.js';
 import { SP_SPIN } from '../core/sched.js';
 import type { Schedule } from './schedule.js';
+import type { DfsInput } from './strategies/dfs.js';
 
 /** What a strategy reads and writes: the header, the participant words, the replay log. */
 export interface SimView {
@@ -42,6 +43,8 @@ export interface SimSetupOptions {
   ops: number | null;
   /** Follow these decisions (replay, shrinking) instead of the strategy. */
   schedule: Schedule | null;
+  /** hintsim check: one execution of its search (strategies/dfs.ts) instead of the strategy. */
+  dfs?: DfsInput | null;
 }
 
 export interface Strategy {

@@ -6,6 +6,8 @@
  * and resolves with status null and `timedOut` set.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 
@@ -16,8 +18,15 @@ export interface CliOptions { timeout?: number; env?: NodeJS.ProcessEnv }
 
 const isOptions = (x: unknown): x is CliOptions => typeof x === 'object' && x !== null;
 
+let testCorpus: string | null = null;
+/** The failure corpus the CLI uses in tests: a temp dir per test file, never the repository's .hintsim. */
+export function testCorpusDir(): string {
+  testCorpus ??= mkdtempSync(join(tmpdir(), 'hintsim-corpus-'));
+  return testCorpus;
+}
+
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', HINTSIM_CORPUS: testCorpusDir(), ...extra };
   delete env.NODE_OPTIONS; // the CLI must not inherit the test runner's loader flags
   delete env.FORCE_COLOR;
   return env;

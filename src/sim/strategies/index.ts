@@ -7,12 +7,16 @@
  */
 import { SIM_STRAT_WORDS } from '../../core/layout.js';
 import type { Strategy } from '../strategy.js';
+import { dfs } from './dfs.js';
 import { pct } from './pct.js';
+import { pos } from './pos.js';
 import { random } from './random.js';
 import { replay } from './replay.js';
+import { surw } from './surw.js';
 import { keyed } from './keyed.js';
 
-export const STRATEGIES: readonly Strategy[] = [random, pct, replay, keyed];
+/** Order = SIM_STRATEGY ids: append only. */
+export const STRATEGIES: readonly Strategy[] = [random, pct, replay, keyed, pos, surw, dfs];
 
 for (const s of STRATEGIES) {
   if (s.words > SIM_STRAT_WORDS) throw new Error(`sim strategy ${s.name}: ${s.words} words do not fit the ${SIM_STRAT_WORDS} of SIM_STRAT`);
@@ -22,8 +26,11 @@ for (const s of STRATEGIES) {
 export const REPLAY = replay;
 export const KEYED = keyed;
 
-/** The names --strategy accepts (replay and keyed are selected by a schedule). */
-export const STRATEGY_NAMES: readonly string[] = STRATEGIES.filter((s) => s !== REPLAY && s !== KEYED).map((s) => s.name);
+/** The bounded exhaustive check's executions (selected by RunOptions.dfs). */
+export const DFS = dfs;
+
+/** The names --strategy accepts (replay and keyed are selected by a schedule, dfs by hintsim check). */
+export const STRATEGY_NAMES: readonly string[] = STRATEGIES.filter((s) => s !== REPLAY && s !== KEYED && s !== DFS).map((s) => s.name);
 
 /** A strategy's id (its SIM_STRATEGY value). */
 export function strategyId(s: Strategy): number {
