@@ -7,9 +7,9 @@ import { H } from '../src/core/hooks.js';
 import {
   ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_OK, ACC_ZERO_FILL, ORC_SET_STABLE, ORC_SET_UNUSED, ST_Sr, ST_Sz, ST_Vz, hwInit,
 } from '../src/core/hw.js';
-import { CS_STOP, CTL_STATE, HS_CHANGE, HS_LOCK, HS_STATE_MASK, PTE_ACCESSED, PTE_DIRTY, PTE_WRITE, pteWordOf, type Views } from '../src/core/layout.js';
+import { CS_STOP, CTL_STATE, CTL_UNFIX, CTL_UNFIX_HI, HS_CHANGE, HS_LOCK, HS_STATE_MASK, PTE_ACCESSED, PTE_DIRTY, PTE_WRITE, pteWordOf, type Views } from '../src/core/layout.js';
 import { O, report } from '../src/core/oracles.js';
-import { RACES, RACE_BIT } from '../src/core/races.js';
+import { RACES, RACE_BIT, raceUnfixWord, unfixMask, unfixMaskHi } from '../src/core/races.js';
 import { ParticipantAbandoned } from '../src/core/sched.js';
 import { traceInit } from '../src/core/trace.js';
 import { pageAllocInit } from '../src/guest/page_alloc.js';
@@ -106,8 +106,8 @@ describe('host hooks without workers', () => {
 });
 
 describe('host registry', () => {
-  it('lists the three hosts, each with its code, participants and races, in catalogue order', () => {
-    expect(HOST_NAMES).toEqual(['essa', 'xenpaging', 'shadow']);
+  it('lists the hosts, each with its code, participants and races, in catalogue order', () => {
+    expect(HOST_NAMES).toEqual(['essa', 'xenpaging', 'shadow', 'reporting', 'cmma']);
     HOST_LIST.forEach((h, i) => expect(h.code).toBe(i));
     expect(hostByName('xenpaging').participants.map((p) => p.who)).toEqual(['the pager', 'dom0']);
     expect(hostByName('essa').participants.map((p) => p.entry)).toEqual(['host_worker']);
@@ -117,7 +117,16 @@ describe('host registry', () => {
     const byHost = HOST_LIST.map((h) => hostRaces(h));
     for (const rs of byHost) expect(rs.length).toBeGreaterThan(0);
     expect(byHost.flat().map((r) => r.id)).toEqual(RACES.map((r) => r.id)); // blocks in registry order: bits unchanged
-    RACES.forEach((r, i) => expect(RACE_BIT[r.id]).toBe(1 << i));
+    // races 0..31 keep their bits of CTL_UNFIX; 32..63 are bits of the second word, CTL_UNFIX_HI
+    RACES.forEach((r, i) => {
+      expect(RACE_BIT[r.id]).toBe(1 << (i & 31));
+      expect(raceUnfixWord(r.id)).toBe(i < 32 ? CTL_UNFIX : CTL_UNFIX_HI);
+    });
+    expect(RACES.length).toBeGreaterThan(32);
+    expect(unfixMask(['fpr-request-lost', 'discard-get-page'])).toBe(1);
+    expect(unfixMaskHi(['fpr-request-lost', 'discard-get-page'])).toBe(1 << (RACES.findIndex((r) => r.id === 'fpr-request-lost') - 32));
+    expect(hostRaces(hostByName('reporting')).every((r) => r.id.startsWith('fpr-'))).toBe(true);
+    expect(hostRaces(hostByName('cmma')).every((r) => r.id.startsWith('cmma-'))).toBe(true);
     expect(hostRaces(hostByName('xenpaging')).every((r) => r.id.startsWith('xp-'))).toBe(true);
     expect(hostRaces(hostByName('shadow')).every((r) => r.id.startsWith('kv-'))).toBe(true);
   });

@@ -99,7 +99,9 @@ export const REPORTING_HOST: Host = {
     // page_reporting_register: the initial flush of the zone is requested at once (due after the delay).
     rv.a[PR_STATE] = PR_REQUESTED;
     rv.a[PR_PENDING] = 1;
-    rv.a[PR_DUE] = (sim ? rv.a[PR_DELAY] : (Date.now() + delayMs)) & 0x3fffffff; // PR_DUE
+    const bootTime = (sim ? 0 : Date.now()) & 0x3fffffff; // the model clock at boot (wall ms only in threads mode)
+    rv.a[PR_DUE] = (bootTime + rv.a[PR_DELAY]) & 0x3fffffff;
+    rv.freedAt.fill(bootTime); // boot's free memory was freed at boot: its latency counts from there // PR_DUE
     return true; // again: the guest reads the reporting words at attach
   },
   readsHints: false,
