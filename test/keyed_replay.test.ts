@@ -55,7 +55,7 @@ describe('keyed replay files (version 3)', () => {
     expect(line).toMatch(new RegExp(`^replay: diverged at decision 4 of ${keyed.decisions.length} \\(.+, recorded at step ${keyed.decisions[3].step}: .+\\); went on with the seed's random strategy; the refcount oracle (still fired|did not fire)$`));
   }, 60_000);
 
-  it('the switch is not in --help; a file with malformed keys exits 2 with one line', async () => {
+  it('the switch is not in --help; a file with malformed keys or op budgets exits 2 with one line', async () => {
     const [top, replay] = await Promise.all([cli('--help'), cli('replay', '--help')]);
     expect(top.stdout + replay.stdout).not.toMatch(/EXTRA_POINTS|extra scheduling/i);
     const good = JSON.parse(readFileSync(write('k.json', keyed), 'utf8')) as ReplayFile & { checksum?: string };
@@ -63,8 +63,13 @@ describe('keyed replay files (version 3)', () => {
     const bad = { ...rest, schedule: { ...rest.schedule!, keys: rest.schedule!.keys!.slice(1) } };
     const path = join(dir, 'bad-keys.json');
     writeFileSync(path, JSON.stringify({ ...bad, checksum: createHash('sha256').update(JSON.stringify(bad)).digest('hex') }));
-    const r = await cli('replay', path);
+    const budgets = { ...rest, options: { ...rest.options, ops_per_cpu: [10] } }; // one budget for two CPUs
+    const path2 = join(dir, 'bad-budgets.json');
+    writeFileSync(path2, JSON.stringify({ ...budgets, checksum: createHash('sha256').update(JSON.stringify(budgets)).digest('hex') }));
+    const [r, r2] = await Promise.all([cli('replay', path, '--story'), cli('replay', path2)]);
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toEqual([`hintsim: replay: '${path}' has a malformed schedule`]);
+    expect(r2.status).toBe(2);
+    expect(r2.stderr.trim().split('\n')).toEqual([`hintsim: replay: '${path2}' has a bad ops_per_cpu '[10]' (one whole number per CPU)`]);
   }, 30_000);
 });

@@ -60,8 +60,11 @@ describe('sim mode', () => {
     const hj = JSON.parse(h.stdout) as { found: boolean; seed: number; violation: { oracle: string; step: number; pfn: number } };
     expect(hj.found).toBe(true);
     expect(hj.violation.oracle).toBe('refcount');
-    const file = JSON.parse(readFileSync(out, 'utf8')) as { expected: { step: number; pfn: number; oracle: string }; schedule: { decisions: number[] } };
+    const file = JSON.parse(readFileSync(out, 'utf8')) as { version: number; expected: { step: number; pfn: number; oracle: string }; schedule: { decisions: number[]; keys?: number[] } };
     expect(file.expected.oracle).toBe('refcount');
+    // a shrunk hunt's schedule is keyed (version 3): four words per decision
+    expect(file.version).toBe(3);
+    expect(file.schedule.keys?.length).toBe(2 * file.schedule.decisions.length);
     const r = await cli('replay', out, '--json');
     expect(r.status).toBe(1); // violations found
     const rj = JSON.parse(r.stdout) as RunResult & { replay: { reproduced: boolean } };

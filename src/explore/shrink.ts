@@ -2,7 +2,8 @@
  * Shrinking a violating sim run to the shortest schedule that still gives the same oracle on
  * the same kind of object (a page, or none), in this order, while a time budget lasts:
  *
- *   1. decisions   ddmin over the baton decisions (chunks halving; every candidate of a
+ *   1. decisions   only the last k decisions (k = 0, 1, 2, 4...: the smallest that still
+ *                  fails), then ddmin over them (chunks halving; every candidate of a
  *                  round in parallel, the first that still fails wins). A decision is a
  *                  switch of the baton, so this also drops preemptions: what is left is
  *                  the preemptions the race needs (counted in the result).
@@ -84,11 +85,21 @@ interface Best { opts: RunOptions; schedule: SimSchedule; a: Attempt & { violati
 /** A candidate: options, and the schedule to follow (null: the seed's strategy, recorded). */
 interface Cand { opts: RunOptions; schedule: SimSchedule | null }
 
+/** `s` without its decisions [from, from + n) (and their keys, when keyed). */
+function cut(s: SimSchedule, from: number, n: number): SimSchedule {
+  const out: SimSchedule = { first: s.first, decisions: [...s.decisions.slice(0, from), ...s.decisions.slice(from + n)] };
+  if (s.keys) out.keys = [...s.keys.slice(0, from), ...s.keys.slice(from + n)];
+  return out;
+}
+
 /** Remove participant `c` (a guest CPU) from a schedule: its decisions go, later participants move down one. */
 function dropFromSchedule(s: SimSchedule, c: number): SimSchedule | null {
   const map = (p: number): number => (p > c ? p - 1 : p);
   if (s.first === c) return null;
-  return { first: map(s.first), decisions: s.decisions.filter((d) => d.to !== c).map((d) => ({ step: d.step, to: map(d.to) })) };
+  const keep = s.decisions.map((d, i) => d.to !== c && (!s.keys || s.keys[i].who !== c));
+  const out: SimSchedule = { first: map(s.first), decisions: s.decisions.filter((_, i) => keep[i]).map((d) => ({ step: d.step, to: map(d.to) })) };
+  if (s.keys) out.keys = s.keys.filter((_, i) => keep[i]).map((k) => ({ ...k, who: map(k.who) }));
+  return out;
 }
 
 /**
@@ -131,17 +142,24 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
   type Tried = { a: Attempt; c: Cand };
   const tryAll = async (cands: Cand[]): Promise<Tried[]> => {
     attempts += cands.length;
-    const res = await runner.run(cands.map((c) => ({ ...c.opts, schedule: c.schedule, recordSchedule: c.schedule === null || c.opts.recordSchedule })));
+    const res = await runner.run(cands.map((c) => {
+      const record = c.schedule === null || c.opts.recordSchedule;
+      return { ...c.opts, schedule: c.schedule, recordSchedule: record, recordKeys: record };
+    }));
     return res.map((a, i) => ({ a, c: cands[i] }));
   };
   /** A candidate that still fails, with the schedule it followed (or the one its strategy run recorded). */
   const won = ({ a, c }: Tried): Best | null => {
-    if (!a.violation) return null;
-    const schedule = c.schedule ?? a.schedule;
+    // a keyed candidate counts only if it took every decision where its key says: else the
+    // seed's strategy made the schedule and the decisions left would not be the counterexample
+    if (!a.violation || a.diverged) return null;
+    const schedule = c.schedule ?? (a.schedule && { first: a.schedule.first, decisions: a.schedule.decisions }); // shrunk step-keyed
     return schedule ? { opts: c.opts, schedule, a: a as Attempt & { violation: Violation } } : null;
   };
 
-  const base = won((await tryAll([{ opts: { ...opts, opsPerCpu: undefined }, schedule: sched }]))[0]);
+  // shrink step-keyed decisions (measured: cutting keyed ones makes the later ones diverge
+  // far more often); the result is keyed again at the end
+  const base = won((await tryAll([{ opts: { ...opts, opsPerCpu: undefined }, schedule: { first: sched.first, decisions: sched.decisions } }]))[0]);
   if (!base) { await runner.close(); return null; } // the replay does not reproduce: keep the recorded schedule
   let best: Best = base;
   const usedOps = Math.max(opts.cpus, Math.ceil(first.ops));
@@ -159,13 +177,30 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
         const d = best.schedule.decisions;
         const starts: number[] = [];
         for (let s = start; s < d.length && starts.length < Math.max(1, runner.jobs); s += chunk) starts.push(s);
-        const res = await tryAll(starts.map((s) => ({ opts: best.opts, schedule: { first: best.schedule.first, decisions: [...d.slice(0, s), ...d.slice(s + chunk)] } })));
-        const k = res.findIndex((t) => t.a.violation);
+        const res = await tryAll(starts.map((s) => ({ opts: best.opts, schedule: cut(best.schedule, s, chunk) })));
+        const k = res.findIndex((t) => won(t) !== null);
         if (k >= 0) { best = won(res[k])!; removedAny = true; kept.decisions++; start = starts[k]; } else start = starts[starts.length - 1] + chunk;
       }
       if (!removedAny && chunk === 1) break; // 1-minimal
       if (!removedAny) chunk >>= 1;
       else chunk = Math.max(1, Math.min(chunk, best.schedule.decisions.length >> 1));
+    }
+  };
+
+  /**
+   * 1a. Before ddmin: only the last k decisions, k = 0, 1, 2, 4, ... (the race is at the end;
+   * what came before often only needs some interleaving, which the replay's own fallback
+   * gives); the smallest k that still fails, tried `runner.jobs` at a time.
+   */
+  const suffix = async (): Promise<void> => {
+    const n = best.schedule.decisions.length;
+    const ks: number[] = [0];
+    for (let k = 1; k < n; k *= 2) ks.push(k);
+    for (let i = 0; i < ks.length && time(); i += Math.max(1, runner.jobs)) {
+      const batch = ks.slice(i, i + Math.max(1, runner.jobs));
+      const res = await tryAll(batch.map((k) => ({ opts: best.opts, schedule: cut(best.schedule, 0, n - k) })));
+      const j = res.findIndex((t) => won(t) !== null);
+      if (j >= 0) { best = won(res[j])!; kept.decisions++; return; }
     }
   };
 
@@ -206,7 +241,7 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
           per[c] = b;
           return { opts: { ...best.opts, opsPerCpu: per, ops: per.reduce((x, y) => x + y, 0) }, schedule: best.schedule };
         }));
-        const k = res.findIndex((t) => t.a.violation); // the lowest budget that still fails
+        const k = res.findIndex((t) => won(t) !== null); // the lowest budget that still fails
         if (k >= 0) { best = won(res[k])!; hi = points[k]; lo = k > 0 ? points[k - 1] : lo; kept.ops_per_cpu++; } else lo = points[points.length - 1];
       }
     }
@@ -239,6 +274,7 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
   };
 
   try {
+    await suffix();
     await ddmin();
     await participants();
     await budgets();

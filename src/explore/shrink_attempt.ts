@@ -21,6 +21,8 @@ export interface Attempt {
   ops_per_cpu: number[];
   /** The run's decisions when the candidate recorded them (a strategy run), else null. */
   schedule: Schedule | null;
+  /** A keyed candidate left its schedule (a decision's point never came): the seed's strategy ran on. */
+  diverged: boolean;
 }
 
 export function matches(v: Violation, w: AttemptWant): boolean {
@@ -32,5 +34,5 @@ export async function runAttempt(o: RunOptions, match: (v: Violation) => boolean
   const r = await runMachine(o);
   const v = r.violations.find(match) ?? null;
   const schedule = v && o.recordSchedule && r.schedule?.complete ? { first: r.schedule.first, decisions: r.schedule.decisions ?? [], ...(r.schedule.keys ? { keys: r.schedule.keys } : {}) } : null;
-  return { violation: v, steps: r.schedule?.steps ?? 0, ops_per_cpu: r.per_cpu.map((p) => p.ops), schedule };
+  return { violation: v, steps: r.schedule?.steps ?? 0, ops_per_cpu: r.per_cpu.map((p) => p.ops), schedule, diverged: !!r.schedule?.keyed?.diverged };
 }
