@@ -127,7 +127,7 @@ export function checkRunOptions(c: Pick<CheckOptions, 'id' | 'fixed' | 'ops' | '
   const o: RunOptions = { ...base, ops: c.ops ?? CHECK_OPS, inject: [], recordSchedule: true, watchdogMs: 10_000 };
   if (race.host === 'essa' && race.workload === 'mixed') {
     return {
-      ...o, memBytes: 1 << 20, hostMemBytes: 64 << 10, inject: ['host-reclaim-touched'],
+      ...o, memBytes: 1 << 20, hostMemBytes: 64 << 10, inject: ['stall-fault', 'host-reclaim-touched'],
       workloadOptions: { ...o.workloadOptions, files: 1, file_pages: 48, anon_pct: 0, anon_mem_pct: 0 },
     };
   }
