@@ -18,6 +18,7 @@ import { DEFAULT_JOBS } from '../explore/hunt.js';
 import { HOST_BENCH, type BenchMachine } from '../hosts/bench.js';
 import { STEER_SECONDS } from '../explore/steer.js';
 import { UsageError } from '../machine/config.js';
+import { EXPLORE_BENCH } from './explore_bench.js';
 
 /** The machine the hosts' bench entries drive (src/hosts/bench.ts). */
 const BENCH_MACHINE: BenchMachine = { run: runMachine, defaults: DEFAULTS };
@@ -200,6 +201,7 @@ export const BENCH_ENTRIES: readonly BenchEntryDef[] = [
     });
   } },
   ...HOST_BENCH.map((h): BenchEntryDef => ({ name: h.name, what: h.what, run: async (b) => { b.entries.push(...await h.run(b.opts, BENCH_MACHINE)); } })), // each host's entries (hosts/bench.ts)
+  ...EXPLORE_BENCH, // issue 15: check's reduction, time to find per strategy (bench/explore_bench.ts)
   { name: 'soak', long: true, what: `stress soak, fresh seed, every fix on: ${SOAK_OPS_THREADS.toLocaleString('en-US')} guest ops in threads mode, ${SOAK_OPS_SIM.toLocaleString('en-US')} in sim mode; failing runs per oracle`, run: benchSoak },
   { name: 'races', what: 'time to find each reproduced race: sim hunts (median) and one threads hunt', run: async (b) => {
     b.races = await timeToFind(b.opts, () => true);
