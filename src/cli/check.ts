@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { writeFileSync } from 'node:fs';
-import { CHECK_OPS, check, type CheckProgress, type CheckResult } from '../explore/check.js';
+import { CHECK_OPS, check, checkSeed, type CheckProgress, type CheckResult } from '../explore/check.js';
 import { findRace } from '../explore/hunt.js';
 import { DEFAULT_CORPUS, addToCorpus } from '../explore/corpus.js';
 import { UsageError, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
@@ -59,7 +59,7 @@ export function registerCheck(program: Command, setExit: SetExit): void {
     .option('--preemptions <k>', 'preemption bound: switches away from a participant that could go on (loom: 2 or 3 catch most bugs; each one more multiplies the schedules by about the ground\'s points)', '2')
     .option('--ops <n>', `workload ops of the ground in total (default ${CHECK_OPS}: about a thousand scheduling points)`)
     .option('--cpus <n>', 'guest CPUs (default: the race\'s own)')
-    .option('--seed <n>', 'the ground\'s seed (workload and injection draws; the schedule is what the search varies)', '1')
+    .option('--seed <n>', 'the ground\'s seed (workload and injection draws; the schedule is what the search varies; default: the race\'s own, 1 for most)')
     .option('--seconds <s>', 'give up (exit 3) after this long', '600')
     .option('--no-reduction', 'no sleep sets (measure what they save; the visited-state table stays)')
     .option('--out <file>', 'replay file for a violation (default <id>.check.replay.json)')
@@ -75,7 +75,7 @@ export function registerCheck(program: Command, setExit: SetExit): void {
         id: race.id, fixed: !!f.fixed, preemptions: parseIntFlag('--preemptions', k, 0, 16),
         ops: f.ops === undefined ? null : parseIntFlag('--ops', String(f.ops), 1, 100_000),
         cpus: f.cpus === undefined ? null : parseIntFlag('--cpus', String(f.cpus), 1, 16),
-        seed: parseIntFlag('--seed', String(f.seed), 0, 0x7fffffff), seconds: parseNumberFlag('--seconds', String(f.seconds), 0.1, 86400),
+        seed: f.seed === undefined ? checkSeed(race.id) : parseIntFlag('--seed', String(f.seed), 0, 0x7fffffff), seconds: parseNumberFlag('--seconds', String(f.seconds), 0.1, 86400),
         reduce: f.reduction !== false, progress: bar?.update,
       };
       let r: CheckResult;

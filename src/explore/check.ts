@@ -94,6 +94,18 @@ export interface CheckResult {
 
 const UNHASHED = '0000000000000000';
 
+/**
+ * The ground's seed per race (default 1): a seed whose workload and injection draws hold the
+ * race's steps within the default op budget, found by a sweep at bound 1 (discard-get-page:
+ * of seeds 1..21 the bound-1 search finds it with 13, 16 and 17; 17 after the fewest schedules).
+ */
+export const CHECK_SEEDS: Readonly<Record<string, number>> = { 'discard-get-page': 17 };
+
+/** The seed a check of race `id` uses when --seed is not given. */
+export function checkSeed(id: string): number {
+  return CHECK_SEEDS[id] ?? 1;
+}
+
 /** Default total ops of a check ground: a few hundred scheduling points. */
 export const CHECK_OPS = 40;
 /** Scheduling points one execution may record (dfs.ts log). */
