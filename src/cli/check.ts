@@ -33,10 +33,10 @@ function progressBar(quiet: boolean): { update: (p: CheckProgress) => void; stop
 }
 
 function summary(r: CheckResult, out: string | null): string {
-  const lines = [`check ${r.race} (${r.fixed ? 'every fix on' : 'fix off'}): ${r.cpus} CPUs, ${r.ops} ops, seed ${r.seed}, at most ${r.bound} preemption${r.bound === 1 ? '' : 's'}, sleep sets ${r.reduction ? 'on' : 'off'}`];
+  const lines = [`check ${r.race} (${r.fixed ? 'every fix on' : 'fix off'}): ${r.cpus} CPUs, ${r.ops} ops, seed ${r.seed}, at most ${r.bound} preemption${r.bound === 1 ? '' : 's'}, DPOR and sleep sets ${r.reduction ? 'on' : 'off'}`];
   for (const b of r.bounds) {
     const how = b.found ? 'VIOLATION' : b.exhausted ? 'exhausted' : 'NOT exhausted (time)';
-    lines.push(`  bound ${b.bound}: ${b.schedules} schedules, ${b.states} distinct states, pruned ${b.pruned.dpor} by DPOR + ${b.pruned.sleep} asleep + ${b.pruned.state} at visited states + ${b.pruned.blocked} blocked, longest ${b.max_points} points, ${b.seconds.toFixed(2)} s: ${how}`);
+    lines.push(`  bound ${b.bound}: ${b.schedules} schedule${b.schedules === 1 ? '' : 's'}, ${b.states} distinct states, pruned ${b.pruned.dpor} by DPOR + ${b.pruned.sleep} asleep + ${b.pruned.state} at visited states + ${b.pruned.blocked} blocked, longest ${b.max_points} points, ${b.seconds.toFixed(2)} s: ${how}`);
   }
   if (r.violation) {
     const v = r.violation;

@@ -288,11 +288,10 @@ function backtrack(stack: Node[], bound: number, reduce: boolean, pruned: BoundR
     let pick = -1;
     for (let q = 0; q < 31; q++) {
       const bit = 1 << q;
-      if ((n.enabled & bit) !== 0 && (tryThese & bit) === 0 && (n.done & bit) === 0) { n.done |= bit; pruned.dpor++; continue; }
-      if ((tryThese & bit) === 0 || (n.done & bit) !== 0) continue;
+      if ((n.enabled & bit) === 0 || (n.done & bit) !== 0) continue;
+      if (n.pre + (q !== n.def ? 1 : 0) > bound) continue; // beyond the bound: not a branch of this search
+      if ((tryThese & bit) === 0) { n.done |= bit; pruned.dpor++; continue; }
       if ((sleep & bit) !== 0) { n.done |= bit; pruned.sleep++; continue; }
-      const cost = q !== n.def ? 1 : 0;
-      if (n.pre + cost > bound) continue;
       pick = q;
       break;
     }
