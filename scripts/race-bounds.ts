@@ -29,7 +29,8 @@ for (const id of ids.length ? ids : RACES.map((r) => r.id)) {
   };
   process.stderr.write(`${id}: ${JSON.stringify(out[id])}\n`);
 }
-const body = Object.keys(out).sort().map((id) => `  '${id}': ${JSON.stringify(out[id]).replace(/"(\w+)":/g, '$1: ')},`).join('\n');
+const fields = (b: RaceBound): string => Object.entries(b).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ');
+const body = Object.keys(out).sort().map((id) => `  '${id}': { ${fields(out[id])} },`).join('\n');
 writeFileSync(join(import.meta.dirname, '..', 'src', 'explore', 'race_bounds.ts'), `/**
  * The least preemption bound at which \`hintsim check\` finds each race with its fix off
  * (its own small ground and seed, explore/check.ts): measured, not written by hand. Regenerate with

@@ -10,6 +10,8 @@
 export interface RaceBound { bound: number | null; searched_to: number; ops: number; cpus: number; seed: number; schedules: number; seconds: number }
 
 export const RACE_BOUNDS: Record<string, RaceBound> = {
+  'discard-get-page': { bound: 1, searched_to: 1, ops: 40, cpus: 2, seed: 17, schedules: 355, seconds: 15.5 },
+  'discard-grace': { bound: null, searched_to: 1, ops: 40, cpus: 2, seed: 1, schedules: 11179, seconds: 150 },
 };
 
 /** The races table's "preemptions" cell. */
