@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RACES } from '../src/core/races.js';
-import { check } from '../src/explore/check.js';
+import { check, checkSeed } from '../src/explore/check.js';
 import { RACE_BOUNDS, type RaceBound } from '../src/explore/race_bounds.js';
 
 const args = process.argv.slice(2);
@@ -21,7 +21,7 @@ for (let i = 0; i < args.length; i++) {
 }
 const out: Record<string, RaceBound> = { ...RACE_BOUNDS };
 for (const id of ids.length ? ids : RACES.map((r) => r.id)) {
-  const r = await check({ id, fixed: false, preemptions: max, ops: null, cpus: null, seconds, reduce: true, seed: 1 });
+  const r = await check({ id, fixed: false, preemptions: max, ops: null, cpus: null, seconds, reduce: true, seed: checkSeed(id) });
   const last = r.bounds[r.bounds.length - 1];
   out[id] = {
     bound: r.least_preemptions, searched_to: r.violation ? last.bound : r.exhausted ? max : Math.max(-1, last.bound - 1),
@@ -29,14 +29,16 @@ for (const id of ids.length ? ids : RACES.map((r) => r.id)) {
   };
   process.stderr.write(`${id}: ${JSON.stringify(out[id])}\n`);
 }
-const body = Object.keys(out).sort().map((id) => `  '${id}': ${JSON.stringify(out[id]).replace(/"(\w+)":/g, '$1: ')},`).join('\n');
+const fields = (b: RaceBound): string => Object.entries(b).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ');
+const body = Object.keys(out).sort().map((id) => `  '${id}': { ${fields(out[id])} },`).join('\n');
 writeFileSync(join(import.meta.dirname, '..', 'src', 'explore', 'race_bounds.ts'), `/**
  * The least preemption bound at which \`hintsim check\` finds each race with its fix off
- * (its own small ground, seed 1): measured, not written by hand. Regenerate with
+ * (its own small ground and seed, explore/check.ts): measured, not written by hand. Regenerate with
  *   node --import tsx scripts/race-bounds.ts [--seconds S] [--max K] [ID...]
  * bound: the fewest preemptions (0: no interleaving needed, a sequential protocol bug);
- * null: not found with any bound up to searched_to (-1: not even bound 0 was exhausted in
- * the time given). A race with no entry was not measured.
+ * null: not found with any bound up to searched_to, every one of them exhausted (the table
+ * prints "> searched_to"; -1: not even bound 0 was exhausted in the time given, "-").
+ * A race with no entry was not measured ("-").
  */
 export interface RaceBound { bound: number | null; searched_to: number; ops: number; cpus: number; seed: number; schedules: number; seconds: number }
 
@@ -47,7 +49,8 @@ ${body}
 /** The races table's "preemptions" cell. */
 export function preemptionsCell(id: string): string {
   const b = RACE_BOUNDS[id];
-  if (!b || b.bound === null) return '-';
+  if (!b) return '-';
+  if (b.bound === null) return b.searched_to >= 0 ? \`> \${b.searched_to}\` : '-';
   return b.bound === 0 ? '0 (sequential protocol bug)' : String(b.bound);
 }
 `);

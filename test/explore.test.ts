@@ -10,28 +10,51 @@ import { describe, expect, it } from 'vitest';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from '../src/explore/replay_file.js';
 import { addToCorpus, mergeCorpora, readCorpus, siteOf } from '../src/explore/corpus.js';
 import { DEFAULTS } from '../src/machine/config.js';
+import { check } from '../src/explore/check.js';
+import { checkExit } from '../src/cli/check.js';
 import { cli, expectUsageErrors } from './helpers/cli.js';
+import { releaseWorkersAfterEach } from './helpers/machine.js';
+
+releaseWorkersAfterEach();
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'hintsim-explore-'));
 
 describe('hintsim check', () => {
-  it('exhausts a tiny ground with every fix on (exit 0); sleep sets and DPOR explore fewer schedules than --no-reduction', async () => {
-    const args = ['check', 'discard-get-page', '--fixed', '--preemptions', '1', '--ops', '4', '--json', '--no-corpus'];
-    const [a, b] = await Promise.all([cli(...args), cli(...args, '--no-reduction')]);
-    expect(a.status, a.stderr).toBe(0);
-    expect(b.status, b.stderr).toBe(0);
-    const ja = JSON.parse(a.stdout), jb = JSON.parse(b.stdout);
-    for (const j of [ja, jb]) {
+  it('exhausts a tiny ground with every fix on; DPOR and sleep sets explore no more schedules than --no-reduction', async () => {
+    const base = { id: 'discard-get-page', fixed: true, preemptions: 1, ops: 4, cpus: null, seconds: 60, seed: 1 };
+    const a = await check({ ...base, reduce: true });
+    const b = await check({ ...base, reduce: false });
+    for (const j of [a, b]) {
       expect(j.exhausted).toBe(true);
       expect(j.violation).toBeNull();
-      expect(j.bounds).toHaveLength(1);
-      expect(j.bounds[0].bound).toBe(1);
+      expect(j.bounds.map((x) => x.bound)).toEqual([1]);
+      expect(checkExit(j)).toBe(0);
     }
-    expect(ja.reduction).toBe(true);
-    expect(jb.reduction).toBe(false);
-    expect(ja.schedules).toBeGreaterThan(1);
-    expect(ja.schedules).toBeLessThanOrEqual(jb.schedules);
+    expect(a.schedules).toBeGreaterThan(1);
+    expect(a.schedules).toBeLessThanOrEqual(b.schedules);
   });
+});
+
+describe('hintsim check with the fix off', () => {
+  it('finds discard-get-page with the fewest preemptions (bound 0 exhausted clean, found at 1), writes a replay file that replay reproduces, keeps it in the corpus', async () => {
+    const d = tmp();
+    const out = join(d, 'dgp.replay.json'), corpus = join(d, 'corpus');
+    const r = await cli('check', 'discard-get-page', '--preemptions', '1', '--out', out, '--corpus', corpus, '--json');
+    expect(r.status, r.stderr).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.violation.oracle).toBe('refcount');
+    expect(j.bounds.map((b: { bound: number; exhausted: boolean; found: boolean }) => [b.bound, b.exhausted, b.found])).toEqual([[0, true, false], [1, false, true]]);
+    expect(j.least_preemptions).toBe(1);
+    expect(j.schedule_preemptions).toBe(1);
+    expect(j.replay_verified).toBe(true);
+    expect(j.replay_file).toBe(out);
+    expect(readdirSync(corpus)).toEqual([expect.stringMatching(/^discard-get-page__refcount__/)]);
+    const [rep, fixedOn] = await Promise.all([cli('replay', out, '--json'), cli('corpus', 'replay', corpus)]);
+    expect(rep.status).toBe(1);
+    expect(JSON.parse(rep.stdout).violations.some((v: { oracle: string }) => v.oracle === 'refcount')).toBe(true);
+    expect(fixedOn.status, fixedOn.stdout).toBe(0); // with every fix on the same schedule is clean: the fix holds
+    expect(fixedOn.stdout).toMatch(/^corpus .*: 1 entry replayed with every fix on, 0 still fail/);
+  }, 120_000);
 });
 
 describe('failure corpus', () => {
@@ -85,9 +108,6 @@ describe('bad input', () => {
     const d = tmp();
     await expectUsageErrors([
       [['check', 'discard-get-page', '--preemptions', '-1'], '--preemptions'],
-      [['check', 'discard-get-page', '--preemptions', 'two'], '--preemptions'],
-      [['check', 'no-such-race'], 'no-such-race'],
-      [['run', '--mode', 'sim', '--strategy', 'nope'], '--strategy'],
       [['hunt', 'discard-get-page', '--strategy', 'dfs'], '--strategy'],
       [['corpus', 'replay', join(d, 'missing')], 'corpus'],
       [['merge', join(d, 'missing.json')], 'merge'],

@@ -21,6 +21,7 @@ import { HOST_BENCH, type BenchMachine } from '../hosts/bench.js';
 import { STEER_SECONDS } from '../explore/steer.js';
 import { UsageError } from '../machine/config.js';
 import { benchShrink } from './shrink_bench.js';
+import { EXPLORE_BENCH } from './explore_bench.js';
 
 /** The machine the hosts' bench entries drive (src/hosts/bench.ts). */
 const BENCH_MACHINE: BenchMachine = { run: runMachine, defaults: DEFAULTS };
@@ -256,6 +257,7 @@ export const BENCH_ENTRIES: readonly BenchEntryDef[] = [
   { name: 'switch', what: 'sim mode: cost of one baton switch vs a raw two-worker Atomics.wait/notify handoff measured in the same run', run: benchSwitch },
   { name: 'sim-runs', what: 'sim runs per second on the discard-get-page ground (fix on) with reused workers vs fresh ones, and hunt\'s time to its first seed result', run: benchSimRuns },
   ...HOST_BENCH.map((h): BenchEntryDef => ({ name: h.name, what: h.what, run: async (b) => { for (const e of await h.run(b.opts, BENCH_MACHINE)) b.add(e); } })), // each host's entries (hosts/bench.ts)
+  ...EXPLORE_BENCH, // issue 15: check's reduction, time to find per strategy (bench/explore_bench.ts)
   { name: 'soak', long: true, what: `stress soak, fresh seed, every fix on: ${SOAK_OPS_THREADS.toLocaleString('en-US')} guest ops in threads mode, ${SOAK_OPS_SIM.toLocaleString('en-US')} in sim mode; failing runs per oracle`, run: benchSoak },
   { name: 'shrink', long: true, what: 'shrunk decisions per race vs the recorded schedule (one hunt each, 10 s of shrinking), scheduling steps beside', run: benchShrink },
   { name: 'races', long: true, what: 'time to find each reproduced race: sim hunts (median) and one threads hunt', run: async (b) => {

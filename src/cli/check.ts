@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { writeFileSync } from 'node:fs';
-import { CHECK_OPS, check, type CheckProgress, type CheckResult } from '../explore/check.js';
+import { CHECK_OPS, check, checkSeed, type CheckProgress, type CheckResult } from '../explore/check.js';
 import { findRace } from '../explore/hunt.js';
 import { DEFAULT_CORPUS, addToCorpus } from '../explore/corpus.js';
 import { UsageError, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
@@ -33,10 +33,10 @@ function progressBar(quiet: boolean): { update: (p: CheckProgress) => void; stop
 }
 
 function summary(r: CheckResult, out: string | null): string {
-  const lines = [`check ${r.race} (${r.fixed ? 'every fix on' : 'fix off'}): ${r.cpus} CPUs, ${r.ops} ops, seed ${r.seed}, at most ${r.bound} preemption${r.bound === 1 ? '' : 's'}, sleep sets ${r.reduction ? 'on' : 'off'}`];
+  const lines = [`check ${r.race} (${r.fixed ? 'every fix on' : 'fix off'}): ${r.cpus} CPUs, ${r.ops} ops, seed ${r.seed}, at most ${r.bound} preemption${r.bound === 1 ? '' : 's'}, DPOR and sleep sets ${r.reduction ? 'on' : 'off'}`];
   for (const b of r.bounds) {
     const how = b.found ? 'VIOLATION' : b.exhausted ? 'exhausted' : 'NOT exhausted (time)';
-    lines.push(`  bound ${b.bound}: ${b.schedules} schedules, ${b.states} distinct states, pruned ${b.pruned.dpor} by DPOR + ${b.pruned.sleep} asleep + ${b.pruned.state} at visited states + ${b.pruned.blocked} blocked, longest ${b.max_points} points, ${b.seconds.toFixed(2)} s: ${how}`);
+    lines.push(`  bound ${b.bound}: ${b.schedules} schedule${b.schedules === 1 ? '' : 's'}, ${b.states} distinct states, pruned ${b.pruned.dpor} by DPOR + ${b.pruned.sleep} asleep + ${b.pruned.state} at visited states + ${b.pruned.blocked} blocked, longest ${b.max_points} points, ${b.seconds.toFixed(2)} s: ${how}`);
   }
   if (r.violation) {
     const v = r.violation;
@@ -56,12 +56,12 @@ export function registerCheck(program: Command, setExit: SetExit): void {
   program.command('check <id>')
     .description('bounded exhaustive check of a race\'s small ground: every schedule with at most K preemptions (exit 0 clean, 1 violation, 3 not exhausted in time)')
     .option('--fixed', 'check with every fix on (does the fix hold up to the bound?); default: the race\'s fix off, bounds 0..K in turn, so the first violation comes with the fewest preemptions')
-    .option('--preemptions <k>', 'preemption bound: switches away from a participant that could go on (loom: 2 or 3 catch most bugs; each one more multiplies the schedules by about the ground\'s points)', '2')
+    .option('--preemptions <k>', 'preemption bound: choices other than the default schedule (a CPU runs on across its ops, the host runs between them, a stall or spin passes the baton); each one more multiplies the schedules by up to the ground\'s points (loom: 2 or 3 catch most bugs)', '2')
     .option('--ops <n>', `workload ops of the ground in total (default ${CHECK_OPS}: about a thousand scheduling points)`)
     .option('--cpus <n>', 'guest CPUs (default: the race\'s own)')
-    .option('--seed <n>', 'the ground\'s seed (workload and injection draws; the schedule is what the search varies)', '1')
+    .option('--seed <n>', 'the ground\'s seed (workload and injection draws; the schedule is what the search varies; default: the race\'s own, 1 for most)')
     .option('--seconds <s>', 'give up (exit 3) after this long', '600')
-    .option('--no-reduction', 'no sleep sets (measure what they save; the visited-state table stays)')
+    .option('--no-reduction', 'no DPOR and no sleep sets (to measure what they save; the visited-state table stays)')
     .option('--out <file>', 'replay file for a violation (default <id>.check.replay.json)')
     .option('--corpus <dir>', `failure corpus: the replay file is also kept there (default ${DEFAULT_CORPUS})`)
     .option('--no-corpus', 'keep no copy in the failure corpus')
@@ -75,7 +75,7 @@ export function registerCheck(program: Command, setExit: SetExit): void {
         id: race.id, fixed: !!f.fixed, preemptions: parseIntFlag('--preemptions', k, 0, 16),
         ops: f.ops === undefined ? null : parseIntFlag('--ops', String(f.ops), 1, 100_000),
         cpus: f.cpus === undefined ? null : parseIntFlag('--cpus', String(f.cpus), 1, 16),
-        seed: parseIntFlag('--seed', String(f.seed), 0, 0x7fffffff), seconds: parseNumberFlag('--seconds', String(f.seconds), 0.1, 86400),
+        seed: f.seed === undefined ? checkSeed(race.id) : parseIntFlag('--seed', String(f.seed), 0, 0x7fffffff), seconds: parseNumberFlag('--seconds', String(f.seconds), 0.1, 86400),
         reduce: f.reduction !== false, progress: bar?.update,
       };
       let r: CheckResult;

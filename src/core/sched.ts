@@ -44,6 +44,15 @@ export function sp(kind: number, arg: number): void {
   STEPS = simHook(kind, arg, arg);
 }
 
+/** The object of the first point of an injected stall (inject.ts): a vCPU the hypervisor preempts. */
+export const OBJ_STALL = -2;
+
+/** A point whose object differs from the argument the trace hash mixes (sp: the same). */
+export function spObj(kind: number, arg: number, obj: number): void {
+  if (simHook === null) { STEPS++; return; }
+  STEPS = simHook(kind, arg, obj);
+}
+
 let spinCheck: (() => void) | null = null;
 /**
  * A check run every 256 failed attempts of a spinning participant (null: none). The

@@ -18,11 +18,12 @@ export interface CliOptions { timeout?: number; env?: NodeJS.ProcessEnv }
 
 const isOptions = (x: unknown): x is CliOptions => typeof x === 'object' && x !== null;
 
-let testCorpus: string | null = null;
-/** The failure corpus the CLI uses in tests: a temp dir per test file, never the repository's .hintsim. */
+/**
+ * The failure corpus a CLI run uses in tests: a fresh temp dir per run (never the
+ * repository's .hintsim), so that no hunt finds a corpus entry an earlier test left.
+ */
 export function testCorpusDir(): string {
-  testCorpus ??= mkdtempSync(join(tmpdir(), 'hintsim-corpus-'));
-  return testCorpus;
+  return mkdtempSync(join(tmpdir(), 'hintsim-corpus-'));
 }
 
 export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -36,7 +36,7 @@
 import {
   CTL_NCPUS, INJ_TOUCHED, MAX_PARTICIPANTS, PA_EPOCH, PA_IDLE, PA_HEARTBEAT, PA_STATE, PCP_BASE, PCP_STRIDE, SIM_BASE, SIM_NEXT, SIM_NPART, SIM_STRAT, STEP, paWord, type Views,
 } from '../../core/layout.js';
-import { SP_SPIN } from '../../core/sched.js';
+import { OBJ_STALL, SP_SPIN } from '../../core/sched.js';
 import { clearEvents, participantsConflict, recordEvent } from '../events.js';
 import { runnable, type SimView, type Strategy } from '../strategy.js';
 
@@ -126,12 +126,16 @@ function stateHash(v: Views, me: number, n: number, sleep: number): void {
  * an unpreempted kernel would) but lets the host's participants run at each op boundary
  * (the host's reclaim is a background daemon: it gets the CPU between guest ops); a host
  * participant runs its loop turn, then the CPU that ran before it goes on. At a spin or an
- * end: that CPU, or the next enabled participant round robin.
+ * end: that CPU, or the next enabled participant round robin. At the first point of an
+ * injected stall (inject.ts: the hypervisor preempts that vCPU) the next CPU runs.
  */
-function defaultChoice(h: Int32Array, me: number, n: number, enabled: number, meCan: boolean, boundary: boolean): number {
+function defaultChoice(h: Int32Array, me: number, n: number, enabled: number, meCan: boolean, boundary: boolean, stall: boolean): number {
   const ncpus = h[CTL_NCPUS];
   const isCpu = me < ncpus;
   if (isCpu) h[LAST_CPU] = me;
+  if (stall) { // an injected stall: the hypervisor preempts this vCPU; the next one runs
+    for (let k = 1; k < n; k++) { const p = (me + k) % n; if (p < ncpus && (enabled & (1 << p)) !== 0) return p; }
+  }
   if (meCan && !boundary) return me;
   if (isCpu && meCan) { // an op boundary: a host participant first, if one is waiting to run
     for (let p = ncpus; p < n; p++) if ((enabled & (1 << p)) !== 0) return p;
@@ -174,7 +178,7 @@ export const dfs: Strategy = {
     h[BEAT + me] = beat;
     let enabled = 0;
     for (let p = 0; p < n; p++) if ((p !== me || meCan) && runnable(v, p)) enabled |= 1 << p;
-    const def = defaultChoice(h, me, n, enabled, meCan, boundary);
+    const def = defaultChoice(h, me, n, enabled, meCan, boundary, obj === OBJ_STALL);
     const blockedAlready = h[BLOCKED] >= 0;
     let explicit = false;
     let to = -1;
