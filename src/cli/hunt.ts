@@ -25,7 +25,7 @@ export function registerHunt(program: Command, setExit: SetExit): void {
     .option('--no-shrink', 'keep the schedule as found')
     .option('--shrink-seconds <s>', 'time budget for shrinking', '10')
     .option('--fixed', 'control: hunt with the fix on (should find nothing)')
-    .option('--host <host>', 'essa | xenpaging | shadow: must be the race\'s own host (hunts run on it anyway; see hintsim races)')
+    .option('--host <host>', `${HOSTS.join(' | ')}: must be the race's own host (hunts run on it anyway; see hintsim races)`)
     .option('--out <file>', 'replay file to write (default <id>.replay.json)')
     .option('--corpus <dir>', `failure corpus: its entries for this race are replayed first, and what is found is kept there (default ${DEFAULT_CORPUS})`)
     .option('--no-corpus', 'neither replay nor keep corpus entries')

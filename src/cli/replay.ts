@@ -45,7 +45,7 @@ export function registerReplay(program: Command, setExit: SetExit): void {
     .option('--trace <file>', 'write a Chrome trace-event JSON file of the replayed run')
     .option('--html <file>', 'also write a self-contained HTML report of the replayed run')
     .option('--story', 'print the violation as a story: the events on its page, one line each, from the last consistent point (sim schedules)')
-    .option('--host <host>', 'essa | xenpaging | shadow: must match the host the file was recorded with')
+    .option('--host <host>', `${HOSTS.join(' | ')}: must match the host the file was recorded with`)
     .action(async (file: string, f: { json?: boolean; trace?: string; html?: string; host?: string; story?: boolean }) => {
       const rf = readReplayFile(file);
       const fileHost = rf.options.host ?? 'essa';
