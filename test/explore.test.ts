@@ -49,7 +49,10 @@ describe('hintsim check with the fix off', () => {
     expect(j.replay_verified).toBe(true);
     expect(j.replay_file).toBe(out);
     expect(readdirSync(corpus)).toEqual([expect.stringMatching(/^discard-get-page__refcount__/)]);
-    const [rep, fixedOn] = await Promise.all([cli('replay', out, '--json'), cli('corpus', 'replay', corpus)]);
+    const [rep, fixedOn, again] = await Promise.all([cli('replay', out, '--json'), cli('corpus', 'replay', corpus),
+      cli('hunt', 'discard-get-page', '--corpus', corpus, '--out', join(d, 'hunt.replay.json'), '--json')]);
+    expect(again.status, again.stderr).toBe(0); // hunt replays its race's corpus entries before searching
+    expect(JSON.parse(again.stdout)).toMatchObject({ found: true, seeds_tried: 0, from_corpus: expect.stringContaining('discard-get-page__refcount__') });
     expect(rep.status).toBe(1);
     expect(JSON.parse(rep.stdout).violations.some((v: { oracle: string }) => v.oracle === 'refcount')).toBe(true);
     expect(fixedOn.status, fixedOn.stdout).toBe(0); // with every fix on the same schedule is clean: the fix holds
