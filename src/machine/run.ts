@@ -315,6 +315,11 @@ function watch(r: Run, s: Started, hooks: RunHooks): Samplers {
  * only time in which every thread of the process could run (opportunityMs), which is
  * known for the interval before the last one: load alone never trips it.
  */
+/** Sim mode: scheduling steps after the first violation within which the run must have stopped. */
+const SIM_STOP_STEPS = 1_000_000;
+/** Sim mode: the wall-time last resort, in watchdog intervals. */
+const SIM_STOP_WALL_FACTOR = 12;
+
 function startWatchdog(r: Run): void {
   const { o, v, sim, nparts, host, w } = r;
   const beats = new Array<number>(nparts).fill(-1);
@@ -331,6 +336,7 @@ function startWatchdog(r: Run): void {
   const restart = (p: number, now: number): void => { movedTick[p] = tick; movedAtMs[p] = now; stalledMs[p] = 0; };
   const who = (q: number): string => (q < o.cpus ? `cpu ${q}` : host.participants[q - o.cpus].who);
   let violatedAt = -1;
+  let violatedStep = 0;
   r.timers.push(setInterval(() => {
     const now = performance.now();
     tick++;
@@ -341,9 +347,18 @@ function startWatchdog(r: Run): void {
     lastTickMs = now;
     // A violation asked for a stop, but a participant still spins inside a step (a sim
     // livelock keeps the step counter moving): tear the run down after watchdogMs.
-    if (!r.runsDone && violatedAt < 0 && violationCount(v) > 0) violatedAt = now;
-    if (!r.runsDone && violatedAt >= 0 && now - violatedAt > o.watchdogMs) {
-      report(v, O.liveness, -1, o.cpus, Atomics.load(v.hdr, SIM_STEP), `watchdog: the run did not stop within ${o.watchdogMs} ms of its first violation (a participant is still spinning inside a step)`);
+    // Sim mode counts scheduling steps, not wall time: on a loaded machine a clean stop can
+    // take seconds, and a liveness verdict added then would make the run's result depend on
+    // the load (a hunt's recording run then lost its schedule). Wall time stays as a last
+    // resort there (a participant that never reaches a scheduling point again).
+    if (!r.runsDone && violatedAt < 0 && violationCount(v) > 0) { violatedAt = now; violatedStep = Atomics.load(v.hdr, SIM_STEP); }
+    const stopOverdue = sim
+      ? Atomics.load(v.hdr, SIM_STEP) - violatedStep > SIM_STOP_STEPS || now - violatedAt > SIM_STOP_WALL_FACTOR * o.watchdogMs
+      : now - violatedAt > o.watchdogMs;
+    if (!r.runsDone && violatedAt >= 0 && stopOverdue) {
+      report(v, O.liveness, -1, o.cpus, Atomics.load(v.hdr, SIM_STEP), sim
+        ? `watchdog: the run did not stop within ${SIM_STOP_STEPS.toLocaleString('en-US')} scheduling steps (or ${SIM_STOP_WALL_FACTOR * o.watchdogMs} ms) of its first violation (a participant is still spinning inside a step)`
+        : `watchdog: the run did not stop within ${o.watchdogMs} ms of its first violation (a participant is still spinning inside a step)`);
       r.livenessFired();
       return;
     }
