@@ -300,6 +300,8 @@ export function alloc_pages(order: number, cold: boolean): number {
   const pfn = pcpTake(cold ? 1 : 0, cold);
   const cnt = CNT;
   cnt[C.pcp_hits]++;
+  H.archAllocPage(pfn, 0); // as in allocSlow: the CMMA guest's set-stable (a no-op for the other hosts)
+  if (reportOrder < MAX_ORDER) page_reporting_check_alloc(pfn);
   if (!prep_new_page(pfn, 0)) return NIL;
   cnt[C.allocs]++;
   return pfn;
