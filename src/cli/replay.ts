@@ -54,9 +54,15 @@ export function registerReplay(program: Command, setExit: SetExit): void {
       }
       checkTracePath(f.trace);
       if (f.html !== undefined) checkHtmlPath(f.html);
-      const o = { ...fromReplayOptions(rf.options, rf.seed, rf.schedule), trace: f.trace !== undefined };
-      const recording = f.story || f.html !== undefined ? withStory(o, rf.expected) : o;
-      const told = takeStory(await runMachine(f.html !== undefined ? withReportRecording(recording) : recording), rf.expected);
+      // By global step first (exact on the model that wrote the file); a keyed file that does
+      // not reproduce that way (scheduling points added or removed since) follows its keys.
+      const replayWith = async (keyed: boolean) => {
+        const o = { ...fromReplayOptions(rf.options, rf.seed, rf.schedule, keyed), trace: f.trace !== undefined };
+        const recording = f.story || f.html !== undefined ? withStory(o, rf.expected) : o;
+        return { o, told: takeStory(await runMachine(f.html !== undefined ? withReportRecording(recording) : recording), rf.expected) };
+      };
+      let { o, told } = await replayWith(false);
+      if (!reproduced(rf, told.result) && replaySchedule(rf)?.keys !== undefined) ({ o, told } = await replayWith(true));
       let r = told.result;
       const same = reproduced(rf, r);
       if (f.html !== undefined) {

@@ -3,7 +3,7 @@
  * violation being shrunk. Shared by the in-thread runner and the piscina task (shrink.ts).
  */
 import type { Violation } from '../core/oracles.js';
-import type { RunOptions } from '../machine/config.js';
+import { UsageError, type RunOptions } from '../machine/config.js';
 import { runMachine } from '../machine/run.js';
 import type { Schedule } from '../sim/schedule.js';
 
@@ -31,7 +31,15 @@ export function matches(v: Violation, w: AttemptWant): boolean {
 }
 
 export async function runAttempt(o: RunOptions, match: (v: Violation) => boolean): Promise<Attempt> {
-  const r = await runMachine(o);
+  let r;
+  try {
+    r = await runMachine(o);
+  } catch (e) {
+    // A candidate the run refuses (a host option beyond a cut op budget, e.g. CMMA's
+    // migrate_at) is one that does not reproduce, not the end of the shrink.
+    if (e instanceof UsageError) return { violation: null, steps: 0, ops_per_cpu: [], schedule: null, diverged: false };
+    throw e;
+  }
   const v = r.violations.find(match) ?? null;
   const schedule = v && o.recordSchedule && r.schedule?.complete ? { first: r.schedule.first, decisions: r.schedule.decisions ?? [], ...(r.schedule.keys ? { keys: r.schedule.keys } : {}) } : null;
   return { violation: v, steps: r.schedule?.steps ?? 0, ops_per_cpu: r.per_cpu.map((p) => p.ops), schedule, diverged: !!r.schedule?.keyed?.diverged };
