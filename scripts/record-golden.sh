@@ -11,7 +11,7 @@ cli() { node --import tsx src/cli.ts "$@"; }
 for id in $(cli races --json | node -e 'for (const r of JSON.parse(require("fs").readFileSync(0,"utf8"))) if (r.reproduced) console.log(r.id)'); do
   [ -f "$out/replays/$id.replay.json" ] && continue
   echo "golden: hunting $id" >&2
-  cli hunt "$id" --no-shrink --seconds 300 --out "$out/replays/$id.replay.json" >/dev/null || { echo "golden: $id not found" >&2; exit 1; }
+  cli hunt "$id" --no-shrink --no-corpus --seconds 300 --out "$out/replays/$id.replay.json" >/dev/null || { echo "golden: $id not found" >&2; exit 1; }
 done
 while read -r name args; do
   [ -z "$name" ] && continue

@@ -18,7 +18,11 @@ export async function huntCorpus(dir: string, race: RaceEntry): Promise<HuntResu
   try {
     for (const e of entries) {
       const r = await runMachine(entryRunOptions(e, false));
-      const v = r.violations.find((x) => x.oracle === race.oracle);
+      // An entry counts only when it still replays exactly (same pfn and step): one that fires
+      // the oracle elsewhere (written by an older build) would be handed on as a file that
+      // does not reproduce; the search then finds a fresh one.
+      const x = e.file.expected;
+      const v = r.violations.find((y) => y.oracle === race.oracle && (e.file.schedule === null || (y.pfn === x.pfn && y.step === x.step)));
       if (v) return { race: race.id, found: true, seed: e.file.seed, violation: v, seeds_tried: 0, seconds: (performance.now() - t0) / 1000, replay: e.file, from_corpus: e.path };
     }
   } finally {
