@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { CHECK_OPS, check, checkSeed, type CheckProgress, type CheckResult } from '../explore/check.js';
 import { findRace } from '../explore/hunt.js';
 import { DEFAULT_CORPUS, addToCorpus } from '../explore/corpus.js';
+import { replayFileCommand, writeOwnFile } from '../machine/invocation.js';
 import { UsageError, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
 
 /** The exit code of a check: 0 exhausted and clean, 1 violation, 3 not exhausted. */
@@ -44,7 +45,7 @@ function summary(r: CheckResult, out: string | null): string {
     lines.push(r.least_preemptions !== null
       ? `  fewest preemptions that expose it: ${r.least_preemptions}${r.least_preemptions === 0 ? ' (no interleaving needed: a sequential protocol bug)' : ''} (the schedule found has ${r.schedule_preemptions})`
       : `  found at bound ${r.bounds[r.bounds.length - 1].bound} (a smaller bound was not exhausted: not known to be the fewest)`);
-    if (out) lines.push(`  replay file: ${out}${r.replay_verified ? '' : ' (WARNING: its replay did not reproduce the violation)'}\n  replay with: hintsim replay ${out}`);
+    if (out) lines.push(`  replay file: ${out}${r.replay_verified ? '' : ' (WARNING: its replay did not reproduce the violation)'}\n  replay with: ${replayFileCommand(out)}`);
   } else {
     lines.push(r.exhausted ? `  clean: every schedule with at most ${r.bound} preemption${r.bound === 1 ? '' : 's'} explored (${r.schedules} schedules, ${r.seconds.toFixed(2)} s)`
       : `  not exhausted within the time given (${r.seconds.toFixed(2)} s): nothing found so far`);
@@ -82,7 +83,10 @@ export function registerCheck(program: Command, setExit: SetExit): void {
       try { r = await check(opts); } finally { bar?.stop(); }
       const out = r.replay ? String(f.out ?? `${id}.check.replay.json`) : null;
       if (out && r.replay) {
-        writeFileSync(out, JSON.stringify(r.replay, null, 2) + '\n');
+        // the default name is the tool's choice: never written through a link planted under it (as hunt)
+        try { (f.out === undefined ? writeOwnFile : writeFileSync)(out, JSON.stringify(r.replay, null, 2) + '\n'); } catch (e) {
+          throw new UsageError(`--out: cannot write '${out}': ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists and is not a plain file of yours (a link?); give --out FILE' : (e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+        }
         if (f.corpus !== false) addToCorpus(String(f.corpus ?? DEFAULT_CORPUS), r.replay);
       }
       if (f.json) process.stdout.write(JSON.stringify({ ...r, replay: undefined, replay_file: out }, null, 2) + '\n');
