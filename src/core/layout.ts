@@ -525,7 +525,7 @@ export const CMMA_COUNTERS = 32;    // Float64 counters per participant, named i
 export function cmmaGeometry(nframes: number) {
   const cbrl = CM_FIXED_WORDS;                    // owner (the vCPU): MAX_CPUS lists of CBRL_SLOTS gfns
   const dest = cbrl + MAX_CPUS * CBRL_SLOTS;      // migration work lock: the usage byte the destination holds per gfn, -1 never sent
-  const nodatGen = dest + nframes;                // frame lock: CM_RESET_GEN + 1 when the guest last set no-dat on the gfn, 0 never
+  const nodatGen = dest + nframes;                // frame lock: CM_RESET_GEN + 1 when the guest last set no-dat on the gfn; 0 never, or kept across a reset (an unfixed cmma-nodat-not-reset)
   const freedAt = nodatGen + nframes;             // frame lock: model time the guest set the gfn unused (latency to drop)
   const counters = (freedAt + nframes + 1) & ~1;  // Float64: MAX_PARTICIPANTS * CMMA_COUNTERS, owner-written
   const words = counters + MAX_PARTICIPANTS * CMMA_COUNTERS * 2;

@@ -105,7 +105,11 @@ function performEssa(pfn: number, orc: number, track: boolean): number {
   const s = w & HS_STATE_MASK;
   const c = s & ESSA_CSTATE_MASK;
   let res = s | ((w & CM_HS_NODAT) !== 0 ? ESSA_NODAT_BIT : 0);
-  if ((w & CM_HS_NODAT) !== 0 && CV.nodatGen[pfn] !== Atomics.load(CV.a, CM_RESET_GEN) + 1) {
+  // nodatGen 0 with no-dat set: the reset visited this frame (under its lock) and kept a
+  // no-dat the guest set before it. Judged per frame: while a reset walks the frames, one it
+  // has not reached yet still holds its no-dat legitimately (a threads run with the fix on
+  // reported exactly that when the check compared with the reset generation).
+  if ((w & CM_HS_NODAT) !== 0 && CV.nodatGen[pfn] === 0) {
     frameUnlock(pfn, w);
     report(V, O.invalid_state, pfn, ME, STEPS, `ESSA ${orc} on gfn ${pfn} reports no-dat, but the guest has not set no-dat on it since the last CMMA reset (a reset must clear no-dat, C5)`, rNodat);
     return res;

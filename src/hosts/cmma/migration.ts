@@ -154,12 +154,13 @@ function migrationSlice(): void {
 /** Load normal (diag 308 subcode 1): every page's usage back to stable; no-dat cleared (K7). */
 function cmmaReset(): void {
   slotsLock();
-  Atomics.add(CV.a, CM_RESET_GEN, 1); // before any page: a no-dat set from now on records the new generation
+  Atomics.add(CV.a, CM_RESET_GEN, 1); // resets done; a no-dat set from now on records the new generation
   const clearNodat = !nodatResetUnfixed();
   for (let pfn = 0; pfn < V.nframes; pfn++) {
     const w = frameLock(pfn);
     let nw = (w & ~ESSA_USTATE_MASK) | ESSA_USTATE_STABLE;
     if (clearNodat) nw &= ~CM_HS_NODAT;
+    else if ((nw & CM_HS_NODAT) !== 0) CV.nodatGen[pfn] = 0; // kept across the reset: the oracle's mark (cmma.ts performEssa)
     frameUnlock(pfn, nw);
   }
   CV.a[CM_RESET_DONE] = 1;
