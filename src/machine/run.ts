@@ -351,7 +351,9 @@ function startWatchdog(r: Run): void {
     // take seconds, and a liveness verdict added then would make the run's result depend on
     // the load (a hunt's recording run then lost its schedule). Wall time stays as a last
     // resort there (a participant that never reaches a scheduling point again).
-    if (!r.runsDone && violatedAt < 0 && violationCount(v) > 0) { violatedAt = now; violatedStep = Atomics.load(v.hdr, SIM_STEP); }
+    // Only a violation that asked for a stop starts it: some oracles report and let the run go
+    // on (report(..., stop = false), e.g. the shadow host's pathology counts).
+    if (!r.runsDone && violatedAt < 0 && violationCount(v) > 0 && Atomics.load(v.hdr, CTL_STATE) >= CS_STOP) { violatedAt = now; violatedStep = Atomics.load(v.hdr, SIM_STEP); }
     const stopOverdue = sim
       ? Atomics.load(v.hdr, SIM_STEP) - violatedStep > SIM_STOP_STEPS || now - violatedAt > SIM_STOP_WALL_FACTOR * o.watchdogMs
       : now - violatedAt > o.watchdogMs;
