@@ -64,5 +64,5 @@ async function strategyTimes(b: Run): Promise<void> {
 
 export const EXPLORE_BENCH = [
   { name: 'check', what: 'hintsim check: schedules explored with DPOR and sleep sets vs without, discard-get-page fixed, bound 2', run: checkReduction },
-  { name: 'strategies', what: 'time to find discard-get-page and discard-grace per sim strategy (median of 3 hunts each); names the best', run: strategyTimes },
+  { name: 'strategies', long: true, what: 'time to find discard-get-page and discard-grace per sim strategy (median of 3 hunts each); names the best', run: strategyTimes },
 ];
