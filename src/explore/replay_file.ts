@@ -98,9 +98,8 @@ export function toReplayOptions(o: RunOptions): ReplayOptions {
  * The run a replay file describes. Its schedule replays by global step (exact on the model
  * that wrote it); `keyed` follows a version-3 file's keyed decisions instead (sim/keys.ts),
  * which is what survives added or removed scheduling points: `hintsim replay` falls back to
- * it when the step replay does not reproduce the file's violation. Measured on model 3: 3
- * of the 10 CMMA and reporting golden files diverge when replayed keyed on the model that
- * wrote them (a CMMA ESSA point reached at another count), while the step replay is exact.
+ * it when the step replay does not reproduce the file's violation. On an unchanged model both
+ * agree (every keyed golden file replays exactly either way).
  */
 export function fromReplayOptions(r: ReplayOptions, seed: number, file: ScheduleFile | null, keyed = false): RunOptions {
   const decoded = file === null ? null : decodeSchedule(file);
