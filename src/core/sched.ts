@@ -53,6 +53,17 @@ export function spObj(kind: number, arg: number, obj: number): void {
   STEPS = simHook(kind, arg, obj);
 }
 
+/** Model time is 30 bits wide and wraps. */
+export const MODEL_TIME_MASK = 0x3fffffff;
+
+/**
+ * The model clock of the hosts' delays and latencies: the global step in sim mode, wall-clock
+ * ms in threads mode (`sim`: CTL_MODE says sim; the clock is never read for a sim decision).
+ */
+export function modelNow(sim: boolean): number {
+  return (sim ? STEPS : Date.now()) & MODEL_TIME_MASK; // wall-clock ok: threads mode only
+}
+
 let spinCheck: (() => void) | null = null;
 /**
  * A check run every 256 failed attempts of a spinning participant (null: none). The

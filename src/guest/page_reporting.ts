@@ -34,15 +34,13 @@ import {
 import { O, report } from '../core/oracles.js';
 import { PG_buddy, PG_reported } from '../core/page_flags.js';
 import { isUnfixed, raceIndex } from '../core/races.js';
-import { STEPS } from '../core/sched.js';
+import { MODEL_TIME_MASK as TIME_MASK, STEPS, modelNow } from '../core/sched.js';
 import { spinLock, spinUnlock } from '../core/spinlock.js';
 import { T_REPORT_B, T_REPORT_E, tr } from '../core/trace.js';
 import { __free_one_page } from './page_alloc.js';
 
 /** PAGE_REPORTING_CAPACITY: the scatterlist's entries. */
 export const PAGE_REPORTING_CAPACITY = 32;
-/** Model time is 30-bit and wraps (threads mode: ms of Date.now()). */
-const TIME_MASK = 0x3fffffff;
 
 type PrCounter = (typeof PR_COUNTER_NAMES)[number];
 const PC = Object.fromEntries(PR_COUNTER_NAMES.map((n, i) => [n, i])) as { readonly [K in PrCounter]: number };
@@ -111,7 +109,7 @@ export function reportingClearMask(): number {
 
 /** The model clock: the global step (sim) or wall-clock ms (threads; never a sim decision). */
 function now(): number {
-  return (sim ? STEPS : Date.now()) & TIME_MASK;
+  return modelNow(sim);
 }
 
 /** t has reached `due` on the wrapping 30-bit clock. */
@@ -178,7 +176,7 @@ function zoneLock(): void {
   if (spinLock(V.hdr, ZONE_LOCK, ME) > 0) CNT[C.zone_lock_contended]++;
 }
 function zoneUnlock(): void {
-  spinUnlock(V.hdr, ZONE_LOCK, ME, (m) => report(V, O.bug_on, -1, ME, STEPS, m));
+  spinUnlock(V.hdr, ZONE_LOCK, ME); // the static bug_on reporter (spinlock.ts)
 }
 
 /** page_reporting_process: one pass over the zone (the model has one zone). */

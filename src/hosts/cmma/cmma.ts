@@ -27,7 +27,7 @@ import {
 import { PG_writeback } from '../../core/page_flags.js';
 import { O, report } from '../../core/oracles.js';
 import { isUnfixed, raceIndex } from '../../core/races.js';
-import { SP_ACCESS, SP_ESSA, SP_HOST, STEPS, sp } from '../../core/sched.js';
+import { SP_ACCESS, SP_ESSA, SP_HOST, STEPS, modelNow, sp } from '../../core/sched.js';
 import { spinLock, spinUnlock } from '../../core/spinlock.js';
 import { CCNT, CMC, CM_HS_DIRTY, CM_HS_NODAT, CV, cmmaSim } from './cmma_views.js';
 import { cmmaTick, migrationInit } from './migration.js';
@@ -72,7 +72,7 @@ export function essaUnlockedUnfixed(): boolean {
 
 /** The model clock of latencies: the global step (sim) or wall-clock ms (threads; never a sim decision). */
 export function cmmaNow(): number {
-  return cmmaSim ? STEPS : Date.now() & 0x3fffffff;
+  return modelNow(cmmaSim); // sim: the step (below 2^30 in any run the model makes)
 }
 
 /** The last valid operation code: 6, or 7 with facility 147. */
@@ -205,7 +205,7 @@ function interceptEssa(pfn: number, orc: number, cbrlFull: boolean): number {
     cbrlProcess(); // (mmap_read_lock) the zaps take a while
     if (CV.a[vc + CMV_USES] === 0) { CV.a[vc + CMV_USES] = 1; CCNT[CMC.intercepts_first_use]++; }
     Atomics.store(CV.a, vc + CMV_INTERP, 1); // ECB2_CMMA on, from the stale read; the retried ESSA is interpreted
-    if (locked) spinUnlock(CV.a, CM_SLOTS_LOCK, ME, (m) => report(V, O.bug_on, -1, ME, STEPS, m));
+    if (locked) spinUnlock(CV.a, CM_SLOTS_LOCK, ME); // the static bug_on reporter (spinlock.ts)
     return hardwareEssa(pfn, orc);
   }
   if (!cbrlFull) CCNT[CMC.intercepts_migration]++;
@@ -218,7 +218,7 @@ function interceptEssa(pfn: number, orc: number, cbrlFull: boolean): number {
     if (orc !== ORC_GET_STATE) markDirty(pfn);
   }
   cbrlProcess();
-  if (locked) spinUnlock(CV.a, CM_SLOTS_LOCK, ME, (m) => report(V, O.bug_on, -1, ME, STEPS, m));
+  if (locked) spinUnlock(CV.a, CM_SLOTS_LOCK, ME); // the static bug_on reporter (spinlock.ts)
   return r;
 }
 

@@ -45,7 +45,7 @@ export function migrationInit(): void {
 }
 
 function slotsLock(): void { spinLock(CV.a, CM_SLOTS_LOCK, ME); }
-function slotsUnlock(): void { spinUnlock(CV.a, CM_SLOTS_LOCK, ME, (m) => report(V, O.bug_on, -1, ME, STEPS, m)); }
+function slotsUnlock(): void { spinUnlock(CV.a, CM_SLOTS_LOCK, ME); } // the static bug_on reporter (spinlock.ts)
 
 /** The gfns the walk covers: memslot 0, and memslot 1 while it exists. */
 function liveEnd(): number {

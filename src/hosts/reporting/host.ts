@@ -11,6 +11,7 @@ import {
   CTL_MODE, HOST_REPORTING, MAX_ORDER, PR_DUE, PR_CAPACITY, PR_DELAY, PR_IDLE, PR_LOW_WMARK, PR_MIN_WMARK, PR_ORDER, PR_ORDER_SCALED, PR_PENDING, PR_REQUESTED,
   PR_STATE, reportingGeometry, type Views,
 } from '../../core/layout.js';
+import { MODEL_TIME_MASK, modelNow } from '../../core/sched.js';
 import type { Host, HostTextRun } from '../host.js';
 import { reportingHooks } from './hooks.js';
 import { REPORTING_RACES } from './races.js';
@@ -99,8 +100,8 @@ export const REPORTING_HOST: Host = {
     // page_reporting_register: the initial flush of the zone is requested at once (due after the delay).
     rv.a[PR_STATE] = PR_REQUESTED;
     rv.a[PR_PENDING] = 1;
-    const bootTime = (sim ? 0 : Date.now()) & 0x3fffffff; // the model clock at boot (wall ms only in threads mode)
-    rv.a[PR_DUE] = (bootTime + rv.a[PR_DELAY]) & 0x3fffffff;
+    const bootTime = sim ? 0 : modelNow(false); // the model clock at boot (the main thread has no step of its own; wall ms in threads mode)
+    rv.a[PR_DUE] = (bootTime + rv.a[PR_DELAY]) & MODEL_TIME_MASK;
     rv.freedAt.fill(bootTime); // boot's free memory was freed at boot: its latency counts from there // PR_DUE
     return true; // again: the guest reads the reporting words at attach
   },

@@ -13,7 +13,7 @@ import { ESSA_CSTATE_MASK, ESSA_CSTATE_PRESERVED, ESSA_CSTATE_RESIDENT, ST_Sz, f
 import {
   CTL_MODE, HS_CHANGE, HS_REF, HS_STATE_MASK, MAX_PARTICIPANTS, PR_COUNTERS, PR_COUNTER_NAMES, PR_FIXED_WORDS, geometry, reportingGeometry, type Views,
 } from '../../core/layout.js';
-import { SP_HOST, STEPS, sp } from '../../core/sched.js';
+import { SP_HOST, modelNow, sp } from '../../core/sched.js';
 
 type PrCounter = (typeof PR_COUNTER_NAMES)[number];
 export const PRC_I = Object.fromEntries(PR_COUNTER_NAMES.map((n, i) => [n, i])) as { readonly [K in PrCounter]: number };
@@ -72,7 +72,7 @@ function discardFrame(pfn: number): boolean {
  * (a scheduling point per block: the guest CPU that reported waits for the ack, the others run).
  */
 export function reportBlocks(pfns: Int32Array, orders: Int32Array, n: number): boolean {
-  const t = (sim ? STEPS : Date.now()) & 0x3fffffff;
+  const t = modelNow(sim);
   for (let i = 0; i < n; i++) {
     const head = pfns[i];
     sp(SP_HOST, head);
