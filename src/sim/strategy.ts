@@ -16,7 +16,7 @@
  * `choose` runs on the hot path: no allocation, no closure, no Math.random, no clock.
  */
 import type { Prng } from '../core/prng.js';
-import { PA_STATE, SIM_RNG, SIM_SPINNERS, paWord } from '../core/layout.js';
+import { PA_STATE, SIM_NPART, SIM_RNG, SIM_SPINNERS, paWord } from '../core/layout.js';
 import { SP_SPIN } from '../core/sched.js';
 import type { Schedule } from './schedule.js';
 import type { DfsInput } from './strategies/dfs.js';
@@ -82,6 +82,17 @@ export function runnable(v: SimView, p: number): boolean {
 /** The participant a choice must skip: `me` when it spins, else none (-1). */
 export function excluded(kind: number, me: number): number {
   return kind === SP_SPIN ? me : -1;
+}
+
+/**
+ * The replays' deterministic fallback: `me` keeps running unless it spins; a spinner hands
+ * on to the next runnable participant after it, round robin (-1: nobody).
+ */
+export function nextRunnable(v: SimView, me: number, kind: number): number {
+  if (excluded(kind, me) < 0) return me;
+  const n = v.hdr[SIM_NPART];
+  for (let k = 1; k < n; k++) { const p = (me + k) % n; if (runnable(v, p)) return p; }
+  return -1;
 }
 
 /** Is `p` marked as spinning (its last scheduling point was a spin)? */

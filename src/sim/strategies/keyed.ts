@@ -17,9 +17,9 @@
  *   KB+2 FALL  fallback: 0 random, 1 pct        KB+3 DIV   0, or the diverging decision + 1
  *   KB+4 DIV_STEP  the step it was seen at      KB+5 WHY   1 passed, 2 finished, 3 late
  */
-import { PA_STATE, SIM_NEXT, SIM_NPART, SIM_STRAT, SIM_STRAT_WORDS, paWord } from '../../core/layout.js';
+import { PA_STATE, SIM_NEXT, SIM_STRAT, SIM_STRAT_WORDS, paWord } from '../../core/layout.js';
 import { IN_BASE, IN_WORDS, curArg, curCount, curKind, inLog } from '../keys.js';
-import { NEVER, excluded, runnable, type SimView, type Strategy } from '../strategy.js';
+import { NEVER, excluded, nextRunnable, runnable, type Strategy } from '../strategy.js';
 import { pct } from './pct.js';
 import { random } from './random.js';
 
@@ -32,14 +32,6 @@ for (const f of FALLBACKS) if (f.words > SIM_STRAT_WORDS - OWN) throw new Error(
 /** How far past its recorded step a decision may come before the replay has diverged. */
 function late(recorded: number): number {
   return recorded + 1000 + (recorded >> 1);
-}
-
-function roundRobin(v: SimView, me: number, kind: number): number {
-  const exclude = excluded(kind, me);
-  if (exclude < 0) return me;
-  const n = v.hdr[SIM_NPART];
-  for (let k = 1; k < n; k++) { const p = (me + k) % n; if (runnable(v, p)) return p; }
-  return -1;
 }
 
 export const keyed: Strategy = {
@@ -62,7 +54,7 @@ export const keyed: Strategy = {
     const h = v.hdr;
     if (h[DIV] !== 0) return FALLBACKS[h[FALL]].choose(step, kind, arg, me, v);
     const pos = h[POS];
-    if (pos >= h[N]) { h[SIM_NEXT] = NEVER; return roundRobin(v, me, kind); }
+    if (pos >= h[N]) { h[SIM_NEXT] = NEVER; return nextRunnable(v, me, kind); }
     const w = inLog();
     const b = IN_BASE + pos * IN_WORDS;
     const who = w[b], k = w[b + 1], a = w[b + 2], c = w[b + 3], to = w[b + 4], recorded = w[b + 5];
@@ -70,12 +62,12 @@ export const keyed: Strategy = {
     if (me === who && curKind === k && curArg === a && curCount === c) {
       h[POS] = pos + 1;
       if (to >= 0 && to !== excluded(kind, me) && runnable(v, to)) return to;
-      return roundRobin(v, me, kind);
+      return nextRunnable(v, me, kind);
     }
     const why = me === who && curKind === k && curArg === a && curCount > c ? 1
       : who !== me && Atomics.load(v.pa, paWord(who, PA_STATE)) === 2 ? 2
         : step > late(recorded) ? 3 : 0;
-    if (why === 0) return roundRobin(v, me, kind);
+    if (why === 0) return nextRunnable(v, me, kind);
     h[DIV] = pos + 1; h[DIV_STEP] = step; h[WHY] = why;
     return FALLBACKS[h[FALL]].choose(step, kind, arg, me, v);
   },

@@ -10,9 +10,9 @@
  *   0  POS  baton holder: the next decision to follow (index into Views.slogIn)
  *   1  N    main: decisions to follow (in slogIn, schedule.ts log layout)
  */
-import { SIM_NEXT, SIM_NPART, SIM_STRAT } from '../../core/layout.js';
+import { SIM_NEXT, SIM_STRAT } from '../../core/layout.js';
 import { logStep, logTo, writeLog } from '../schedule.js';
-import { NEVER, excluded, runnable, type Strategy } from '../strategy.js';
+import { NEVER, excluded, nextRunnable, runnable, type Strategy } from '../strategy.js';
 
 const POS = SIM_STRAT;
 const N = SIM_STRAT + 1;
@@ -32,7 +32,6 @@ export const replay: Strategy = {
 
   choose(step, kind, _arg, me, v) {
     const h = v.hdr;
-    const n = h[SIM_NPART];
     const exclude = excluded(kind, me);
     const log = v.slogIn;
     const end = h[N];
@@ -43,8 +42,6 @@ export const replay: Strategy = {
     h[POS] = pos;
     h[SIM_NEXT] = pos < end ? logStep(log, pos) : NEVER;
     if (to >= 0 && to !== exclude && runnable(v, to)) return to;
-    if (exclude < 0) return me;
-    for (let k = 1; k < n; k++) { const p = (me + k) % n; if (runnable(v, p)) return p; } // deterministic fallback
-    return -1;
+    return nextRunnable(v, me, kind);
   },
 };
