@@ -5,12 +5,11 @@
  */
 import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import { writeFileSync } from 'node:fs';
 import { CHECK_OPS, check, checkSeed, type CheckProgress, type CheckResult } from '../explore/check.js';
 import { findRace } from '../explore/hunt.js';
 import { DEFAULT_CORPUS, addToCorpus } from '../explore/corpus.js';
-import { replayFileCommand, writeOwnFile } from '../machine/invocation.js';
-import { UsageError, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
+import { replayFileCommand } from '../machine/invocation.js';
+import { UsageError, parseIntFlag, writeReplayOut, parseNumberFlag, type SetExit } from './common.js';
 
 /** The exit code of a check: 0 exhausted and clean, 1 violation, 3 not exhausted. */
 export function checkExit(r: CheckResult): number {
@@ -83,10 +82,7 @@ export function registerCheck(program: Command, setExit: SetExit): void {
       try { r = await check(opts); } finally { bar?.stop(); }
       const out = r.replay ? String(f.out ?? `${id}.check.replay.json`) : null;
       if (out && r.replay) {
-        // the default name is the tool's choice: never written through a link planted under it (as hunt)
-        try { (f.out === undefined ? writeOwnFile : writeFileSync)(out, JSON.stringify(r.replay, null, 2) + '\n'); } catch (e) {
-          throw new UsageError(`--out: cannot write '${out}': ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists and is not a plain file of yours (a link?); give --out FILE' : (e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
+        writeReplayOut(out, f.out !== undefined, JSON.stringify(r.replay, null, 2) + '\n');
         if (f.corpus !== false) addToCorpus(String(f.corpus ?? DEFAULT_CORPUS), r.replay);
       }
       if (f.json) process.stdout.write(JSON.stringify({ ...r, replay: undefined, replay_file: out }, null, 2) + '\n');

@@ -12,13 +12,25 @@ import {
   DEFAULTS, HOSTS, SWITCH_EVERY_MAX, UsageError, parseChoice, parseIntFlag, parseNumberFlag, parseSize, validate, type RunOptions,
 } from '../machine/config.js';
 import type { RunResult } from '../machine/run.js';
-import { hintsimCommand, shellWord } from '../machine/invocation.js';
+import { hintsimCommand, shellWord, writeOwnFile } from '../machine/invocation.js';
 import { DEBUG_FAULTS } from '../core/debug.js';
 import { INJECT_NAMES } from '../core/inject.js';
 import { RACES } from '../core/races.js';
 import { hostByName } from '../hosts/index.js';
 import { STRATEGY_NAMES, findStrategy } from '../sim/strategies/index.js';
 import type { Strategy } from '../machine/config.js';
+
+/**
+ * Write a replay file to --out, or to the tool's default name (`named`: false). A default
+ * name is the tool's choice: it is created exclusively, never written through a link
+ * planted under it. Any failure is a one-line usage error.
+ */
+export function writeReplayOut(out: string, named: boolean, text: string): void {
+  try { (named ? writeFileSync : writeOwnFile)(out, text); } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`--out: cannot write '${out}': ${code === 'EEXIST' ? 'it exists and is not a plain file of yours (a link?); give --out FILE' : code ?? (e as Error).message}`);
+  }
+}
 
 /** The --strategy choices (the registry's names). */
 export const STRATEGY_CHOICES = STRATEGY_NAMES as readonly Strategy[];

@@ -3,14 +3,13 @@
  * replay file. Exit 0 when found, 1 when not.
  */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
 import { HOSTS } from '../machine/config.js';
-import { replayFileCommand, writeOwnFile } from '../machine/invocation.js';
+import { replayFileCommand } from '../machine/invocation.js';
 import { DEFAULT_JOBS, hunt, findRace } from '../explore/hunt.js';
 import { DEFAULT_CORPUS, addToCorpus } from '../explore/corpus.js';
 import { renderReport } from '../report/html.js';
 import { checkHtmlPath, replayForReport, writeHtml } from '../report/input.js';
-import { STRATEGY_CHOICES, UsageError, madeWith, parseChoice, strategyHelp, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
+import { STRATEGY_CHOICES, UsageError, madeWith, writeReplayOut, parseChoice, strategyHelp, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
 
 export function registerHunt(program: Command, setExit: SetExit): void {
   program.command('hunt <id>').description('search seeds with one fix off until its race\'s oracle fires; write a replay file')
@@ -51,12 +50,7 @@ export function registerHunt(program: Command, setExit: SetExit): void {
       const out = String(f.out ?? `${id}.replay.json`);
       const r = await hunt(h);
       if (h.progress) process.stderr.write('\n');
-      // the default name is the tool's choice: never written through a link planted under it
-      if (r.found && r.replay) {
-        try { (f.out === undefined ? writeOwnFile : writeFileSync)(out, JSON.stringify(r.replay, null, 2) + '\n'); } catch (e) {
-          throw new UsageError(`--out: cannot write '${out}': ${(e as NodeJS.ErrnoException).code === 'EEXIST' ? 'it exists and is not a plain file of yours (a link?); give --out FILE' : (e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-        }
-      }
+      if (r.found && r.replay) writeReplayOut(out, f.out !== undefined, JSON.stringify(r.replay, null, 2) + '\n');
       if (r.found && r.replay && h.corpus) addToCorpus(h.corpus, r.replay);
       if (typeof f.html === 'string') {
         const hs = { race: r.race, found: r.found, seed: r.seed, seeds_tried: r.seeds_tried, seconds: r.seconds, replay_file: r.found ? out : null, violation: r.violation, shrink: r.replay?.shrink ?? null };

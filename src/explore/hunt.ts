@@ -11,7 +11,7 @@ import type { Violation } from '../core/oracles.js';
 import { DEFAULTS, UsageError, parseSize, type Mode, type RunOptions, type SimSchedule, type Strategy } from '../machine/config.js';
 import type { HuntTask, HuntTaskResult } from './hunt_task.js';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from './replay_file.js';
-import { runMachine, type RunResult } from '../machine/run.js';
+import { runMachine } from '../machine/run.js';
 import { poolRunner, shrinkSchedule, wantOf } from './shrink.js';
 import { huntCorpus } from './hunt_corpus.js';
 import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js';
