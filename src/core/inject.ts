@@ -20,7 +20,7 @@ import { covInject } from './coverage.js';
 import { ME, V } from './ctx.js';
 import { CTL_INJECT, CTL_INJECT_PFN, CTL_SEED, INJ_TOUCHED } from './layout.js';
 import { Prng } from './prng.js';
-import { OBJ_STALL, SP_STEP, simActive, spObj } from './sched.js';
+import { OBJ_LOCAL, OBJ_STALL, SP_STEP, simActive, spObj } from './sched.js';
 
 export interface InjectPoint {
   name: string;
@@ -97,8 +97,11 @@ export function injHit(p: number): boolean {
 
 /** Pause for `len` units: scheduling points (sim) or microseconds (threads). */
 function pause(len: number): void {
-  // the first point tells the strategies a stall begins (hintsim check yields there for free)
-  if (simActive()) for (let k = 0; k < len; k++) spObj(SP_STEP, k, k === 0 ? OBJ_STALL : k);
+  // The first point tells the strategies a stall begins (hintsim check yields there for free).
+  // The code after every point but the last is the next point of the pause: nothing shared
+  // (OBJ_STALL, OBJ_LOCAL); after the last one the caller goes on, touching whatever it
+  // touches: unknown (-1), which conflicts with everything.
+  if (simActive()) for (let k = 0; k < len; k++) spObj(SP_STEP, k, k === 0 ? OBJ_STALL : k < len - 1 ? OBJ_LOCAL : -1);
   else Atomics.wait(sleepWord, 0, 0, len / 1000);
 }
 

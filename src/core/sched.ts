@@ -46,6 +46,12 @@ export function sp(kind: number, arg: number): void {
 
 /** The object of the first point of an injected stall (inject.ts): a vCPU the hypervisor preempts. */
 export const OBJ_STALL = -2;
+/**
+ * The object of a point whose following code touches only its participant's own state (the
+ * inner points of an injected stall): the strategies that reason about conflicts treat the
+ * event as commuting with every other (sim/events.ts).
+ */
+export const OBJ_LOCAL = -3;
 
 /** A point whose object differs from the argument the trace hash mixes (sp: the same). */
 export function spObj(kind: number, arg: number, obj: number): void {

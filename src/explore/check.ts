@@ -32,7 +32,7 @@ import type { Views } from '../core/layout.js';
 import { UsageError, type RunOptions } from '../machine/config.js';
 import { runMachine, type RunResult } from '../machine/run.js';
 import { releaseIdleWorkers, setWorkerReuse, workerReuse } from '../machine/worker_pool.js';
-import { isGlobalEvent } from '../sim/events.js';
+import { isGlobalEvent, isLocalEvent } from '../sim/events.js';
 import { readDfsRecords, type DfsInput, type DfsRecord } from '../sim/strategies/dfs.js';
 import { findRace, raceRunOptions } from './hunt.js';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from './replay_file.js';
@@ -325,6 +325,7 @@ function dporAnalyse(stack: Node[], rs: DfsRecord[]): void {
     const p = r.chosen;
     if (p < 0) continue;
     const k = pendK[p], o = pendO[p];
+    if (isLocalEvent(o)) continue; // invisible: races with nothing
     const global = isGlobalEvent(k, o);
     const byObj = global ? null : lastObj.get(o);
     let j = -1;

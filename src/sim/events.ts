@@ -15,9 +15,13 @@
  * or a kind that touches shared state beyond its object (epoch sign-off, the host's reclaim
  * pass, fault entry, an unknown spin). Every point is counted as a write. Objects are not
  * typed (a pfn and a lock word index may collide): a collision only adds conflicts.
+ * A local event (OBJ_LOCAL, OBJ_STALL: the inner points of an injected stall, whose code up
+ * to the next point touches nothing shared) conflicts with nothing: it is invisible in the
+ * sense of CHESS (Musuvathi, Qadeer, PLDI 2007: a preemption is only needed before an
+ * operation on shared state; one before an invisible event is equivalent to one after it).
  */
 import { PA_EV_KIND, PA_EV_OBJ, paWord } from '../core/layout.js';
-import { SP_EPOCH, SP_FAULT, SP_HOST } from '../core/sched.js';
+import { OBJ_LOCAL, OBJ_STALL, SP_EPOCH, SP_FAULT, SP_HOST } from '../core/sched.js';
 
 export const EV_UNKNOWN = 0;
 
@@ -30,13 +34,19 @@ export function recordEvent(pa: Int32Array, me: number, kind: number, obj: numbe
 /** Kinds whose object does not bound what they touch (bitmask over SP_*). */
 const GLOBAL_KINDS = (1 << EV_UNKNOWN) | (1 << SP_EPOCH) | (1 << SP_HOST) | (1 << SP_FAULT);
 
-/** Does an event touch shared state beyond one object (it conflicts with every other)? */
+/** Does an event touch nothing shared (it commutes with every other)? */
+export function isLocalEvent(o: number): boolean {
+  return o === OBJ_LOCAL || o === OBJ_STALL;
+}
+
+/** Does an event touch shared state beyond one object (it conflicts with every non-local other)? */
 export function isGlobalEvent(k: number, o: number): boolean {
-  return ((GLOBAL_KINDS >> k) & 1) !== 0 || o < 0;
+  return !isLocalEvent(o) && (((GLOBAL_KINDS >> k) & 1) !== 0 || o < 0);
 }
 
 /** Do two pending events conflict (not commute)? */
 export function conflicts(k1: number, o1: number, k2: number, o2: number): boolean {
+  if (isLocalEvent(o1) || isLocalEvent(o2)) return false;
   if (((GLOBAL_KINDS >> k1) & 1) !== 0 || ((GLOBAL_KINDS >> k2) & 1) !== 0) return true;
   if (o1 < 0 || o2 < 0) return true;
 
