@@ -32,7 +32,7 @@ import type { Views } from '../core/layout.js';
 import { UsageError, type RunOptions } from '../machine/config.js';
 import { runMachine, type RunResult } from '../machine/run.js';
 import { releaseIdleWorkers, setWorkerReuse, workerReuse } from '../machine/worker_pool.js';
-import { isGlobalEvent, isLocalEvent } from '../sim/events.js';
+import { CHECK_MODEL_ESSA, CHECK_MODEL_NONE, EC_GLOBAL, EC_HOST, EC_HS, EC_LOCAL, eventClass } from '../sim/events.js';
 import { readDfsRecords, type DfsInput, type DfsRecord } from '../sim/strategies/dfs.js';
 import { findRace, raceRunOptions } from './hunt.js';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from './replay_file.js';
@@ -150,6 +150,14 @@ export function checkRunOptions(c: Pick<CheckOptions, 'id' | 'fixed' | 'ops' | '
   return o;
 }
 
+/**
+ * The conflict relation a ground allows (sim/events.ts): the audited ESSA model for the ESSA
+ * host with the mixed page-cache workload, else the plain one (host events conflict with all).
+ */
+export function checkModel(o: RunOptions): number {
+  return o.host === 'essa' && o.workload === 'mixed' ? CHECK_MODEL_ESSA : CHECK_MODEL_NONE;
+}
+
 const pick = (v: Violation) => ({ oracle: v.oracle, pfn: v.pfn, cpu: v.cpu, step: v.step, message: v.message });
 
 /** The violation a check reports: the race's oracle with the fix off; any with --fixed. */
@@ -161,6 +169,7 @@ export async function check(c: CheckOptions): Promise<CheckResult> {
   if (!Number.isInteger(c.preemptions) || c.preemptions < 0) throw new UsageError(`--preemptions: '${c.preemptions}' is not a bound; accepted: an integer >= 0`);
   const race = findRace(c.id);
   const opts: RunOptions = { ...checkRunOptions(c), ...(c.ground ?? {}) };
+  const model = c.reduce ? checkModel(opts) : CHECK_MODEL_NONE;
   const t0 = performance.now();
   const deadline = t0 + c.seconds * 1000;
   const reused = workerReuse();
@@ -170,7 +179,7 @@ export async function check(c: CheckOptions): Promise<CheckResult> {
   try {
     const first = c.fixed ? c.preemptions : 0;
     for (let k = first; k <= c.preemptions && !found; k++) {
-      const b = await searchBound(opts, k, c, race.oracle, deadline, t0);
+      const b = await searchBound(opts, k, c, model, race.oracle, deadline, t0);
       bounds.push(b.result);
       if (b.found) found = { ...b.found, bound: k };
       if (!b.result.exhausted) break;
@@ -208,7 +217,7 @@ export async function check(c: CheckOptions): Promise<CheckResult> {
 interface BoundSearch { result: BoundResult; found: { v: Violation; run: RunResult; pre: number } | null }
 
 /** Depth-first search of every schedule with at most `bound` preemptions. */
-async function searchBound(opts: RunOptions, bound: number, c: CheckOptions, oracle: string, deadline: number, t0: number): Promise<BoundSearch> {
+async function searchBound(opts: RunOptions, bound: number, c: CheckOptions, model: number, oracle: string, deadline: number, t0: number): Promise<BoundSearch> {
   const tb = performance.now();
   const stack: Node[] = [];
   const visited = new Map<string, number>(); // state key -> the largest remaining budget it was explored with
@@ -222,7 +231,7 @@ async function searchBound(opts: RunOptions, bound: number, c: CheckOptions, ora
     if (performance.now() > deadline) return { result: result(false, false), found: null };
     const dfsIn: DfsInput = {
       decisions: stack.filter((n) => n.explicit).map((n) => ({ step: n.step, to: n.chosen, sleep: n.override })),
-      bound, reduce: c.reduce, hashFrom: branch + 1,
+      bound, reduce: c.reduce, hashFrom: branch + 1, model,
     };
     let read: ReturnType<typeof readDfsRecords> | null = null;
     const run = await runMachine({ ...opts, dfs: dfsIn }, { afterRun: (v: Views) => { read = readDfsRecords(v); } });
@@ -243,7 +252,7 @@ async function searchBound(opts: RunOptions, bound: number, c: CheckOptions, ora
       return { result: result(false, true), found: { v, run, pre } };
     }
     appendNodes(stack, rec.records, branch, bound, visited, pruned);
-    if (c.reduce) dporAnalyse(stack, rec.records);
+    if (c.reduce) dporAnalyse(stack, rec.records, model, opts.cpus);
     branch = backtrack(stack, bound, c.reduce, pruned);
     if (branch < 0) return { result: result(true, false), found: null };
     const now = performance.now();
@@ -310,13 +319,17 @@ function backtrack(stack: Node[], bound: number, reduce: boolean, pruned: BoundR
 /**
  * DPOR (Flanagan and Godefroid, POPL 2005), without the happens-before refinement: for each
  * event run at point i by participant p, the last earlier event of another participant
- * that conflicts with it (sim/events.ts) is at point j; p must also be tried at j (every
- * enabled participant when p could not run there). Only the points on the stack count.
+ * that conflicts with it (sim/events.ts, the check's relation under `model`) is at point j;
+ * p must also be tried at j (every enabled participant when p could not run there). Only
+ * the points on the stack count. A participant's last event before its exit is global (it
+ * published PA_STATE: dfs.ts F_EXIT). Indexed by class so that one execution costs
+ * O(points x participants).
  */
-function dporAnalyse(stack: Node[], rs: DfsRecord[]): void {
+function dporAnalyse(stack: Node[], rs: DfsRecord[], model: number, ncpus: number): void {
   const np = 31;
   const pendK = new Int32Array(np), pendO = new Int32Array(np).fill(-1);
   const lastAny = new Int32Array(np).fill(-1), lastGlobal = new Int32Array(np).fill(-1);
+  const lastHs = new Int32Array(np).fill(-1), lastHost = new Int32Array(np).fill(-1);
   const lastObj = new Map<number, Int32Array>();
   const m = Math.min(stack.length, rs.length);
   for (let i = 0; i < m; i++) {
@@ -325,17 +338,23 @@ function dporAnalyse(stack: Node[], rs: DfsRecord[]): void {
     const p = r.chosen;
     if (p < 0) continue;
     const k = pendK[p], o = pendO[p];
-    if (isLocalEvent(o)) continue; // invisible: races with nothing
-    const global = isGlobalEvent(k, o);
-    const byObj = global ? null : lastObj.get(o);
+    const exitNext = i + 1 < rs.length && rs[i + 1].me === p && rs[i + 1].exit;
+    const cls = exitNext ? EC_GLOBAL : eventClass(model, k, o, p >= ncpus);
+    if (cls === EC_LOCAL) continue; // invisible: races with nothing
+    const byObj = cls === EC_GLOBAL || o < 0 ? undefined : lastObj.get(o);
     let j = -1;
     for (let q = 0; q < np; q++) {
       if (q === p) continue;
-      j = Math.max(j, global ? lastAny[q] : Math.max(byObj ? byObj[q] : -1, lastGlobal[q]));
+      if (cls === EC_GLOBAL) { j = Math.max(j, lastAny[q]); continue; }
+      j = Math.max(j, lastGlobal[q], byObj ? byObj[q] : -1);
+      if (cls === EC_HOST) j = Math.max(j, lastHs[q], lastHost[q]);
+      else if (cls === EC_HS) j = Math.max(j, lastHost[q]);
     }
     if (j >= 0) { const nj = stack[j]; nj.backtrack |= (nj.enabled & (1 << p)) !== 0 ? 1 << p : nj.enabled; }
     lastAny[p] = i;
-    if (global) lastGlobal[p] = i;
-    else { let a = byObj; if (!a) { a = new Int32Array(np).fill(-1); lastObj.set(o, a); } a[p] = i; }
+    if (cls === EC_GLOBAL) lastGlobal[p] = i;
+    if (cls === EC_HS) lastHs[p] = i;
+    if (cls === EC_HOST) lastHost[p] = i;
+    if (cls !== EC_GLOBAL && o >= 0) { let a = byObj; if (!a) { a = new Int32Array(np).fill(-1); lastObj.set(o, a); } a[p] = i; }
   }
 }

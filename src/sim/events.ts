@@ -21,7 +21,7 @@
  * operation on shared state; one before an invisible event is equivalent to one after it).
  */
 import { PA_EV_KIND, PA_EV_OBJ, paWord } from '../core/layout.js';
-import { OBJ_LOCAL, OBJ_STALL, SP_EPOCH, SP_FAULT, SP_HOST } from '../core/sched.js';
+import { OBJ_LOCAL, OBJ_STALL, SP_ACCESS, SP_EPOCH, SP_ESSA, SP_FAULT, SP_HOST, SP_SPIN } from '../core/sched.js';
 
 export const EV_UNKNOWN = 0;
 
@@ -61,4 +61,61 @@ export function participantsConflict(pa: Int32Array, p: number, q: number): bool
 /** Start of a run: nobody's pending event is known. */
 export function clearEvents(pa: Int32Array, n: number): void {
   for (let p = 0; p < n; p++) recordEvent(pa, p, EV_UNKNOWN, -1);
+}
+
+/**
+ * The bounded exhaustive check's relation (explore/check.ts, sim/strategies/dfs.ts). Each
+ * event falls in one class; two events of different participants conflict as below.
+ *   EC_LOCAL   touches nothing shared (a stall's inner points; with the ESSA model, a guest
+ *              CPU's start): conflicts with nothing
+ *   EC_GLOBAL  unknown footprint: conflicts with everything but EC_LOCAL
+ *   EC_PLAIN   a guest event on one object (lock word, pfn...): the same object
+ *   EC_HS      a guest event that may touch host state (ESSA, frame access, a spin that may
+ *              retry either): EC_PLAIN's rule, and every EC_HOST event
+ *   EC_HOST    a host participant's event on frame `obj` (-1: its loop top only): the same
+ *              object, every EC_HS event, every other EC_HOST event
+ * Without a model (CHECK_MODEL_NONE) the classes are those of `conflicts` (local, global,
+ * plain): the relation pos and surw use, plus local events. CHECK_MODEL_ESSA is the audited
+ * footprint of the ESSA host with the mixed page-cache workload (the check's ground for
+ * discard-get-page, discard-grace and their kin):
+ *  - the host's reclaim (hosts/essa/reclaim.ts, machine/host_worker.ts) touches, after
+ *    sp(SP_HOST, t) or a spin on t's frame lock, frame t's host state word, content and swap
+ *    slot, and the host-wide words HOST_RESIDENT (residency), INJ_TOUCHED (the frame a guest
+ *    touched last), CTL_STATE and the guest CPUs' PA_STATE (loop top); the guest writes the
+ *    first two only inside an ESSA (essa.ts essa/essaBatch, after sp(SP_ESSA)) or a frame
+ *    access (hwBegin, after sp(SP_ACCESS); its frame-lock spins are SP_SPIN points), never
+ *    reads host state elsewhere (the guest imports no host); a CPU's PA_STATE changes at its
+ *    exit, whose last event the check counts as EC_GLOBAL (dfs.ts F_EXIT); CTL_STATE changes
+ *    on a violation, which ends the search;
+ *  - a guest CPU's first event (EV_UNKNOWN) runs the worker's loop top (reads CTL_STATE) and
+ *    the workload's op draw up to the step's first point, cpu_quiescent's sp(SP_EPOCH)
+ *    (workloads/file_churn.ts mixed step): nothing shared besides the stop flag.
+ * Guest-guest pairs keep `conflicts` (the standing assumption (a) of check.ts).
+ */
+export const EC_LOCAL = 0, EC_GLOBAL = 1, EC_PLAIN = 2, EC_HS = 3, EC_HOST = 4;
+export const CHECK_MODEL_NONE = 0, CHECK_MODEL_ESSA = 1;
+
+/** The class of the event (kind, obj) of participant p (host: p >= ncpus). */
+export function eventClass(model: number, k: number, o: number, host: boolean): number {
+  if (isLocalEvent(o)) return EC_LOCAL;
+  if (model === CHECK_MODEL_NONE) return isGlobalEvent(k, o) ? EC_GLOBAL : EC_PLAIN;
+  if (host) return EC_HOST;
+  if (k === EV_UNKNOWN) return EC_LOCAL;
+  if (isGlobalEvent(k, o)) return EC_GLOBAL;
+  return k === SP_ESSA || k === SP_ACCESS || k === SP_SPIN ? EC_HS : EC_PLAIN;
+}
+
+/** Do two events of different participants, by class and object, conflict? */
+export function classesConflict(c1: number, o1: number, c2: number, o2: number): boolean {
+  if (c1 === EC_LOCAL || c2 === EC_LOCAL) return false;
+  if (c1 === EC_GLOBAL || c2 === EC_GLOBAL) return true;
+  if (c1 === EC_HOST && (c2 === EC_HS || c2 === EC_HOST)) return true;
+  if (c2 === EC_HOST && c1 === EC_HS) return true;
+  return o1 === o2 && o1 >= 0;
+}
+
+/** The check's relation on participants p and q's pending events. */
+export function checkParticipantsConflict(pa: Int32Array, model: number, ncpus: number, p: number, q: number): boolean {
+  const kp = pa[paWord(p, PA_EV_KIND)], op = pa[paWord(p, PA_EV_OBJ)], kq = pa[paWord(q, PA_EV_KIND)], oq = pa[paWord(q, PA_EV_OBJ)];
+  return classesConflict(eventClass(model, kp, op, p >= ncpus), op, eventClass(model, kq, oq, q >= ncpus), oq);
 }

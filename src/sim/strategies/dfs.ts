@@ -34,15 +34,15 @@
  *   27 .. 43 BEAT: each participant's heartbeat at its last point (a moved one marks an op boundary)
  */
 import {
-  CTL_NCPUS, INJ_TOUCHED, MAX_PARTICIPANTS, PA_EPOCH, PA_IDLE, PA_HEARTBEAT, PA_STATE, PCP_BASE, PCP_STRIDE, SIM_BASE, SIM_NEXT, SIM_NPART, SIM_STRAT, STEP, paWord, type Views,
+  CTL_NCPUS, INJ_TOUCHED, MAX_PARTICIPANTS, PA_EPOCH, PA_IDLE, PA_HEARTBEAT, PA_STATE, PCP_BASE, PS_DONE, PCP_STRIDE, SIM_BASE, SIM_NEXT, SIM_NPART, SIM_STRAT, STEP, paWord, type Views,
 } from '../../core/layout.js';
 import { OBJ_STALL, SP_SPIN } from '../../core/sched.js';
-import { clearEvents, participantsConflict, recordEvent } from '../events.js';
+import { CHECK_MODEL_NONE, checkParticipantsConflict, clearEvents, recordEvent } from '../events.js';
 import { runnable, type SimView, type Strategy } from '../strategy.js';
 
 const POS = SIM_STRAT, NDEC = SIM_STRAT + 1, SLEEP = SIM_STRAT + 2, PREEMPTS = SIM_STRAT + 3, BOUND = SIM_STRAT + 4;
 const NREC = SIM_STRAT + 5, BLOCKED = SIM_STRAT + 6, HASH_FROM = SIM_STRAT + 7, FLAGS = SIM_STRAT + 8, LAST_CPU = SIM_STRAT + 9;
-const FL_REDUCE = 1, FL_OVERFLOW = 2;
+const FL_REDUCE = 1, FL_OVERFLOW = 2, FL_MODEL_SHIFT = 4; // FLAGS >> FL_MODEL_SHIFT: the conflict model (events.ts CHECK_MODEL_*)
 const COUNT = SIM_STRAT + 10;
 const BEAT = COUNT + MAX_PARTICIPANTS;
 
@@ -54,7 +54,7 @@ export const DFS_DEC_WORDS = 3;
  */
 export const DFS_HASH_EVERY = 8;
 export const DFS_REC_WORDS = 9;
-export const F_CHOSEN = 0xff, F_DEFAULT_SHIFT = 8, F_EXPLICIT = 1 << 16, F_BLOCKED = 1 << 17;
+export const F_CHOSEN = 0xff, F_DEFAULT_SHIFT = 8, F_EXPLICIT = 1 << 16, F_BLOCKED = 1 << 17, F_EXIT = 1 << 18;
 
 /** What the check hands one execution. */
 export interface DfsInput {
@@ -66,6 +66,8 @@ export interface DfsInput {
   reduce: boolean;
   /** Hash the state from this record index on (the points before it are known). */
   hashFrom: number;
+  /** The conflict relation of the sleep sets (sim/events.ts CHECK_MODEL_*; absent: none). */
+  model?: number;
 }
 
 /** One recorded point. */
@@ -73,6 +75,8 @@ export interface DfsRecord {
   step: number; me: number; kind: number; obj: number; enabled: number; sleep: number;
   /** The participant that ran (-1 nobody) and the fair default's choice (a different one costs a preemption). */
   chosen: number; def: number; explicit: boolean; blocked: boolean; hash: string;
+  /** `me` has just finished (its exit point): the event that led here also published that. */
+  exit: boolean;
 }
 
 /** Where the records start in slogIn (its upper half). */
@@ -90,7 +94,7 @@ export function readDfsRecords(v: SimView): { records: DfsRecord[]; overflow: bo
     records.push({
       step: log[r], me: log[r + 1], kind: log[r + 2], obj: log[r + 3], enabled: log[r + 4], sleep: log[r + 5],
       chosen: (f & F_CHOSEN) === F_CHOSEN ? -1 : f & F_CHOSEN, def: ((f >> F_DEFAULT_SHIFT) & F_CHOSEN) === F_CHOSEN ? -1 : (f >> F_DEFAULT_SHIFT) & F_CHOSEN, explicit: (f & F_EXPLICIT) !== 0,
-      blocked: (f & F_BLOCKED) !== 0, hash: (log[r + 8] >>> 0).toString(16).padStart(8, '0') + (log[r + 7] >>> 0).toString(16).padStart(8, '0'),
+      blocked: (f & F_BLOCKED) !== 0, exit: (f & F_EXIT) !== 0, hash: (log[r + 8] >>> 0).toString(16).padStart(8, '0') + (log[r + 7] >>> 0).toString(16).padStart(8, '0'),
     });
   }
   return { records, overflow: (h[FLAGS] & FL_OVERFLOW) !== 0, blocked: h[BLOCKED] };
@@ -159,7 +163,7 @@ export const dfs: Strategy = {
     if (d.decisions.length * DFS_DEC_WORDS > dfsRecBase(v)) throw new Error(`check: ${d.decisions.length} forced decisions do not fit the log`);
     d.decisions.forEach((x, i) => { log[3 * i] = x.step; log[3 * i + 1] = x.to; log[3 * i + 2] = x.sleep; });
     h[NDEC] = d.decisions.length; h[POS] = 0; h[SLEEP] = 0; h[PREEMPTS] = 0; h[BOUND] = d.bound; h[NREC] = 0;
-    h[BLOCKED] = -1; h[HASH_FROM] = d.hashFrom; h[FLAGS] = d.reduce ? FL_REDUCE : 0; h[LAST_CPU] = 0;
+    h[BLOCKED] = -1; h[HASH_FROM] = d.hashFrom; h[FLAGS] = (d.reduce ? FL_REDUCE : 0) | ((d.model ?? CHECK_MODEL_NONE) << FL_MODEL_SHIFT); h[LAST_CPU] = 0;
     for (let p = 0; p < MAX_PARTICIPANTS; p++) { h[COUNT + p] = 0; h[BEAT + p] = 0; }
     clearEvents(v.pa, n);
     return 0;
@@ -171,6 +175,11 @@ export const dfs: Strategy = {
     h[SIM_NEXT] = step + 1;
     recordEvent(v.pa, me, kind, obj);
     const meCan = kind !== SP_SPIN && runnable(v, me); // `me` could go on
+    // `me` finished (sim.ts simExit: PS_DONE, then this point): the event that ended here
+    // also stored its PA_STATE, which the host's loop reads; wake every sleeper (a sound
+    // over-approximation: waking only adds branches).
+    const exit = v.pa[paWord(me, PA_STATE)] === PS_DONE;
+    if (exit) h[SLEEP] = 0;
     // The first point after `me` finished an op (a CPU's workload step, a host loop turn:
     // its heartbeat moved) is where the fair default lets the next one run.
     const beat = v.pa[paWord(me, PA_HEARTBEAT)];
@@ -212,7 +221,7 @@ export const dfs: Strategy = {
       if (r + DFS_REC_WORDS > log.length) h[FLAGS] |= FL_OVERFLOW;
       else {
         log[r] = step; log[r + 1] = me; log[r + 2] = kind; log[r + 3] = obj; log[r + 4] = enabled; log[r + 5] = sleep;
-        log[r + 6] = (to & F_CHOSEN) | ((def & F_CHOSEN) << F_DEFAULT_SHIFT) | (explicit ? F_EXPLICIT : 0) | (blockedHere ? F_BLOCKED : 0);
+        log[r + 6] = (to & F_CHOSEN) | ((def & F_CHOSEN) << F_DEFAULT_SHIFT) | (explicit ? F_EXPLICIT : 0) | (blockedHere ? F_BLOCKED : 0) | (exit ? F_EXIT : 0);
         if (i >= h[HASH_FROM] && i % DFS_HASH_EVERY === 0) { stateHash(v as unknown as Views, me, n, sleep); log[r + 7] = hashLo; log[r + 8] = hashHi; } else { log[r + 7] = 0; log[r + 8] = 0; }
         h[NREC] = i + 1;
       }
@@ -222,7 +231,8 @@ export const dfs: Strategy = {
     if (to >= 0) {
       // the sleep set after `to` runs its pending event: the asleep ones it does not conflict with
       let s = (sleep | 0) & ~(1 << to);
-      for (let p = 0; p < n; p++) if ((s & (1 << p)) !== 0 && participantsConflict(v.pa, p, to)) s &= ~(1 << p);
+      const model = h[FLAGS] >> FL_MODEL_SHIFT, ncpus = h[CTL_NCPUS];
+      for (let p = 0; p < n; p++) if ((s & (1 << p)) !== 0 && checkParticipantsConflict(v.pa, model, ncpus, p, to)) s &= ~(1 << p);
       h[SLEEP] = s;
       h[COUNT + to]++;
     }
