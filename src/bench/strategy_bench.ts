@@ -5,7 +5,8 @@
  *
  * A hunt's time is its own time to find (HuntResult.seconds: from the hunt's start, pool and
  * workers included, to the seed that fired the race's oracle), not this process's wall time.
- * Each hunt is capped (STRATEGY_HUNT_CAP: seeds and seconds); a hunt that does not find the
+ * Each hunt is capped (STRATEGY_HUNT_CAP: 400 seeds of its shard and 4 s; --quick: 40 seeds,
+ * 20 s, one hunt, the two QUICK_RACES); a hunt that does not find the
  * race within the cap is "not found", and counts as slower than any found one in the median
  * (so the median of 3 is a time only if at least 2 of the 3 hunts found the race; after two
  * misses the third hunt is skipped, the median being "not found" already).
@@ -54,7 +55,7 @@ export interface StrategyTimes {
 }
 
 /** Per-hunt cap: seeds of its shard and seconds of search; a hunt past either has not found the race. */
-export const STRATEGY_HUNT_CAP = { seeds: 400, seconds: 4, quickSeconds: 20 };
+export const STRATEGY_HUNT_CAP = { seeds: 400, seconds: 4, quickSeeds: 40, quickSeconds: 20 };
 /** Worker threads per hunt (the 2-core machine of the issue's goal). */
 const JOBS = 2;
 /** The races of --quick: two races of different hosts that every strategy finds in a few seeds. */
@@ -70,7 +71,7 @@ function median(xs: (number | null)[]): number | null {
 const fmt = (t: number | null): string => (t === null ? 'not found' : `${t.toFixed(2)} s`);
 
 /** One race, every strategy: `hunts` hunts each (seed shards k/hunts). */
-export async function raceStrategyTimes(id: string, hunts: number, capSeconds: number, log: (m: string) => void): Promise<StrategyRaceTimes> {
+export async function raceStrategyTimes(id: string, hunts: number, cap: { seeds: number; seconds: number }, log: (m: string) => void): Promise<StrategyRaceTimes> {
   const medians: Record<string, number | null> = {};
   const all: Record<string, (number | null)[]> = {};
   const ranks: Record<string, (number | null)[]> = {};
@@ -83,7 +84,7 @@ export async function raceStrategyTimes(id: string, hunts: number, capSeconds: n
       if (times.filter((t) => t === null).length > hunts >> 1) break; // the median is "not found" already
       const c0 = process.cpuUsage();
       const h = await hunt({
-        id, seeds: STRATEGY_HUNT_CAP.seeds, seconds: capSeconds, jobs: JOBS, shard: [k, hunts], mode: 'sim', strategy: s as Strategy,
+        id, seeds: cap.seeds, seconds: cap.seconds, jobs: JOBS, shard: [k, hunts], mode: 'sim', strategy: s as Strategy,
         depth: 3, cpus: null, shrink: false, shrinkSeconds: 0, fixed: false, corpus: null,
       });
       const c = process.cpuUsage(c0);
@@ -105,13 +106,13 @@ export async function raceStrategyTimes(id: string, hunts: number, capSeconds: n
 /** Every race of `ids`, every strategy. */
 export async function measureStrategyTimes(ids: readonly string[], opts: Pick<BenchOptions, 'quick' | 'log'>): Promise<StrategyTimes> {
   const hunts = opts.quick ? 1 : 3;
-  const seconds = opts.quick ? STRATEGY_HUNT_CAP.quickSeconds : STRATEGY_HUNT_CAP.seconds;
+  const cap = opts.quick ? { seeds: STRATEGY_HUNT_CAP.quickSeeds, seconds: STRATEGY_HUNT_CAP.quickSeconds } : { seeds: STRATEGY_HUNT_CAP.seeds, seconds: STRATEGY_HUNT_CAP.seconds };
   const races: StrategyRaceTimes[] = [];
   for (const [i, id] of ids.entries()) {
     opts.log(`bench: time to find ${id} (${i + 1}/${ids.length}) with ${STRATEGY_NAMES.join(', ')}, ${hunts} hunt${hunts > 1 ? 's' : ''} each ...`);
-    races.push(await raceStrategyTimes(id, hunts, seconds, opts.log));
+    races.push(await raceStrategyTimes(id, hunts, cap, opts.log));
   }
-  return { hunts, cap: { seeds: STRATEGY_HUNT_CAP.seeds, seconds, jobs: JOBS }, races };
+  return { hunts, cap: { ...cap, jobs: JOBS }, races };
 }
 
 /** The entries of a measurement: one per race, then the summary. */
