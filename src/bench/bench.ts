@@ -22,6 +22,7 @@ import { STEER_SECONDS } from '../explore/steer.js';
 import { UsageError } from '../machine/config.js';
 import { benchShrink } from './shrink_bench.js';
 import { EXPLORE_BENCH } from './explore_bench.js';
+import { formatStrategyTimes, measureStrategyTimes, strategyEntries, strategyRaces, type StrategyTimes } from './strategy_bench.js';
 
 /** The machine the hosts' bench entries drive (src/hosts/bench.ts). */
 const BENCH_MACHINE: BenchMachine = { run: runMachine, defaults: DEFAULTS };
@@ -53,9 +54,9 @@ export function goalMet(goal: string, value: number, ratio: number): boolean | n
 export function benchEntry(e: EntryIn): BenchEntry {
   return { name: e.name, value: e.value, unit: e.unit, baseline: e.baseline, ratio: e.ratio, goal: e.goal, met: e.met !== undefined ? e.met : goalMet(e.goal, e.value, e.ratio), note: e.note };
 }
+/** Time to find a race in threads mode (one hunt). Sim mode's, per strategy: StrategyTimes (bench/strategy_bench.ts). */
 export interface RaceBench {
   id: string; oracle: string;
-  sim: { median_seconds: number | null; found: number; hunts: number; shrunk_decisions: number | null; shrunk_steps: number | null };
   threads: { seconds: number | null; found: boolean; budget_seconds: number };
 }
 /** One mode of the soak: `hintsim stress` over a fixed op budget, every fix on. */
@@ -76,7 +77,11 @@ export interface SoakMode {
 }
 /** The soak figure: fresh seed, the default swarm, every fix on, in threads and in sim mode. */
 export interface SoakBench { seed: number; jobs: number; threads: SoakMode | null; sim: SoakMode | null }
-export interface BenchReport { node: string; cpus_available: number; entries: BenchEntry[]; races: RaceBench[]; soak?: SoakBench }
+export interface BenchReport {
+  node: string; cpus_available: number; entries: BenchEntry[]; races: RaceBench[]; soak?: SoakBench;
+  /** The strategies entry's table: time to find each race per sim strategy, the best named. */
+  strategies?: StrategyTimes;
+}
 
 /** Default sizes of the soak entry (bench --soak-ops-threads, --soak-ops-sim). */
 export const SOAK_OPS_THREADS = 100_000_000;
@@ -145,6 +150,7 @@ class BenchRun {
   readonly entries: BenchEntry[] = [];
   races: RaceBench[] = [];
   soak: SoakBench | undefined;
+  strategies: StrategyTimes | undefined;
   private storms = new Map<string, Promise<RunResult>>();
   constructor(readonly opts: BenchOptions) {}
   /** Record an entry (its `met` from the goal's clause unless given). */
@@ -260,7 +266,7 @@ export const BENCH_ENTRIES: readonly BenchEntryDef[] = [
   ...EXPLORE_BENCH, // issue 15: check's reduction, time to find per strategy (bench/explore_bench.ts)
   { name: 'soak', long: true, what: `stress soak, fresh seed, every fix on: ${SOAK_OPS_THREADS.toLocaleString('en-US')} guest ops in threads mode, ${SOAK_OPS_SIM.toLocaleString('en-US')} in sim mode; failing runs per oracle`, run: benchSoak },
   { name: 'shrink', long: true, what: 'shrunk decisions per race vs the recorded schedule (one hunt each, 10 s of shrinking), scheduling steps beside', run: benchShrink },
-  { name: 'races', long: true, what: 'time to find each reproduced race: sim hunts (median) and one threads hunt', run: async (b) => {
+  { name: 'races', long: true, what: 'time to find each race in threads mode (one hunt each; sim mode per strategy: the strategies entry)', run: async (b) => {
     b.races = await timeToFind(b.opts, () => true);
   } },
 ];
@@ -354,7 +360,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   if (opts.host !== undefined) { // one host's entries and the time to find its races
     const entries: BenchEntry[] = [];
     for (const h of HOST_BENCH) if (h.host === opts.host) for (const e of await h.run(opts, BENCH_MACHINE)) entries.push(benchEntry(e));
-    return { node: process.version, cpus_available: cores, entries, races: await timeToFind(opts, (r) => r.host === opts.host) };
+    const strategies = await measureStrategyTimes(strategyRaces(false, (r) => r.host === opts.host), opts);
+    for (const e of strategyEntries(strategies)) entries.push(benchEntry(e));
+    return { node: process.version, cpus_available: cores, entries, races: await timeToFind(opts, (r) => r.host === opts.host), strategies };
   }
   const b = new BenchRun(opts);
   for (const e of BENCH_ENTRIES) {
@@ -362,7 +370,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchReport> {
   }
   // Entries pushed without b.add (explore_bench, shrink_bench) get their goal judged here too.
   const entries = b.entries.map((e) => (e.met === undefined ? benchEntry(e) : e));
-  return { node: process.version, cpus_available: cores, entries, races: b.races, ...(b.soak ? { soak: b.soak } : {}) };
+  return { node: process.version, cpus_available: cores, entries, races: b.races, ...(b.soak ? { soak: b.soak } : {}), ...(b.strategies ? { strategies: b.strategies } : {}) };
 }
 
 /** One mode of the soak: stress over `ops` guest ops, the default swarm, every fix on. */
@@ -421,27 +429,14 @@ async function benchSoak(b: BenchRun): Promise<void> {
   b.soak = soak;
 }
 
-/** Time to find each reproduced race the filter keeps: sim hunts (median) and one threads hunt. */
+/** Time to find each race the filter keeps in threads mode: one hunt each (sim mode: strategy_bench.ts). */
 async function timeToFind(opts: BenchOptions, keep: (r: (typeof RACES)[number]) => boolean): Promise<RaceBench[]> {
   const races: RaceBench[] = [];
-  const hunts = opts.quick ? 1 : 3;
-  for (const r of RACES.filter((x) => x.reproduced && keep(x))) {
-    opts.log(`bench: time to find ${r.id} ...`);
-    const times: number[] = [];
-    let shrunk: { d: number; s: number } | null = null;
-    for (let k = 1; k <= hunts; k++) {
-      const h = await hunt({ id: r.id, seeds: 400, seconds: 60, jobs: 2, shard: [k, hunts], mode: 'sim', strategy: 'random', depth: 3, cpus: null, shrink: k === 1, shrinkSeconds: 10, fixed: false });
-      if (h.found) times.push(h.seconds);
-      if (k === 1 && h.replay?.shrink) shrunk = { d: h.replay.shrink.decisions_after, s: h.replay.shrink.steps_after };
-    }
-    times.sort((a, b) => a - b);
-    const budget = opts.quick ? 10 : 30;
+  const budget = opts.quick ? 10 : 30;
+  for (const r of RACES.filter(keep)) {
+    opts.log(`bench: time to find ${r.id} in threads mode ...`);
     const th = await hunt({ id: r.id, seeds: 1000, seconds: budget, jobs: 2, shard: [1, 1], mode: 'threads', strategy: 'random', depth: 3, cpus: null, shrink: false, shrinkSeconds: 0, fixed: false });
-    races.push({
-      id: r.id, oracle: r.oracle,
-      sim: { median_seconds: times.length ? Number(times[times.length >> 1].toFixed(2)) : null, found: times.length, hunts, shrunk_decisions: shrunk?.d ?? null, shrunk_steps: shrunk?.s ?? null },
-      threads: { seconds: th.found ? Number(th.seconds.toFixed(2)) : null, found: th.found, budget_seconds: budget },
-    });
+    races.push({ id: r.id, oracle: r.oracle, threads: { seconds: th.found ? Number(th.seconds.toFixed(2)) : null, found: th.found, budget_seconds: budget } });
   }
   return races;
 }
@@ -463,10 +458,11 @@ export function formatBench(b: BenchReport): string {
       lines.push(`    ${m.mode.padEnd(8)} ${m.ops.toLocaleString('en-US')} guest ops in ${m.runs.toLocaleString('en-US')} runs, ${m.seconds} s: ${fails}`);
     }
   }
+  if (b.strategies) lines.push(...formatStrategyTimes(b.strategies));
   if (b.races.length) {
-    lines.push('  time to find (sim: median of the hunts that found it; threads: one hunt)');
+    lines.push('  time to find in threads mode (one hunt)');
     for (const r of b.races) {
-      lines.push(`    ${r.id.padEnd(20)} sim ${r.sim.median_seconds ?? '-'} s (${r.sim.found}/${r.sim.hunts} found, shrunk to ${r.sim.shrunk_decisions ?? '-'} decisions)   threads ${r.threads.found ? `${r.threads.seconds} s` : `not found in ${r.threads.budget_seconds} s`}`);
+      lines.push(`    ${r.id.padEnd(30)} ${r.threads.found ? `${r.threads.seconds} s` : `not found in ${r.threads.budget_seconds} s`}`);
     }
   }
   return lines.join('\n') + '\n';

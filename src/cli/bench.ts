@@ -8,7 +8,7 @@ export function registerBench(program: Command, setExit: SetExit): void {
   program.command('bench').description('benchmarks, each as a ratio against a baseline measured in the same run, with its goal and whether it was met (text: UNMET marks a missed goal; --json: name, value, unit, baseline, ratio, goal, met, note)')
     .option('--list', 'the entries, one line each, and exit')
     .option('--only <names>', `run only these entries (comma-separated): ${BENCH_NAMES.join(', ')}`)
-    .option('--all', 'every entry, the long ones included: soak (10^8 guest ops) and races (time to find each race); default: every entry but those two (about 2 minutes)')
+    .option('--all', 'every entry, the long ones included: soak (10^8 guest ops), shrink (per race), strategies (time to find every race with each sim strategy) and races (each race in threads mode); default: every entry but those (about 2 minutes)')
     .option('--json', 'machine-readable')
     .option('--quick', 'shorter measurements (noisier)')
     .option('--soak-ops-threads <n>', `soak: guest ops in threads mode (default ${SOAK_OPS_THREADS.toLocaleString('en-US')}; 0 skips the mode; e.g. --only soak --soak-ops-threads 200000 --soak-ops-sim 5000 for a quick look)`)
