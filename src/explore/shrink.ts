@@ -29,7 +29,7 @@ import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js'
 import type { ShrinkTask } from './shrink_task.js';
 import { runAttempt, type Attempt, type AttemptWant } from './shrink_attempt.js';
 
-export interface ShrinkPhaseCount { decisions: number; participants: number; ops_per_cpu: number; knobs: number }
+export interface ShrinkPhaseCount { ground: number; decisions: number; participants: number; ops_per_cpu: number; knobs: number }
 
 export interface Shrunk {
   opts: RunOptions;
@@ -74,6 +74,13 @@ export function poolRunner(jobs: number, want: AttemptWant): ShrinkRunner {
     close: () => pool.destroy(),
   };
 }
+
+/** Seeds tried per smaller ground (reground). */
+const REGROUND_SEEDS = 16;
+
+/** Progress lines of a shrink (measurements, `hintsim bench`); null: silent. */
+let shrinkTrace: ((line: string) => void) | null = null;
+export function setShrinkTrace(f: ((line: string) => void) | null): void { shrinkTrace = f; }
 
 /** What a candidate must give to count, from the violation being shrunk. */
 export function wantOf(v: Violation): AttemptWant {
@@ -138,7 +145,7 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
   const deadline = performance.now() + seconds * 1000;
   const time = (): boolean => performance.now() < deadline;
   let attempts = 0;
-  const kept: ShrinkPhaseCount = { decisions: 0, participants: 0, ops_per_cpu: 0, knobs: 0 };
+  const kept: ShrinkPhaseCount = { ground: 0, decisions: 0, participants: 0, ops_per_cpu: 0, knobs: 0 };
   type Tried = { a: Attempt; c: Cand };
   const tryAll = async (cands: Cand[]): Promise<Tried[]> => {
     attempts += cands.length;
@@ -201,6 +208,27 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
       const res = await tryAll(batch.map((k) => ({ opts: best.opts, schedule: cut(best.schedule, 0, n - k) })));
       const j = res.findIndex((t) => won(t) !== null);
       if (j >= 0) { best = won(res[j])!; kept.decisions++; return; }
+    }
+  };
+
+  /**
+   * 0. A smaller ground first: each CPU's op budget cut to a fraction of what it used
+   * (1/32, 1/16, ... 1/2), with the seed's strategy on REGROUND_SEEDS seeds from the run's
+   * own; the smallest fraction where one fails, the lowest seed, if its recorded schedule
+   * has fewer decisions. A short run has few decisions, and ddmin over them is quick.
+   */
+  const reground = async (): Promise<void> => {
+    const used = best.a.ops_per_cpu.map((x) => Math.max(1, Math.ceil(x)));
+    if (used.length !== best.opts.cpus) return;
+    for (const f of [1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2]) {
+      const per = used.map((u) => Math.max(2, Math.ceil(u * f)));
+      if (per.every((p, i) => p >= used[i])) continue;
+      const cands: Cand[] = Array.from({ length: REGROUND_SEEDS }, (_, i) => ({ opts: { ...best.opts, seed: best.opts.seed + i, opsPerCpu: per, ops: per.reduce((x, y) => x + y, 0) }, schedule: null }));
+      for (let i = 0; i < cands.length && time(); i += Math.max(1, runner.jobs)) {
+        const res = await tryAll(cands.slice(i, i + Math.max(1, runner.jobs)));
+        const k = res.findIndex((t) => { const b = won(t); return b !== null && b.schedule.decisions.length < best.schedule.decisions.length; });
+        if (k >= 0) { best = won(res[k])!; kept.ground++; return; }
+      }
     }
   };
 
@@ -273,15 +301,20 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
     return improved;
   };
 
+  const t0 = performance.now();
+  const note = (what: string): void => { shrinkTrace?.(`${((performance.now() - t0) / 1000).toFixed(1)}s ${what}: ${best.schedule.decisions.length} decisions, ${best.a.steps} steps, ops ${JSON.stringify(best.opts.opsPerCpu ?? best.opts.ops)} cpus ${best.opts.cpus} attempts ${attempts}`); };
+  note('base');
   try {
-    await suffix();
-    await ddmin();
-    await participants();
-    await budgets();
+    await reground(); note('reground');
+    await suffix(); note('suffix');
+    await ddmin(); note('ddmin');
+    await participants(); note('participants');
+    await budgets(); note('budgets');
     for (let round = 0; round < 8 && time(); round++) {
       if (!(await knobs())) break;
-      await ddmin();
-      await budgets();
+      note('knobs');
+      await ddmin(); note('ddmin');
+      await budgets(); note('budgets');
     }
     // key the shrunk decisions where the replay takes them (a replay file of version 3 survives
     // model changes), and check that the keyed schedule still gives the violation
