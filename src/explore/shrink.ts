@@ -75,8 +75,18 @@ export function poolRunner(jobs: number, want: AttemptWant): ShrinkRunner {
   };
 }
 
+/**
+ * The default shrink budget (hunt --shrink-seconds, the bench): a cap, since a shrink ends
+ * when no phase takes anything more off. Measured on a shared, loaded 2-core machine:
+ * discard-get-page and discard-grace converge within about 10-12 s of shrinking.
+ */
+export const DEFAULT_SHRINK_SECONDS = 30;
+
 /** Seeds tried per smaller ground (reground). */
 const REGROUND_SEEDS = 16;
+const REGROUND_FRACTIONS = [1 / 16, 1 / 4, 1 / 2, 1];
+/** Strategies a smaller ground is searched with: pct's few priority changes give few decisions. */
+const REGROUND_STRATEGIES: Partial<RunOptions>[] = [{ strategy: 'pct', depth: 3 }, { strategy: 'random' }];
 
 /** Progress lines of a shrink (measurements, `hintsim bench`); null: silent. */
 let shrinkTrace: ((line: string) => void) | null = null;
@@ -129,7 +139,7 @@ function keyDecisions(s: SimSchedule, taken: SimSchedule): SimSchedule | null {
 }
 
 /** Preemptions of a schedule: decisions that hand the baton to another participant (the holder could have gone on). */
-function preemptionsOf(s: SimSchedule): number {
+export function preemptionsOf(s: SimSchedule): number {
   let holder = s.first, n = 0;
   for (const d of s.decisions) { if (d.to >= 0 && d.to !== holder) n++; if (d.to >= 0) holder = d.to; }
   return n;
@@ -220,10 +230,12 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
   const reground = async (): Promise<void> => {
     const used = best.a.ops_per_cpu.map((x) => Math.max(1, Math.ceil(x)));
     if (used.length !== best.opts.cpus) return;
-    for (const f of [1 / 32, 1 / 16, 1 / 8, 1 / 4, 1 / 2]) {
+    for (const f of REGROUND_FRACTIONS) {
       const per = used.map((u) => Math.max(2, Math.ceil(u * f)));
-      if (per.every((p, i) => p >= used[i])) continue;
-      const cands: Cand[] = Array.from({ length: REGROUND_SEEDS }, (_, i) => ({ opts: { ...best.opts, seed: best.opts.seed + i, opsPerCpu: per, ops: per.reduce((x, y) => x + y, 0) }, schedule: null }));
+      const cands: Cand[] = [];
+      for (let i = 0; i < REGROUND_SEEDS; i++) {
+        for (const st of REGROUND_STRATEGIES) cands.push({ opts: { ...best.opts, ...st, seed: best.opts.seed + i, opsPerCpu: per, ops: per.reduce((x, y) => x + y, 0) }, schedule: null });
+      }
       for (let i = 0; i < cands.length && time(); i += Math.max(1, runner.jobs)) {
         const res = await tryAll(cands.slice(i, i + Math.max(1, runner.jobs)));
         const k = res.findIndex((t) => { const b = won(t); return b !== null && b.schedule.decisions.length < best.schedule.decisions.length; });
@@ -324,8 +336,10 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
       const check = won((await tryAll([{ opts: best.opts, schedule: keyed }]))[0]);
       if (check && check.a.violation.step === best.a.violation.step) best = check;
     }
+    note('keyed');
   } finally {
     await runner.close();
   }
+  note('closed');
   return { opts: best.opts, schedule: best.schedule, violation: best.a.violation, steps: best.a.steps, preemptions: preemptionsOf(best.schedule), attempts, kept };
 }
