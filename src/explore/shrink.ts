@@ -83,7 +83,9 @@ export function poolRunner(jobs: number, want: AttemptWant): ShrinkRunner {
 export const DEFAULT_SHRINK_SECONDS = 30;
 
 /** Seeds tried per smaller ground (reground). */
-const REGROUND_SEEDS = 16;
+const REGROUND_SEEDS = 12;
+/** Mean points between the random strategy's switches tried first (measured: discard-grace fails on all of seeds 1..12 at 1024, with 28..149 decisions against ~1,000-6,000 at 16). */
+const REGROUND_SWITCH_EVERY = [4096, 1024, 256, 64];
 const REGROUND_FRACTIONS = [1 / 16, 1 / 4, 1 / 2, 1];
 /** Strategies a smaller ground is searched with: pct's few priority changes give few decisions. */
 const REGROUND_STRATEGIES: Partial<RunOptions>[] = [{ strategy: 'pct', depth: 3 }, { strategy: 'random' }];
@@ -222,12 +224,35 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
   };
 
   /**
-   * 0. A smaller ground first: each CPU's op budget cut to a fraction of what it used
-   * (1/32, 1/16, ... 1/2), with the seed's strategy on REGROUND_SEEDS seeds from the run's
-   * own; the smallest fraction where one fails, the lowest seed, if its recorded schedule
-   * has fewer decisions. A short run has few decisions, and ddmin over them is quick.
+   * 0. A run with fewer decisions first, which ddmin then takes apart quickly: the seed's
+   * random strategy with rarer switches (--switch-every 4096, 1024, 256, 64) on
+   * REGROUND_SEEDS seeds from the run's own, the first level where some fail, the one with
+   * the fewest decisions (the lowest seed on a tie); else each CPU's op budget cut to a
+   * fraction of what it used (1/16, 1/4, 1/2, 1) with the seed's strategy and pct, the
+   * smallest fraction where one fails. Kept only with fewer decisions than the run so far.
    */
   const reground = async (): Promise<void> => {
+    const pickLevel = async (cands: Cand[], all: boolean): Promise<boolean> => {
+      let pick: Best | null = null;
+      for (let i = 0; i < cands.length && time(); i += Math.max(1, runner.jobs)) {
+        for (const t of await tryAll(cands.slice(i, i + Math.max(1, runner.jobs)))) {
+          const b = won(t);
+          if (b && b.schedule.decisions.length < (pick ?? best).schedule.decisions.length) pick = b;
+        }
+        if (pick && !all) break;
+      }
+      if (!pick) return false;
+      best = pick;
+      kept.ground++;
+      return true;
+    };
+    if (best.opts.strategy === 'random') {
+      for (const se of REGROUND_SWITCH_EVERY) {
+        if (se <= best.opts.switchEvery) continue;
+        const cands: Cand[] = Array.from({ length: REGROUND_SEEDS }, (_, i) => ({ opts: { ...best.opts, switchEvery: se, seed: best.opts.seed + i }, schedule: null }));
+        if (await pickLevel(cands, true)) return;
+      }
+    }
     const used = best.a.ops_per_cpu.map((x) => Math.max(1, Math.ceil(x)));
     if (used.length !== best.opts.cpus) return;
     for (const f of REGROUND_FRACTIONS) {
@@ -236,11 +261,7 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
       for (let i = 0; i < REGROUND_SEEDS; i++) {
         for (const st of REGROUND_STRATEGIES) cands.push({ opts: { ...best.opts, ...st, seed: best.opts.seed + i, opsPerCpu: per, ops: per.reduce((x, y) => x + y, 0) }, schedule: null });
       }
-      for (let i = 0; i < cands.length && time(); i += Math.max(1, runner.jobs)) {
-        const res = await tryAll(cands.slice(i, i + Math.max(1, runner.jobs)));
-        const k = res.findIndex((t) => { const b = won(t); return b !== null && b.schedule.decisions.length < best.schedule.decisions.length; });
-        if (k >= 0) { best = won(res[k])!; kept.ground++; return; }
-      }
+      if (await pickLevel(cands, false)) return;
     }
   };
 
@@ -318,6 +339,9 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
   note('base');
   try {
     await reground(); note('reground');
+    // the ground's knobs while the run is long (with the seed's strategy they often give a
+    // far shorter run), then the decisions
+    for (let round = 0; round < 3 && time(); round++) { if (!(await knobs())) break; note('knobs'); }
     await suffix(); note('suffix');
     await ddmin(); note('ddmin');
     await participants(); note('participants');
