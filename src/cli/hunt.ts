@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { HOSTS } from '../machine/config.js';
 import { replayFileCommand } from '../machine/invocation.js';
 import { DEFAULT_JOBS, hunt, findRace } from '../explore/hunt.js';
+import { DEFAULT_SHRINK_SECONDS } from '../explore/shrink.js';
 import { DEFAULT_CORPUS, addToCorpus } from '../explore/corpus.js';
 import { renderReport } from '../report/html.js';
 import { checkHtmlPath, replayForReport, writeHtml } from '../report/input.js';
@@ -22,7 +23,7 @@ export function registerHunt(program: Command, setExit: SetExit): void {
     .option('--depth <d>', 'pct depth', '3')
     .option('--cpus <n>', 'guest CPUs (default: what the race needs, 2 or 3; see hintsim races)')
     .option('--no-shrink', 'keep the schedule as found')
-    .option('--shrink-seconds <s>', 'time budget for shrinking', '10')
+    .option('--shrink-seconds <s>', 'cap on the time spent shrinking (it stops earlier when nothing more comes off)', String(DEFAULT_SHRINK_SECONDS))
     .option('--fixed', 'control: hunt with the fix on (should find nothing)')
     .option('--host <host>', `${HOSTS.join(' | ')}: must be the race's own host (hunts run on it anyway; see hintsim races)`)
     .option('--out <file>', 'replay file to write (default <id>.replay.json)')

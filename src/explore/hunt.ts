@@ -143,8 +143,9 @@ async function recordAndShrink(race: RaceEntry, h: HuntOptions, seed: number, op
   if (!v || !rec.schedule?.complete) return null;
   const schedule: SimSchedule = { first: rec.schedule.first, decisions: rec.schedule.decisions ?? [], ...(rec.schedule.keys ? { keys: rec.schedule.keys } : {}) };
   const shrunk = h.shrink ? await shrinkSchedule(opts, schedule, oracle, rec, h.shrinkSeconds, undefined, poolRunner(h.jobs, wantOf(v))) : null;
+  // shrinking may move to a nearby seed (shrink.ts reground): the file names the shrunk run's
   return makeReplayFile({
-    race: race.id, seed, options: toReplayOptions(shrunk?.opts ?? opts), schedule: shrunk?.schedule ?? schedule,
+    race: race.id, seed: shrunk?.opts.seed ?? seed, options: toReplayOptions(shrunk?.opts ?? opts), schedule: shrunk?.schedule ?? schedule,
     expected: pick(shrunk?.violation ?? v),
     shrink: shrunk ? { steps_before: rec.schedule.steps, steps_after: shrunk.steps, decisions_before: schedule.decisions.length, decisions_after: shrunk.schedule.decisions.length } : null,
   });

@@ -29,7 +29,7 @@ import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js'
 import type { ShrinkTask } from './shrink_task.js';
 import { runAttempt, type Attempt, type AttemptWant } from './shrink_attempt.js';
 
-export interface ShrinkPhaseCount { decisions: number; participants: number; ops_per_cpu: number; knobs: number }
+export interface ShrinkPhaseCount { ground: number; decisions: number; participants: number; ops_per_cpu: number; knobs: number }
 
 export interface Shrunk {
   opts: RunOptions;
@@ -74,6 +74,25 @@ export function poolRunner(jobs: number, want: AttemptWant): ShrinkRunner {
     close: () => pool.destroy(),
   };
 }
+
+/**
+ * The default shrink budget (hunt --shrink-seconds, the bench): a cap, since a shrink ends
+ * when no phase takes anything more off. Measured on a shared, loaded 2-core machine:
+ * discard-get-page and discard-grace converge within about 10-12 s of shrinking.
+ */
+export const DEFAULT_SHRINK_SECONDS = 30;
+
+/** Seeds tried per smaller ground (reground). */
+const REGROUND_SEEDS = 12;
+/** Mean points between the random strategy's switches tried first (measured: discard-grace fails on all of seeds 1..12 at 1024, with 28..149 decisions against ~1,000-6,000 at 16). */
+const REGROUND_SWITCH_EVERY = [4096, 1024, 256, 64];
+const REGROUND_FRACTIONS = [1 / 16, 1 / 4, 1 / 2, 1];
+/** Strategies a smaller ground is searched with: pct's few priority changes give few decisions. */
+const REGROUND_STRATEGIES: Partial<RunOptions>[] = [{ strategy: 'pct', depth: 3 }, { strategy: 'random' }];
+
+/** Progress lines of a shrink (measurements, `hintsim bench`); null: silent. */
+let shrinkTrace: ((line: string) => void) | null = null;
+export function setShrinkTrace(f: ((line: string) => void) | null): void { shrinkTrace = f; }
 
 /** What a candidate must give to count, from the violation being shrunk. */
 export function wantOf(v: Violation): AttemptWant {
@@ -122,7 +141,7 @@ function keyDecisions(s: SimSchedule, taken: SimSchedule): SimSchedule | null {
 }
 
 /** Preemptions of a schedule: decisions that hand the baton to another participant (the holder could have gone on). */
-function preemptionsOf(s: SimSchedule): number {
+export function preemptionsOf(s: SimSchedule): number {
   let holder = s.first, n = 0;
   for (const d of s.decisions) { if (d.to >= 0 && d.to !== holder) n++; if (d.to >= 0) holder = d.to; }
   return n;
@@ -138,7 +157,7 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
   const deadline = performance.now() + seconds * 1000;
   const time = (): boolean => performance.now() < deadline;
   let attempts = 0;
-  const kept: ShrinkPhaseCount = { decisions: 0, participants: 0, ops_per_cpu: 0, knobs: 0 };
+  const kept: ShrinkPhaseCount = { ground: 0, decisions: 0, participants: 0, ops_per_cpu: 0, knobs: 0 };
   type Tried = { a: Attempt; c: Cand };
   const tryAll = async (cands: Cand[]): Promise<Tried[]> => {
     attempts += cands.length;
@@ -201,6 +220,48 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
       const res = await tryAll(batch.map((k) => ({ opts: best.opts, schedule: cut(best.schedule, 0, n - k) })));
       const j = res.findIndex((t) => won(t) !== null);
       if (j >= 0) { best = won(res[j])!; kept.decisions++; return; }
+    }
+  };
+
+  /**
+   * 0. A run with fewer decisions first, which ddmin then takes apart quickly: the seed's
+   * random strategy with rarer switches (--switch-every 4096, 1024, 256, 64) on
+   * REGROUND_SEEDS seeds from the run's own, the first level where some fail, the one with
+   * the fewest decisions (the lowest seed on a tie); else each CPU's op budget cut to a
+   * fraction of what it used (1/16, 1/4, 1/2, 1) with the seed's strategy and pct, the
+   * smallest fraction where one fails. Kept only with fewer decisions than the run so far.
+   */
+  const reground = async (): Promise<void> => {
+    const pickLevel = async (cands: Cand[], all: boolean): Promise<boolean> => {
+      let pick: Best | null = null;
+      for (let i = 0; i < cands.length && time(); i += Math.max(1, runner.jobs)) {
+        for (const t of await tryAll(cands.slice(i, i + Math.max(1, runner.jobs)))) {
+          const b = won(t);
+          if (b && b.schedule.decisions.length < (pick ?? best).schedule.decisions.length) pick = b;
+        }
+        if (pick && !all) break;
+      }
+      if (!pick) return false;
+      best = pick;
+      kept.ground++;
+      return true;
+    };
+    if (best.opts.strategy === 'random') {
+      for (const se of REGROUND_SWITCH_EVERY) {
+        if (se <= best.opts.switchEvery) continue;
+        const cands: Cand[] = Array.from({ length: REGROUND_SEEDS }, (_, i) => ({ opts: { ...best.opts, switchEvery: se, seed: best.opts.seed + i }, schedule: null }));
+        if (await pickLevel(cands, true)) return;
+      }
+    }
+    const used = best.a.ops_per_cpu.map((x) => Math.max(1, Math.ceil(x)));
+    if (used.length !== best.opts.cpus) return;
+    for (const f of REGROUND_FRACTIONS) {
+      const per = used.map((u) => Math.max(2, Math.ceil(u * f)));
+      const cands: Cand[] = [];
+      for (let i = 0; i < REGROUND_SEEDS; i++) {
+        for (const st of REGROUND_STRATEGIES) cands.push({ opts: { ...best.opts, ...st, seed: best.opts.seed + i, opsPerCpu: per, ops: per.reduce((x, y) => x + y, 0) }, schedule: null });
+      }
+      if (await pickLevel(cands, false)) return;
     }
   };
 
@@ -273,15 +334,23 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
     return improved;
   };
 
+  const t0 = performance.now();
+  const note = (what: string): void => { shrinkTrace?.(`${((performance.now() - t0) / 1000).toFixed(1)}s ${what}: ${best.schedule.decisions.length} decisions, ${best.a.steps} steps, ops ${JSON.stringify(best.opts.opsPerCpu ?? best.opts.ops)} cpus ${best.opts.cpus} attempts ${attempts}`); };
+  note('base');
   try {
-    await suffix();
-    await ddmin();
-    await participants();
-    await budgets();
+    await reground(); note('reground');
+    // the ground's knobs while the run is long (with the seed's strategy they often give a
+    // far shorter run), then the decisions
+    for (let round = 0; round < 3 && time(); round++) { if (!(await knobs())) break; note('knobs'); }
+    await suffix(); note('suffix');
+    await ddmin(); note('ddmin');
+    await participants(); note('participants');
+    await budgets(); note('budgets');
     for (let round = 0; round < 8 && time(); round++) {
       if (!(await knobs())) break;
-      await ddmin();
-      await budgets();
+      note('knobs');
+      await ddmin(); note('ddmin');
+      await budgets(); note('budgets');
     }
     // key the shrunk decisions where the replay takes them (a replay file of version 3 survives
     // model changes), and check that the keyed schedule still gives the violation
@@ -291,8 +360,10 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
       const check = won((await tryAll([{ opts: best.opts, schedule: keyed }]))[0]);
       if (check && check.a.violation.step === best.a.violation.step) best = check;
     }
+    note('keyed');
   } finally {
     await runner.close();
   }
+  note('closed');
   return { opts: best.opts, schedule: best.schedule, violation: best.a.violation, steps: best.a.steps, preemptions: preemptionsOf(best.schedule), attempts, kept };
 }

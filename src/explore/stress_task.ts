@@ -80,8 +80,9 @@ async function shrink(t: Extract<StressTask, { kind: 'shrink' }>): Promise<Stres
   const base = await runMachine({ ...opts, schedule: sched });
   const s = t.shrinkSeconds > 0 ? await shrinkSchedule(opts, sched, t.oracle, base, t.shrinkSeconds, match) : null;
   const how: ReplayKind = t.steered?.how ?? (s ? 'sim-shrunk' : 'sim-recorded');
+  // shrinking may move to a nearby seed (shrink.ts reground): the file names the shrunk run's
   const replay = makeReplayFile({
-    race: s?.violation.race ?? t.violation.race, seed: opts.seed, options: toReplayOptions(s?.opts ?? opts), schedule: s?.schedule ?? sched,
+    race: s?.violation.race ?? t.violation.race, seed: s?.opts.seed ?? opts.seed, options: toReplayOptions(s?.opts ?? opts), schedule: s?.schedule ?? sched,
     expected: pick(s?.violation ?? t.violation),
     shrink: s ? { steps_before: base.schedule?.steps ?? 0, steps_after: s.steps, decisions_before: sched.decisions.length, decisions_after: s.schedule.decisions.length } : null,
     replay_kind: how, ...(t.steered ? { steering: t.steered.steering } : {}),
