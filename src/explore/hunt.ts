@@ -18,7 +18,7 @@ import { poolRunner, shrinkSchedule, wantOf } from './shrink.js';
 import { huntCorpus } from './hunt_corpus.js';
 import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js';
 import { releaseIdleWorkers, setWorkerReuse, workerReuse } from '../machine/worker_pool.js';
-import { ringRecord, ringRunOptions, type RingInput, type RingRecord } from './ring_schedule.js';
+import { ringRecord, ringRunOptions, ringSkip, type RingInput, type RingRecord } from './ring_schedule.js';
 import { sameFailure } from './steer.js';
 
 export interface HuntOptions {
@@ -164,6 +164,7 @@ async function recordAndShrink(race: RaceEntry, h: HuntOptions, seed: number, op
  * way, its recorded schedule, shrunk (keeping the same failure), is the replay file's.
  */
 async function ringAndShrink(race: RaceEntry, h: HuntOptions, seed: number, threads: RunOptions, v: Violation, input: RingInput): Promise<{ replay: ReplayFile | null; ring: RingRecord }> {
+  if (ringSkip(input) !== null) return { replay: null, ring: ringRecord(input, null, false, 0) };
   const t0 = performance.now();
   const ringOpts = ringRunOptions(threads, input);
   const rec = await runMachine(ringOpts);

@@ -20,9 +20,15 @@ import type { RunOptions } from '../machine/config.js';
 import type { RunResult } from '../machine/run.js';
 import type { RingFollow, RingOutcome } from '../sim/strategies/ring.js';
 
-/** A CPU's op budget in the ring run: the threads run's ops times this, plus RING_OPS_MIN. */
-export const RING_OPS_SLACK = 1.5;
-export const RING_OPS_MIN = 200;
+/** A CPU's op budget in the ring run: the threads run's ops times this, plus RING_OPS_MIN (the threads run stopped at its failure). */
+export const RING_OPS_SLACK = 1.2;
+export const RING_OPS_MIN = 100;
+/**
+ * Points the head may have to run (the gates summed) before the ring attempt is not tried: a
+ * sim run does about 0.1-1 million points a second, and the attempt must not cost more than
+ * a steering budget.
+ */
+export const RING_HEAD_POINTS_MAX = 2_000_000;
 
 /** What a threads run's rings say, for the sim run and the replay file. */
 export interface RingInput {
@@ -41,6 +47,8 @@ export interface RingRecord {
   gates: number[];
   /** Did the sim run fail the same way? */
   reproduced: boolean;
+  /** Not tried, and why (the window starts too far into the run); null: tried. */
+  skipped: string | null;
   /** The sim run's violation when it failed some other way (oracle and message kind), else null. */
   other: { oracle: string; message: string } | null;
   outcome: RingOutcome | null;
@@ -92,11 +100,17 @@ export function ringRunOptions(threads: RunOptions, input: RingInput): RunOption
   };
 }
 
-/** The replay file's `ring_replay` record of a ring attempt. */
+/** Why the ring attempt is not tried (null: it is). */
+export function ringSkip(input: RingInput): string | null {
+  const head = input.follow.gates.reduce((a, b) => a + b, 0);
+  return head > RING_HEAD_POINTS_MAX ? `the window starts ${head} scheduling points into the run (more than ${RING_HEAD_POINTS_MAX})` : null;
+}
+
+/** The replay file's `ring_replay` record of a ring attempt (run null: not tried). */
 export function ringRecord(input: RingInput, run: Pick<RunResult, 'violations' | 'ring_replay'> | null, reproduced: boolean, seconds: number): RingRecord {
   const v = run?.violations[0];
   return {
-    window_points: input.window_points, decisions: input.follow.decisions.length, gates: [...input.follow.gates], reproduced,
+    window_points: input.window_points, decisions: input.follow.decisions.length, gates: [...input.follow.gates], reproduced, skipped: run ? null : ringSkip(input),
     other: !reproduced && v ? { oracle: v.oracle, message: v.message.slice(0, 120) } : null,
     outcome: run?.ring_replay ?? null, seconds: Number(seconds.toFixed(2)),
   };
@@ -105,6 +119,7 @@ export function ringRecord(input: RingInput, run: Pick<RunResult, 'violations' |
 /** One line: how the ring attempt went. */
 export function formatRingRecord(r: RingRecord): string {
   const o = r.outcome;
+  if (r.skipped) return `rings: not re-enacted: ${r.skipped}`;
   const how = o === null ? 'the sim run did not start'
     : `${o.followed} of ${o.decisions} decisions followed (${o.same_key} at the recorded point)${o.diverged ? `, diverged at decision ${o.diverged.decision} (${o.diverged.why}, step ${o.diverged.step})` : ''}${o.head_end_step < 0 ? ', the head never reached the window' : ''}`;
   return `rings: ${r.window_points} points in the window; ${how}; ${r.reproduced ? 'reproduced' : r.other ? `failed otherwise (${r.other.oracle})` : 'not reproduced'}`;

@@ -27,7 +27,7 @@ import { Prng } from '../core/prng.js';
 import { PAGE_SIZE } from '../core/layout.js';
 import { DEFAULTS, type RunOptions, type SimSchedule, type Strategy } from '../machine/config.js';
 import { streamOf } from './swarm.js';
-import { ringRunOptions, type RingInput, type RingRecord } from './ring_schedule.js';
+import { ringRecord, ringRunOptions, ringSkip, type RingInput, type RingRecord } from './ring_schedule.js';
 
 /**
  * Ops of a sim attempt: twice the threads run's count (it stopped at the failure, and a
@@ -214,7 +214,7 @@ export class SteerJob {
   private ringResult: SteerAttemptResult | null = null;
 
   constructor(readonly input: SteerInput, readonly budgetSeconds: number, readonly attemptsMax: number) {
-    this.ringState = input.ring ? 1 : 0;
+    this.ringState = input.ring && ringSkip(input.ring) === null ? 1 : 0;
   }
 
   /** The best finished match so far: the ring attempt's, else the lowest attempt's. */
@@ -271,7 +271,7 @@ export class SteerJob {
         related_points: relatedPoints(v), pfns: failurePfns(v, this.input.opts.memBytes / PAGE_SIZE),
         attempts: tried, found_at: best && best.attempt !== RING_ATTEMPT ? best.attempt : null,
         plan: best && best.attempt !== RING_ATTEMPT ? steerPlan(this.input, best.attempt) : null,
-        found_by: best ? (best.attempt === RING_ATTEMPT ? 'ring' : 'steering') : null, ring: this.ringResult?.ring ?? null,
+        found_by: best ? (best.attempt === RING_ATTEMPT ? 'ring' : 'steering') : null, ring: this.ringResult?.ring ?? (this.input.ring ? ringRecord(this.input.ring, null, false, 0) : null),
         seconds: Number((Math.max(0, (this.t1 >= 0 ? this.t1 : now) - this.t0) / 1000).toFixed(2)), budget_seconds: this.budgetSeconds,
       },
     };
