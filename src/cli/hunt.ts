@@ -60,7 +60,7 @@ export function registerHunt(program: Command, setExit: SetExit): void {
         writeHtml(f.html, await renderReport(page));
       }
       if (f.json) {
-        process.stdout.write(JSON.stringify({ ...r, replay_file: r.found ? out : null, replay: undefined, schedule: r.replay?.shrink ?? null }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ ...r, replay_file: r.found ? out : null, replay: undefined, schedule: r.replay?.shrink ?? null, ...(r.replay?.ring_replay ? { ring_replay: r.replay.ring_replay } : {}) }, null, 2) + '\n');
       } else if (r.found && r.violation) {
         const v = r.violation;
         process.stdout.write(r.from_corpus ? `hunt ${id}: found by replaying the corpus entry ${r.from_corpus} (seed ${r.seed}) in ${r.seconds.toFixed(2)} s\n`

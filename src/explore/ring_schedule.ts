@@ -17,10 +17,14 @@
  */
 import { RING_POINTS, type RingPoint } from '../core/point_ring.js';
 import type { RunOptions } from '../machine/config.js';
+import { SIM_REPRO_OPS_MAX, SIM_REPRO_OPS_MIN } from './steer.js';
 import type { RunResult } from '../machine/run.js';
 import type { RingFollow, RingOutcome } from '../sim/strategies/ring.js';
 
-/** A CPU's op budget in the ring run: the threads run's ops times this, plus RING_OPS_MIN (the threads run stopped at its failure). */
+/**
+ * A CPU's op budget in the ring run: the threads run's ops times this, plus RING_OPS_MIN (the
+ * threads run stopped at its failure), and at least the unsteered retry's share.
+ */
 export const RING_OPS_SLACK = 1.2;
 export const RING_OPS_MIN = 100;
 /**
@@ -93,7 +97,9 @@ export function ringFollow(points: RingPoint[][], win: RingPoint[]): RingFollow 
 
 /** The sim run that re-enacts a threads failure's rings. */
 export function ringRunOptions(threads: RunOptions, input: RingInput): RunOptions {
-  const opsPerCpu = input.cpu_ops.map((x) => Math.round(x * RING_OPS_SLACK) + RING_OPS_MIN);
+  // at least steering's unsteered retry's share (steer.ts): past a divergence the run is one
+  const share = Math.ceil(Math.min(SIM_REPRO_OPS_MAX, Math.max(SIM_REPRO_OPS_MIN, 2 * input.cpu_ops.reduce((a, b) => a + b, 0))) / input.cpu_ops.length);
+  const opsPerCpu = input.cpu_ops.map((x) => Math.max(share, Math.round(x * RING_OPS_SLACK) + RING_OPS_MIN));
   return {
     ...threads, mode: 'sim', seconds: null, ops: opsPerCpu.reduce((a, b) => a + b, 0), opsPerCpu,
     schedule: null, ring: input.follow, recordRing: false, recordSchedule: true, recordKeys: true, trace: false,

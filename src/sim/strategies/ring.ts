@@ -6,11 +6,11 @@
  * The rings hold only the tail of the threads run. Each participant's place in it is its own
  * count of scheduling points (spins excluded: threads mode spins without one), so:
  *   head   every participant runs up to its gate, the count at which the ring's window
- *          starts for it, in slices of HEAD_SLICE points, the one least far towards its
- *          gate (count / gate) next: they progress side by side at the threads run's
- *          relative rates. A participant at its gate waits there; when every runnable one
- *          is short of its gate only by spinning on something a gated one holds, a gated
- *          one runs one more segment ("slips").
+ *          starts for it, scheduled by the seed's strategy as in a fresh run, except that
+ *          a participant at its gate waits there (when the strategy picks one, or the
+ *          holder reaches its gate, the one least far towards its gate, count / gate, runs
+ *          instead); when every runnable one is short of its gate only by spinning on
+ *          something a gated one holds, a gated one runs one more segment ("slips").
  *   tail   the window's order: decision k says that participant `who`, reaching its own
  *          count `count`, hands the baton to `to`. A holder that spins hands on round robin
  *          and the baton returns to `who` at the next point (a detour).
@@ -26,7 +26,7 @@
  *   KB+3 FALL   0 random, 1 pct             KB+4 DIV   diverging decision + 1 (0 none)
  *   KB+5 DIV_STEP                           KB+6 WHY   1 passed, 2 finished, 3 late
  *   KB+7 LAST   step of the last decision followed (or of the tail's start)
- *   KB+8 SLICE  head: the step at which the holder's slice ends
+ *   KB+8 SLICE  head: the step at which the seed's strategy wants to be asked again (its SIM_NEXT)
  * Rows of the keys area (sim/keys.ts inLog, IN_WORDS each, written by main before the run):
  *   0..N-1      decisions: who, kind, arg, count, to, 0
  *   N+p         participant p: gate, count so far (baton holder)
@@ -45,8 +45,6 @@ const PHASE = KB, POS = KB + 1, N = KB + 2, FALL = KB + 3, DIV = KB + 4, DIV_STE
 const FALLBACKS: readonly Strategy[] = [random, pct];
 for (const f of FALLBACKS) if (f.words > SIM_STRAT_WORDS - OWN) throw new Error(`sim strategy ring: ${f.name}'s words overlap its own`);
 
-/** Head: points a participant runs before the least advanced one is picked again. */
-export const HEAD_SLICE = 256; // threads runs on a loaded machine interleave coarser still: 14-320 switches in 5,000-11,000 points
 /** Tail: steps without reaching the next decision before the replay has diverged. */
 export const TAIL_LATE = 20_000;
 
@@ -88,7 +86,7 @@ export const ring: Strategy = {
     const fall = o.strategy === 'pct' ? 1 : 0;
     FALLBACKS[fall].setup(v, o, n, rng); // its words, as a fresh run of the seed has them
     const h = v.hdr;
-    h[POS] = 0; h[N] = f.decisions.length; h[FALL] = fall; h[DIV] = 0; h[DIV_STEP] = 0; h[WHY] = 0; h[LAST] = 0; h[SLICE] = HEAD_SLICE;
+    h[POS] = 0; h[N] = f.decisions.length; h[FALL] = fall; h[DIV] = 0; h[DIV_STEP] = 0; h[WHY] = 0; h[LAST] = 0; h[SLICE] = 0;
     h[SIM_NEXT] = 1;
     let first = -1;
     for (let p = 0; p < n; p++) if (f.gates[p] > 0 && first < 0) first = p;
@@ -115,6 +113,12 @@ function head(step: number, kind: number, arg: number, me: number, c: number, sp
   const n = h[N], np = h[SIM_NPART];
   const atGate = c >= w[pRow(n, me)];
   if (!spin && !atGate && step < h[SLICE]) return me;
+  if (!atGate || spin) {
+    // the seed's strategy picks, as in a fresh run, unless it picks one at its gate
+    const to = fallback(step, kind, arg, me, h, v);
+    h[SLICE] = h[SIM_NEXT]; h[SIM_NEXT] = step + 1;
+    if (to >= 0 && w[pRow(n, to) + 1] < w[pRow(n, to)]) return to;
+  }
   // the runnable participant least far towards its gate (not spinning, if one is not)
   let best = -1, bestSpin = true, bestFrac = 2;
   for (let p = 0; p < np; p++) {
@@ -124,7 +128,7 @@ function head(step: number, kind: number, arg: number, me: number, c: number, sp
     const frac = cnt / g, sp = spinning(h, p) && p !== me;
     if (best < 0 || (bestSpin && !sp) || (bestSpin === sp && frac < bestFrac)) { best = p; bestSpin = sp; bestFrac = frac; }
   }
-  if (best >= 0 && !(spin && bestSpin)) { h[SLICE] = step + HEAD_SLICE; return best; }
+  if (best >= 0 && !(spin && bestSpin)) return best;
   if (spin) {
     // everyone short of its gate spins: a gated participant holds what they wait for
     for (let k = 1; k < np; k++) {
