@@ -245,7 +245,7 @@ describe('steering threads-mode failures into sim mode', () => {
     const { r, j } = await stressJson('--steer', THREADS_ONLY, '--seed', '1', '--steer-seconds', '60', '--shrink-seconds', '0', '--out', join(tmp, 'plain'), '--jobs', '2');
     expect(r.status, r.stderr).toBe(1);
     expect(j.runs).toBe(0);
-    expect(j.threads_failures).toEqual({ total: 1, sim_replay: 1, steered: 1, threads_only: 0 });
+    expect(j.threads_failures).toEqual({ total: 1, sim_replay: 1, steered: 1, ring: 0, threads_only: 0 });
     const f = j.failures[0];
     expect(f.replay_kind).toBe('sim-steered');
     expect(f.steering).toMatchObject({ found_at: 1 });
@@ -269,7 +269,7 @@ describe('steering threads-mode failures into sim mode', () => {
     expect(again.stderr).toMatch(/^hintsim: --steer: .* is not threads-only/);
   }, 600_000);
 
-  it('threads mode with a planted bug (--debug-fault buddy-double): each failure becomes a sim replay file; JSON and text count them', async () => {
+  it('threads mode with a planted bug (--debug-fault buddy-double): each failure\'s point rings become a sim replay file (sim-ring) that says so; JSON and text count them', async () => {
     // runs whose small pcp lists drain at once: the planted double free fires early in any interleaving
     const runs = Array.from({ length: 40 }, (_, i) => i).filter((i) => (swarmOptions({ seed: 5, mode: 'threads', unfix: [] }, i).pcpHigh ?? 99) <= 8).slice(0, 2);
     expect(runs).toHaveLength(2);
@@ -278,13 +278,19 @@ describe('steering threads-mode failures into sim mode', () => {
     const { r, j } = await stressJson(...args, '--out', join(tmp, 'json'));
     expect(r.status, r.stderr).toBe(1);
     expect(j.failed_runs).toBe(2);
-    expect(j.threads_failures).toEqual({ total: 2, sim_replay: 2, steered: 0, threads_only: 0 });
+    // the planted bug fires in any interleaving: the ring attempt (tried first, winning over attempt 0) reproduces it
+    expect(j.threads_failures).toEqual({ total: 2, sim_replay: 2, steered: 0, ring: 2, threads_only: 0 });
     for (const f of j.failures) {
       expect(f.oracle).toBe('buddy');
-      expect(f.replay_kind).toBe('sim-reproduced');
+      expect(f.replay_kind).toBe('sim-ring');
+      expect(f.steering).toMatchObject({ found_by: 'ring', found_at: null, plan: null, ring: { reproduced: true } });
       expect(f.stress_command).toBe(`npx hintsim stress --seed 5 --mode threads --debug-fault buddy-double --run ${f.index}`);
       const rf = JSON.parse(readFileSync(f.replay_file!, 'utf8')) as ReplayFile;
-      expect(rf.version).toBe(2); // debug_faults: an older hintsim must refuse it, not replay another run
+      expect(rf.version).toBe(3); // the ring run's per-CPU op budgets (ops_per_cpu)
+      expect(rf.replay_kind).toBe('sim-ring');
+      expect(rf.ring_replay).toMatchObject({ reproduced: true });
+      expect(rf.ring_replay!.window_points).toBeGreaterThan(0);
+      expect(rf.options.mode).toBe('sim');
       expect(rf.options.debug_faults).toEqual(['buddy-double']);
       expect(rf.schedule).not.toBeNull();
       const rep = await cli('replay', f.replay_file!, '--json');
@@ -293,7 +299,7 @@ describe('steering threads-mode failures into sim mode', () => {
     }
     const text = await cli('stress', ...args, '--out', join(tmp, 'text'), '--quiet');
     expect(text.status).toBe(1);
-    expect(text.stdout).toContain('  failures     2 in threads mode: 2 replay in sim mode (0 found by steering), 0 threads-only\n');
-    expect(text.stdout).toContain('(found again in sim mode with its own options, exact schedule)');
+    expect(text.stdout).toContain('  failures     2 in threads mode: 2 replay in sim mode (2 found by re-enacting their point rings, 0 by steering), 0 threads-only\n');
+    expect(text.stdout).toMatch(/\(found again in sim mode by re-enacting the threads run's last \d+ scheduling points, exact schedule\)/);
   }, 600_000);
 });

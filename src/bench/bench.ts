@@ -260,6 +260,22 @@ export const BENCH_ENTRIES: readonly BenchEntryDef[] = [
       ratio: sr.ops_per_sec / tr.ops_per_sec, goal: 'ratio >= 0.5 (sim within 2x of threads)', note: 'mixed, 1 CPU + host, same op count',
     });
   } },
+  { name: 'point-ring', what: 'threads mode: throughput with the point rings recorded (hunt --mode threads, stress) vs without (mixed, 2 CPUs)', run: async (b) => {
+    b.opts.log('bench: threads mode with and without point rings ...');
+    const o: Partial<RunOptions> = { workload: 'mixed', memBytes: 16 << 20, hinting: 'full' };
+    // alternated, three each: the machine's load drifts more than the cost measured
+    const off: number[] = [], on: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      off.push((await storm(2, b.secs, o)).ops_per_sec);
+      on.push((await storm(2, b.secs, { ...o, recordRing: true })).ops_per_sec);
+    }
+    const mean = (xs: number[]): number => xs.reduce((a, c) => a + c, 0) / xs.length;
+    b.add({
+      name: 'point_ring_throughput', value: Math.round(mean(on)), unit: 'ops/s', baseline: Math.round(mean(off)), ratio: mean(on) / mean(off),
+      goal: 'ratio >= 0.9 (recording costs at most 10%)',
+      note: `mixed, 16 MiB, hinting full, 2 CPUs + host, threads mode, ${b.secs} s runs alternated 3+3; per run with rings ${on.map((x) => Math.round(x)).join(', ')}, without ${off.map((x) => Math.round(x)).join(', ')}`,
+    });
+  } },
   { name: 'switch', what: 'sim mode: cost of one baton switch vs a raw two-worker Atomics.wait/notify handoff measured in the same run', run: benchSwitch },
   { name: 'sim-runs', what: 'sim runs per second on the discard-get-page ground (fix on) with reused workers vs fresh ones, and hunt\'s time to its first seed result', run: benchSimRuns },
   ...HOST_BENCH.map((h): BenchEntryDef => ({ name: h.name, what: h.what, run: async (b) => { for (const e of await h.run(b.opts, BENCH_MACHINE)) b.add(e); } })), // each host's entries (hosts/bench.ts)

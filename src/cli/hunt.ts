@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { HOSTS } from '../machine/config.js';
 import { replayFileCommand } from '../machine/invocation.js';
+import { formatRingRecord } from '../explore/ring_schedule.js';
 import { DEFAULT_JOBS, hunt, findRace } from '../explore/hunt.js';
 import { DEFAULT_SHRINK_SECONDS } from '../explore/shrink.js';
 import { DEFAULT_CORPUS, addToCorpus } from '../explore/corpus.js';
@@ -44,7 +45,7 @@ export function registerHunt(program: Command, setExit: SetExit): void {
         id, seeds: parseIntFlag('--seeds', String(f.seeds), 1, 1e9), seconds: parseNumberFlag('--seconds', String(f.seconds), 0.1, 86400),
         jobs: parseIntFlag('--jobs', String(f.jobs), 1, 64), shard: [Number(m[1]), Number(m[2])] as [number, number], mode,
         strategy: parseChoice('--strategy', String(f.strategy), STRATEGY_CHOICES), depth: parseIntFlag('--depth', String(f.depth), 1, 16),
-        cpus: f.cpus === undefined ? null : parseIntFlag('--cpus', String(f.cpus), 1, 16), shrink: f.shrink !== false && mode === 'sim', shrinkSeconds: parseNumberFlag('--shrink-seconds', String(f.shrinkSeconds), 0.1, 3600), fixed: !!f.fixed,
+        cpus: f.cpus === undefined ? null : parseIntFlag('--cpus', String(f.cpus), 1, 16), shrink: f.shrink !== false, shrinkSeconds: parseNumberFlag('--shrink-seconds', String(f.shrinkSeconds), 0.1, 3600), fixed: !!f.fixed,
         corpus: f.corpus === false ? null : String(f.corpus ?? DEFAULT_CORPUS),
         progress: !f.json && process.stderr.isTTY ? (d: number, t: number) => process.stderr.write(`\rhunt ${id}: ${d}/${t} seeds`) : undefined,
       };
@@ -60,12 +61,14 @@ export function registerHunt(program: Command, setExit: SetExit): void {
         writeHtml(f.html, await renderReport(page));
       }
       if (f.json) {
-        process.stdout.write(JSON.stringify({ ...r, replay_file: r.found ? out : null, replay: undefined, schedule: r.replay?.shrink ?? null }, null, 2) + '\n');
+        process.stdout.write(JSON.stringify({ ...r, replay_file: r.found ? out : null, replay: undefined, schedule: r.replay?.shrink ?? null, ...(r.replay?.ring_replay ? { ring_replay: r.replay.ring_replay } : {}) }, null, 2) + '\n');
       } else if (r.found && r.violation) {
         const v = r.violation;
         process.stdout.write(r.from_corpus ? `hunt ${id}: found by replaying the corpus entry ${r.from_corpus} (seed ${r.seed}) in ${r.seconds.toFixed(2)} s\n`
           : `hunt ${id}: found with seed ${r.seed} after ${r.seeds_tried} seeds in ${r.seconds.toFixed(2)} s (${mode} mode)\n`);
         process.stdout.write(`  [${v.oracle}] pfn ${v.pfn}, participant ${v.cpu}, step ${v.step}: ${v.message}\n`);
+        const ring = r.replay?.ring_replay;
+        if (ring) process.stdout.write(`  ${formatRingRecord(ring)}: the replay file ${ring.reproduced ? 'holds that sim run\'s schedule' : 'is threads-only (the options, not the interleaving)'}\n`);
         if (r.replay?.shrink) process.stdout.write(`  shrunk: ${r.replay.shrink.steps_before} -> ${r.replay.shrink.steps_after} steps, ${r.replay.shrink.decisions_before} -> ${r.replay.shrink.decisions_after} schedule decisions\n`);
         process.stdout.write(`  replay file: ${out}\n  replay with: ${replayFileCommand(out)}\n  as a story:  ${replayFileCommand(out)} --story\n`);
         if (typeof f.html === 'string') process.stdout.write(`  html report: ${f.html}\n`);

@@ -5,8 +5,11 @@
  * (sim.ts installs itself through `setSimHook`) it may pass the baton to another
  * participant and wait for it to come back.
  *
- * The cost when no switch happens is one branch and an increment.
+ * The cost when no switch happens is one branch and an increment (threads mode: and a null
+ * check of the point ring, point_ring.ts, which records only when the run asked for it).
  */
+import { ringPut, ringView } from './point_ring.js';
+
 export const SP_LOCK = 1;
 export const SP_UNLOCK = 2;
 export const SP_ESSA = 3;
@@ -39,8 +42,19 @@ export function simActive(): boolean {
   return simHook !== null;
 }
 
+/** Threads mode with RunOptions.recordRing: this participant's point ring (point_ring.ts); null not recording. */
+let ringAll: Int32Array | null = null;
+let ringMine: Int32Array | null = null;
+
+/** Attach this participant to the point ring area (null: not recording). */
+export function setPointRing(sab: SharedArrayBuffer | null | undefined, me: number): void {
+  const r = ringView(sab, me);
+  ringAll = r ? r.all : null;
+  ringMine = r ? r.mine : null;
+}
+
 export function sp(kind: number, arg: number): void {
-  if (simHook === null) { STEPS++; return; }
+  if (simHook === null) { STEPS++; if (ringMine !== null && kind !== SP_SPIN) ringPut(ringAll!, ringMine, kind, arg); return; }
   STEPS = simHook(kind, arg, arg);
 }
 
@@ -55,7 +69,7 @@ export const OBJ_LOCAL = -3;
 
 /** A point whose object differs from the argument the trace hash mixes (sp: the same). */
 export function spObj(kind: number, arg: number, obj: number): void {
-  if (simHook === null) { STEPS++; return; }
+  if (simHook === null) { STEPS++; if (ringMine !== null && kind !== SP_SPIN) ringPut(ringAll!, ringMine, kind, arg); return; }
   STEPS = simHook(kind, arg, obj);
 }
 

@@ -1,7 +1,9 @@
 /**
  * `hintsim hunt ID`: search seeds with one fix switched off until the race's oracle
  * fires, in parallel with piscina; then (sim mode) record the exact schedule, shrink it
- * (shrink.ts), and write a replay file.
+ * (shrink.ts), and write a replay file. Threads mode: the failing run's point rings are
+ * re-enacted in sim mode (ring_schedule.ts); when that fails the same way, its recorded
+ * schedule (shrunk) is the replay file's, else the file is threads-only (options alone).
  */
 import { hostByName } from '../hosts/index.js';
 import { availableParallelism } from 'node:os';
@@ -16,6 +18,8 @@ import { poolRunner, shrinkSchedule, wantOf } from './shrink.js';
 import { huntCorpus } from './hunt_corpus.js';
 import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js';
 import { releaseIdleWorkers, setWorkerReuse, workerReuse } from '../machine/worker_pool.js';
+import { ringRecord, ringRunOptions, ringSkip, type RingInput, type RingRecord } from './ring_schedule.js';
+import { sameFailure } from './steer.js';
 
 export interface HuntOptions {
   id: string;
@@ -85,7 +89,7 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
   const urls = workerUrls();
   let next = 0;
   let done = 0;
-  let found: { seed: number; v: Violation } | null = null;
+  let found: { seed: number; v: Violation; ring: RingInput | null } | null = null;
   const deadline = t0 + h.seconds * 1000;
   const oracle = race.oracle;
   try {
@@ -100,7 +104,7 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
           for (const r of res) {
             done++;
             const v = r.violations.find((x) => x.oracle === oracle);
-            if (v && (!found || r.seed < found.seed)) found = { seed: r.seed, v };
+            if (v && (!found || r.seed < found.seed)) found = { seed: r.seed, v, ring: r.ring ?? null };
           }
           h.progress?.(done, seeds.length);
         }, (e: unknown) => { failure = e; }).finally(() => { inflight.delete(p); });
@@ -113,18 +117,20 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
   } finally {
     await pool.destroy();
   }
-  const f = found as { seed: number; v: Violation } | null;
+  const f = found as { seed: number; v: Violation; ring: RingInput | null } | null;
   const seconds = (performance.now() - t0) / 1000;
   if (!f) return { race: race.id, found: false, seed: null, violation: null, seeds_tried: done, seconds, replay: null };
   const opts = raceRunOptions(race, h, f.seed);
   let replay: ReplayFile | null = null;
   let violation = f.v;
-  if (h.mode === 'sim') {
+  let ring: RingRecord | null = null;
+  if (h.mode === 'sim' || f.ring) {
     // The recording run and the shrinking replays share one set of workers.
     const reused = workerReuse();
     setWorkerReuse(true);
     try {
-      replay = await recordAndShrink(race, h, f.seed, opts, oracle);
+      if (h.mode === 'sim') replay = await recordAndShrink(race, h, f.seed, opts, oracle);
+      else ({ replay, ring } = await ringAndShrink(race, h, f.seed, opts, f.v, f.ring!));
     } finally {
       setWorkerReuse(reused);
       if (!reused) await releaseIdleWorkers();
@@ -132,7 +138,10 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
     if (replay) violation = { ...violation, ...replay.expected, oracle: violation.oracle };
   }
   if (!replay) {
-    replay = makeReplayFile({ race: race.id, seed: f.seed, options: toReplayOptions(opts), schedule: null, expected: pick(violation), shrink: null });
+    replay = makeReplayFile({
+      race: race.id, seed: f.seed, options: toReplayOptions(opts), schedule: null, expected: pick(violation), shrink: null,
+      ...(ring ? { replay_kind: 'threads-only', ring_replay: ring } : {}),
+    });
   }
   return { race: race.id, found: true, seed: f.seed, violation, seeds_tried: done, seconds, replay };
 }
@@ -149,6 +158,31 @@ async function recordAndShrink(race: RaceEntry, h: HuntOptions, seed: number, op
     expected: pick(shrunk?.violation ?? v),
     shrink: shrunk ? { steps_before: rec.schedule.steps, steps_after: shrunk.steps, decisions_before: schedule.decisions.length, decisions_after: shrunk.schedule.decisions.length } : null,
   });
+}
+
+/**
+ * Threads mode: re-enact the failing run's point rings in sim mode; when it fails the same
+ * way, its recorded schedule, shrunk (keeping the same failure), is the replay file's.
+ */
+async function ringAndShrink(race: RaceEntry, h: HuntOptions, seed: number, threads: RunOptions, v: Violation, input: RingInput): Promise<{ replay: ReplayFile | null; ring: RingRecord }> {
+  if (ringSkip(input) !== null) return { replay: null, ring: ringRecord(input, null, false, 0) };
+  const t0 = performance.now();
+  const ringOpts = ringRunOptions(threads, input);
+  const rec = await runMachine(ringOpts);
+  const hit = rec.violations.find((x) => sameFailure(x, v));
+  const schedule: SimSchedule | null = hit && rec.schedule?.complete
+    ? { first: rec.schedule.first, decisions: rec.schedule.decisions ?? [], ...(rec.schedule.keys ? { keys: rec.schedule.keys } : {}) } : null;
+  const ring = ringRecord(input, rec, schedule !== null, (performance.now() - t0) / 1000);
+  if (!hit || !schedule) return { replay: null, ring };
+  const opts: RunOptions = { ...ringOpts, ring: null, recordSchedule: false }; // the recorded schedule replays without the rings
+  const match = (x: Violation): boolean => sameFailure(x, v);
+  const shrunk = h.shrink ? await shrinkSchedule(opts, schedule, hit.oracle, rec, h.shrinkSeconds, match, poolRunner(h.jobs, wantOf(hit))) : null;
+  const replay = makeReplayFile({
+    race: race.id, seed, options: toReplayOptions(shrunk?.opts ?? opts), schedule: shrunk?.schedule ?? schedule, expected: pick(shrunk?.violation ?? hit),
+    shrink: shrunk ? { steps_before: rec.schedule!.steps, steps_after: shrunk.steps, decisions_before: schedule.decisions.length, decisions_after: shrunk.schedule.decisions.length } : null,
+    replay_kind: 'sim-ring', ring_replay: ring,
+  });
+  return { replay, ring };
 }
 
 function pick(v: Violation) {

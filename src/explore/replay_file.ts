@@ -11,6 +11,7 @@ import { ORACLES } from '../core/oracles.js';
 import { INJECT_NAMES } from '../core/inject.js';
 import { DEBUG_FAULTS } from '../core/debug.js';
 import type { SteeringRecord } from './steer.js';
+import type { RingRecord } from './ring_schedule.js';
 import { hintsimCommand } from '../machine/invocation.js';
 import { DEFAULTS, HOSTS, UsageError, formatSize, parseSize, replayCommand, type RunOptions, type Strategy } from '../machine/config.js';
 import { decodeSchedule, encodeSchedule, type Schedule, type ScheduleFile } from '../sim/schedule.js';
@@ -76,6 +77,8 @@ export interface ReplayFile {
   replay_kind?: string;
   /** Written by stress for a threads-mode failure: the steered sim search (steer.ts). */
   steering?: SteeringRecord;
+  /** Written for a threads-mode failure whose point rings were recorded (hunt --mode threads, stress): their re-enactment in sim mode (ring_schedule.ts). */
+  ring_replay?: RingRecord;
   checksum: string;
 }
 

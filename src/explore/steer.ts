@@ -13,6 +13,11 @@
  * seed stands for the index): the same failure gets the same attempts on any machine. The wall clock only decides how many are tried; of those that
  * reproduce it, the lowest attempt wins (the job waits for the lower ones still running).
  *
+ * Before attempt 0, when the threads run recorded its point rings (core/point_ring.ts), the
+ * ring attempt re-enacts their window (explore/ring_schedule.ts, sim/strategies/ring.ts): it
+ * runs alongside the first attempts but comes first: when it reproduces the failure, it wins
+ * over any attempt.
+ *
  * "The same failure": the same oracle, a pfn on both sides or on neither, and the same
  * message kind (its first MESSAGE_KIND_CHARS characters before any ';', digits as '#').
  */
@@ -22,6 +27,7 @@ import { Prng } from '../core/prng.js';
 import { PAGE_SIZE } from '../core/layout.js';
 import { DEFAULTS, type RunOptions, type SimSchedule, type Strategy } from '../machine/config.js';
 import { streamOf } from './swarm.js';
+import { ringRecord, ringRunOptions, ringSkip, type RingInput, type RingRecord } from './ring_schedule.js';
 
 /**
  * Ops of a sim attempt: twice the threads run's count (it stopped at the failure, and a
@@ -50,6 +56,8 @@ export interface SteerInput {
   violation: FailureKey;
   /** Guest ops the threads run did (null: unknown, e.g. a replay file). */
   ops: number | null;
+  /** The threads run's point rings, merged (null: none recorded, e.g. a replay file). */
+  ring?: RingInput | null;
 }
 
 /** One attempt: a sim run's choices, as written in the replay file's `steering`. */
@@ -73,10 +81,14 @@ export interface SteeringRecord {
   /** The points and pfns the failure pointed at. */
   related_points: string[];
   pfns: number[];
-  /** Attempts finished (more than found_at + 1 when later ones ran alongside); the one that reproduced it (null: none did). */
+  /** Attempts finished (more than found_at + 1 when later ones ran alongside); the one that reproduced it (null: none did, or the rings did). */
   attempts: number;
   found_at: number | null;
   plan: SteerPlan | null;
+  /** What reproduced it: the rings' re-enactment, a steered attempt (attempt 0 included), or nothing. */
+  found_by: 'ring' | 'steering' | null;
+  /** The ring attempt (null: no rings recorded). */
+  ring: RingRecord | null;
   seconds: number;
   budget_seconds: number;
 }
@@ -181,8 +193,11 @@ export function planOptions(base: RunOptions, p: SteerPlan): RunOptions {
   };
 }
 
-/** One finished attempt: did it fail the same way (then with its complete schedule)? */
-export interface SteerAttemptResult { attempt: number; matched: boolean; violation: Violation | null; schedule: SimSchedule | null; ops: number }
+/** The ring attempt's number in SteerAttemptResult (it comes before attempt 0). */
+export const RING_ATTEMPT = -1;
+
+/** One finished attempt: did it fail the same way (then with its complete schedule)? The ring attempt also says how it went. */
+export interface SteerAttemptResult { attempt: number; matched: boolean; violation: Violation | null; schedule: SimSchedule | null; ops: number; ring?: RingRecord }
 
 /**
  * The search for one failure, driven by stress's loop: `next` hands out attempts while the
@@ -194,28 +209,40 @@ export class SteerJob {
   private readonly results: (SteerAttemptResult | undefined)[] = [];
   private t0 = -1;
   private t1 = -1;
+  /** The ring attempt: 0 none (no rings), 1 to start, 2 running, 3 done. */
+  private ringState: number;
+  private ringResult: SteerAttemptResult | null = null;
 
-  constructor(readonly input: SteerInput, readonly budgetSeconds: number, readonly attemptsMax: number) {}
+  constructor(readonly input: SteerInput, readonly budgetSeconds: number, readonly attemptsMax: number) {
+    this.ringState = input.ring && ringSkip(input.ring) === null ? 1 : 0;
+  }
 
-  /** The best finished match so far (the lowest attempt). */
+  /** The best finished match so far: the ring attempt's, else the lowest attempt's. */
   private best(): SteerAttemptResult | null {
+    if (this.ringResult?.matched) return this.ringResult;
     for (const r of this.results) if (r?.matched) return r;
     return null;
   }
 
-  /** The next attempt to start at wall-clock `now` (ms), or null (none may start now). */
-  next(now: number): { plan: SteerPlan; opts: RunOptions } | null {
+  /** The ring attempt's run options (the threads run's, re-enacting its rings). */
+  ringOptions(): RunOptions {
+    return ringRunOptions(this.input.opts, this.input.ring!);
+  }
+
+  /** The next attempt to start at wall-clock `now` (ms), or null (none may start now); attempt RING_ATTEMPT has no plan. */
+  next(now: number): { plan: SteerPlan | null; attempt: number; opts: RunOptions } | null {
     if (this.t0 < 0) this.t0 = now;
+    if (this.ringState === 1) { this.ringState = 2; this.running++; return { plan: null, attempt: RING_ATTEMPT, opts: this.ringOptions() }; }
     if (this.launched >= this.attemptsMax || this.best() !== null) return null;
     if (this.launched > 0 && now - this.t0 >= this.budgetSeconds * 1000) return null;
     const plan = steerPlan(this.input, this.launched++);
     this.running++;
-    return { plan, opts: planOptions(this.input.opts, plan) };
+    return { plan, attempt: plan.attempt, opts: planOptions(this.input.opts, plan) };
   }
 
   done(r: SteerAttemptResult, now: number): void {
     this.running--;
-    this.results[r.attempt] = r;
+    if (r.attempt === RING_ATTEMPT) { this.ringResult = r; this.ringState = 3; } else this.results[r.attempt] = r;
     this.t1 = now;
   }
 
@@ -226,7 +253,9 @@ export class SteerJob {
   outcome(now: number): { found: SteerAttemptResult | null; record: SteeringRecord } | null {
     const best = this.best();
     let over: boolean;
-    if (best) {
+    if (this.ringState === 1 || this.ringState === 2) {
+      over = false; // the ring attempt comes first: wait for it
+    } else if (best) {
       over = true;
       for (let k = 0; k < best.attempt; k++) if (this.results[k] === undefined) over = false;
     } else {
@@ -240,7 +269,9 @@ export class SteerJob {
       record: {
         from: { oracle: v.oracle, pfn: v.pfn, message_kind: messageKind(v.message) },
         related_points: relatedPoints(v), pfns: failurePfns(v, this.input.opts.memBytes / PAGE_SIZE),
-        attempts: tried, found_at: best ? best.attempt : null, plan: best ? steerPlan(this.input, best.attempt) : null,
+        attempts: tried, found_at: best && best.attempt !== RING_ATTEMPT ? best.attempt : null,
+        plan: best && best.attempt !== RING_ATTEMPT ? steerPlan(this.input, best.attempt) : null,
+        found_by: best ? (best.attempt === RING_ATTEMPT ? 'ring' : 'steering') : null, ring: this.ringResult?.ring ?? (this.input.ring ? ringRecord(this.input.ring, null, false, 0) : null),
         seconds: Number((Math.max(0, (this.t1 >= 0 ? this.t1 : now) - this.t0) / 1000).toFixed(2)), budget_seconds: this.budgetSeconds,
       },
     };

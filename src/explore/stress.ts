@@ -20,7 +20,8 @@ import { Piscina } from 'piscina';
 import type { Violation } from '../core/oracles.js';
 import { formatSize, type Mode, type RunOptions, type Strategy } from '../machine/config.js';
 import { fromReplayOptions, makeReplayFile, toReplayOptions } from './replay_file.js';
-import { STEER_ATTEMPTS_MAX, SteerJob, planOptions, type SteerAttemptResult, type SteeringRecord } from './steer.js';
+import { RING_ATTEMPT, STEER_ATTEMPTS_MAX, SteerJob, planOptions, type SteerAttemptResult, type SteeringRecord } from './steer.js';
+import type { RingInput } from './ring_schedule.js';
 import { addCoverage, coverageReport, emptyCoverage, formatCoverage, type CoverageReport } from '../machine/coverage.js';
 import { replayCommand } from '../machine/config.js';
 import type { ReplayFile } from './replay_file.js';
@@ -102,6 +103,8 @@ export interface ThreadsFailures {
   sim_replay: number;
   /** Of those, found by a steered attempt (not the unsteered retry). */
   steered: number;
+  /** Of those, found by re-enacting the threads run's point rings (ring_schedule.ts). */
+  ring: number;
   threads_only: number;
 }
 
@@ -214,8 +217,8 @@ export async function stress(o: StressOptions): Promise<StressResult> {
   };
 
   /** A threads-mode failure: search it in sim mode (steer.ts). */
-  const startSteering = (f: StressFailure, key: number, opts: RunOptions, v: Violation, runOps: number | null, budgeted: boolean): void => {
-    const job = new SteerJob({ seed: o.seed, key, opts, violation: v, ops: runOps }, budgeted ? o.steerSeconds : 0, STEER_ATTEMPTS_MAX);
+  const startSteering = (f: StressFailure, key: number, opts: RunOptions, v: Violation, runOps: number | null, budgeted: boolean, ring: RingInput | null): void => {
+    const job = new SteerJob({ seed: o.seed, key, opts, violation: v, ops: runOps, ring }, budgeted ? o.steerSeconds : 0, STEER_ATTEMPTS_MAX);
     steering.push({ job, f, shrinkSeconds: budgeted ? o.shrinkSeconds : 0 });
   };
 
@@ -228,7 +231,7 @@ export async function stress(o: StressOptions): Promise<StressResult> {
     if (r.violations.length === 0) return;
     const v = r.violations[0];
     const { f, budgeted } = addFailure(r.index, opts, v, r.violations);
-    if (opts.mode === 'threads') { startSteering(f, r.index, opts, v, r.ops, budgeted); return; }
+    if (opts.mode === 'threads') { startSteering(f, r.index, opts, v, r.ops, budgeted, r.ring); return; }
     if (!r.schedule) {
       writeFile(f, makeReplayFile({ race: v.race, seed: opts.seed, options: toReplayOptions(opts), schedule: null, expected: pick(v), shrink: null, replay_kind: 'sim-recorded' }), 'sim-recorded');
       return;
@@ -251,13 +254,16 @@ export async function stress(o: StressOptions): Promise<StressResult> {
       const want = { oracle: f.oracle, pfn: f.pfn, cpu: f.cpu, step: f.step, message: f.message };
       if (out.found) {
         const v = out.found.violation!;
+        const byRing = out.found.attempt === RING_ATTEMPT;
+        // the ring run's recorded schedule replays without the rings
+        const opts = byRing ? { ...job.ringOptions(), ring: null } : planOptions(job.input.opts, out.record.plan!);
         shrinkQueue.push({
-          kind: 'shrink', urls, execArgv, index: f.index, opts: planOptions(job.input.opts, out.record.plan!), oracle: v.oracle, violation: v,
-          schedule: out.found.schedule!, shrinkSeconds, steered: { want, how: out.found.attempt === 0 ? 'sim-reproduced' : 'sim-steered', steering: out.record },
+          kind: 'shrink', urls, execArgv, index: f.index, opts, oracle: v.oracle, violation: v,
+          schedule: out.found.schedule!, shrinkSeconds, steered: { want, how: byRing ? 'sim-ring' : out.found.attempt === 0 ? 'sim-reproduced' : 'sim-steered', steering: out.record },
         });
       } else {
         const opts = job.input.opts;
-        writeFile(f, makeReplayFile({ race: f.race, seed: opts.seed, options: toReplayOptions(opts), schedule: null, expected: want, shrink: null, replay_kind: 'threads-only', steering: out.record }), 'threads-only');
+        writeFile(f, makeReplayFile({ race: f.race, seed: opts.seed, options: toReplayOptions(opts), schedule: null, expected: want, shrink: null, replay_kind: 'threads-only', steering: out.record, ...(out.record.ring ? { ring_replay: out.record.ring } : {}) }), 'threads-only');
       }
     }
   };
@@ -267,7 +273,10 @@ export async function stress(o: StressOptions): Promise<StressResult> {
     const now = performance.now();
     for (const { job, f } of steering) {
       const a = job.next(now);
-      if (a) return { job, task: { kind: 'steer', urls, execArgv, index: f.index, attempt: a.plan.attempt, opts: a.opts, want: { oracle: f.oracle, pfn: f.pfn, cpu: f.cpu, step: f.step, message: f.message } } };
+      if (a) {
+        const want = { oracle: f.oracle, pfn: f.pfn, cpu: f.cpu, step: f.step, message: f.message };
+        return { job, task: { kind: 'steer', urls, execArgv, index: f.index, attempt: a.attempt, opts: a.opts, want, ...(a.attempt === RING_ATTEMPT ? { ring: job.input.ring! } : {}) } };
+      }
     }
     return null;
   };
@@ -278,7 +287,7 @@ export async function stress(o: StressOptions): Promise<StressResult> {
     const e = s.replay.expected;
     const v: Violation = { race: s.replay.race, oracle: e.oracle as Violation['oracle'], pfn: e.pfn, cpu: e.cpu, step: e.step, message: e.message };
     const { f } = addFailure(i, opts, v, [v]);
-    startSteering(f, s.replay.seed, opts, v, null, true); // asked for by name: every file gets the budget
+    startSteering(f, s.replay.seed, opts, v, null, true, null); // asked for by name: every file gets the budget (a file keeps no rings)
   }
 
   type TaskResult = StressRunResult | SteerAttemptResult | StressShrinkResult;
@@ -323,12 +332,13 @@ export async function stress(o: StressOptions): Promise<StressResult> {
   failures.sort((a, b) => a.index - b.index);
   for (const k of Object.keys(byOracle)) byOracle[k].sort((a, b) => a - b);
   const threadsFailures = failures.filter((f) => f.steering !== null);
-  const simReplay = threadsFailures.filter((f) => f.replay_kind === 'sim-reproduced' || f.replay_kind === 'sim-steered');
+  const simReplay = threadsFailures.filter((f) => f.replay_kind === 'sim-ring' || f.replay_kind === 'sim-reproduced' || f.replay_kind === 'sim-steered');
   return {
     seed: o.seed, mode: o.mode, jobs: o.jobs, seconds: Number(seconds.toFixed(2)), runs, ops, ops_per_sec: Math.round(ops / Math.max(seconds, 1e-6)),
     failed_runs: failedRuns, failures, by_oracle: byOracle, out_dir: outMade ? o.out : null,
     threads_failures: {
       total: threadsFailures.length, sim_replay: simReplay.length, steered: simReplay.filter((f) => f.replay_kind === 'sim-steered').length,
+      ring: simReplay.filter((f) => f.replay_kind === 'sim-ring').length,
       threads_only: threadsFailures.filter((f) => f.replay_kind === 'threads-only').length,
     },
     inject_runs: sortedByKey(injectRuns), workload_runs: sortedByKey(workloadRuns), coverage: coverageReport(coverage),
@@ -342,15 +352,16 @@ const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 function replayHow(f: StressFailure): string {
   const sh = f.shrink;
   switch (f.replay_kind) {
-    case 'sim-shrunk': case 'sim-reproduced': case 'sim-steered': {
-      const found = f.replay_kind === 'sim-reproduced' ? 'found again in sim mode with its own options, '
+    case 'sim-shrunk': case 'sim-ring': case 'sim-reproduced': case 'sim-steered': {
+      const found = f.replay_kind === 'sim-ring' ? `found again in sim mode by re-enacting the threads run's last ${f.steering?.ring?.window_points ?? 0} scheduling points, `
+        : f.replay_kind === 'sim-reproduced' ? 'found again in sim mode with its own options, '
         : f.replay_kind === 'sim-steered' ? `found in sim mode by steered attempt ${f.steering?.found_at} (${steerHow(f.steering!)}), ` : '';
       if (!sh) return `${found}exact schedule`;
       return `${found}${sh.decisions_after < sh.decisions_before
         ? `shrunk ${sh.decisions_before} -> ${sh.decisions_after} decisions, ${sh.steps_before} -> ${sh.steps_after} steps` : `${sh.decisions_before} decisions, nothing smaller found in the shrink budget`}`;
     }
     case 'sim-recorded': return 'the recorded schedule, not shrunk';
-    case 'threads-only': return `threads mode: the same options, not the same interleaving (${f.steering?.attempts ?? 0} sim attempt${f.steering?.attempts === 1 ? '' : 's'} in ${f.steering?.seconds ?? 0} s did not fail the same way)`;
+    case 'threads-only': return `threads mode: the same options, not the same interleaving (${f.steering?.ring ? 'its point rings re-enacted and ' : ''}${f.steering?.attempts ?? 0} sim attempt${f.steering?.attempts === 1 ? '' : 's'} in ${f.steering?.seconds ?? 0} s did not fail the same way)`;
     default: return String(f.replay_kind);
   }
 }
@@ -364,7 +375,7 @@ function steerHow(s: SteeringRecord): string {
 
 /** The threads-failures line: how many got a sim schedule. */
 export function formatThreadsFailures(t: ThreadsFailures): string {
-  return `${t.total} in threads mode: ${t.sim_replay} replay in sim mode (${t.steered} found by steering), ${t.threads_only} threads-only`;
+  return `${t.total} in threads mode: ${t.sim_replay} replay in sim mode (${t.ring} found by re-enacting their point rings, ${t.steered} by steering), ${t.threads_only} threads-only`;
 }
 
 function sortedByKey(r: Record<string, number>): Record<string, number> {

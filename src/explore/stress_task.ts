@@ -3,7 +3,7 @@
  *  - run:    one swarm run (its own CPU and host workers); the result without the bulky
  *            parts, plus the recorded schedule when a sim run found a violation
  *  - steer:  one sim attempt at a threads-mode failure (steer.ts): did it fail the same
- *            way, and with which schedule
+ *            way, and with which schedule (the ring attempt too: ring_schedule.ts)
  *  - shrink: turn a failing sim schedule (a sim run's, or a steer attempt's) into a replay
  *            file: shrink it within the time budget (shrink.ts shrinkSchedule), keeping the
  *            same failure, else keep it as recorded
@@ -14,18 +14,21 @@ import type { RunCoverage } from '../machine/coverage.js';
 import { shrinkSchedule } from './shrink.js';
 import { makeReplayFile, toReplayOptions, type Expected, type ReplayFile } from './replay_file.js';
 import { runMachine, type RunResult } from '../machine/run.js';
-import { sameFailure, type SteerAttemptResult, type SteeringRecord } from './steer.js';
+import { RING_ATTEMPT, sameFailure, type SteerAttemptResult, type SteeringRecord } from './steer.js';
+import { ringInput, ringRecord, type RingInput } from './ring_schedule.js';
 import { adoptWorkerUrls } from '../machine/worker_url.js';
 import { setWorkerReuse } from '../machine/worker_pool.js';
 import type { Violation } from '../core/oracles.js';
 
 export type StressTask =
   | { kind: 'run'; urls: Record<string, string>; execArgv: string[] | undefined; index: number; opts: RunOptions }
-  | { kind: 'steer'; urls: Record<string, string>; execArgv: string[] | undefined; index: number; attempt: number; opts: RunOptions; want: Expected }
+  | { kind: 'steer'; urls: Record<string, string>; execArgv: string[] | undefined; index: number; attempt: number; opts: RunOptions; want: Expected;
+    /** The ring attempt (attempt RING_ATTEMPT): the rings it re-enacts, for its record. */
+    ring?: RingInput }
   | { kind: 'shrink'; urls: Record<string, string>; execArgv: string[] | undefined; index: number; opts: RunOptions; oracle: string;
     violation: Violation; schedule: SimSchedule; shrinkSeconds: number;
     /** A steered schedule: keep its failure while shrinking (steer.ts sameFailure); how it was found. */
-    steered: { want: Expected; how: 'sim-reproduced' | 'sim-steered'; steering: SteeringRecord } | null };
+    steered: { want: Expected; how: 'sim-reproduced' | 'sim-steered' | 'sim-ring'; steering: SteeringRecord } | null };
 
 export interface StressRunResult {
   index: number;
@@ -36,6 +39,8 @@ export interface StressRunResult {
   coverage: RunCoverage;
   /** Sim mode with a violation: the decisions taken (complete), for the replay file. */
   schedule: SimSchedule | null;
+  /** Threads mode with a violation: the merged window of its point rings (null: none). */
+  ring: RingInput | null;
 }
 
 export interface StressShrinkResult {
@@ -46,30 +51,34 @@ export interface StressShrinkResult {
 }
 
 /**
- * sim-shrunk / sim-recorded: a sim run's schedule, shrunk or as recorded; sim-reproduced: a
- * threads failure found again by a sim run with its own options; sim-steered: found by a
+ * sim-shrunk / sim-recorded: a sim run's schedule, shrunk or as recorded; sim-ring: a
+ * threads failure found again by re-enacting its point rings (ring_schedule.ts);
+ * sim-reproduced: found again by a sim run with its own options; sim-steered: found by a
  * steered attempt (steer.ts); threads-only: no sim schedule found, the options alone.
  */
-export type ReplayKind = 'sim-shrunk' | 'sim-recorded' | 'sim-reproduced' | 'sim-steered' | 'threads-only';
+export type ReplayKind = 'sim-shrunk' | 'sim-recorded' | 'sim-ring' | 'sim-reproduced' | 'sim-steered' | 'threads-only';
 
 const pick = (v: Violation) => ({ oracle: v.oracle, pfn: v.pfn, cpu: v.cpu, step: v.step, message: v.message });
 
 async function run(t: Extract<StressTask, { kind: 'run' }>): Promise<StressRunResult> {
   const sim = t.opts.mode === 'sim';
-  const r: RunResult = await runMachine({ ...t.opts, recordSchedule: sim });
+  const r: RunResult = await runMachine({ ...t.opts, recordSchedule: sim, recordRing: !sim });
   const failed = r.violations.length > 0;
   return {
     index: t.index, ops: r.ops, seconds: r.seconds, steps: r.schedule?.steps ?? 0, violations: r.violations, coverage: r.coverage,
     schedule: failed && sim && r.schedule?.complete ? { first: r.schedule.first, decisions: r.schedule.decisions ?? [], ...(r.schedule.keys ? { keys: r.schedule.keys } : {}) } : null,
+    ring: failed && !sim ? ringInput(r) : null,
   };
 }
 
 /** One steered sim attempt at a threads-mode failure. */
 async function steer(t: Extract<StressTask, { kind: 'steer' }>): Promise<SteerAttemptResult> {
+  const t0 = performance.now();
   const r = await runMachine({ ...t.opts, recordSchedule: true });
   const v = r.violations.find((x) => sameFailure(x, t.want)) ?? null;
   const schedule = v && r.schedule?.complete ? { first: r.schedule.first, decisions: r.schedule.decisions ?? [], ...(r.schedule.keys ? { keys: r.schedule.keys } : {}) } : null;
-  return { attempt: t.attempt, matched: schedule !== null, violation: v, schedule, ops: r.ops };
+  const ring = t.attempt === RING_ATTEMPT && t.ring ? { ring: ringRecord(t.ring, r, schedule !== null, (performance.now() - t0) / 1000) } : {};
+  return { attempt: t.attempt, matched: schedule !== null, violation: v, schedule, ops: r.ops, ...ring };
 }
 
 /** A sim schedule that fails: shrunk within the time budget, else as recorded. */
@@ -85,7 +94,7 @@ async function shrink(t: Extract<StressTask, { kind: 'shrink' }>): Promise<Stres
     race: s?.violation.race ?? t.violation.race, seed: s?.opts.seed ?? opts.seed, options: toReplayOptions(s?.opts ?? opts), schedule: s?.schedule ?? sched,
     expected: pick(s?.violation ?? t.violation),
     shrink: s ? { steps_before: base.schedule?.steps ?? 0, steps_after: s.steps, decisions_before: sched.decisions.length, decisions_after: s.schedule.decisions.length } : null,
-    replay_kind: how, ...(t.steered ? { steering: t.steered.steering } : {}),
+    replay_kind: how, ...(t.steered ? { steering: t.steered.steering } : {}), ...(t.steered?.steering.ring ? { ring_replay: t.steered.steering.ring } : {}),
   });
   return { index: t.index, replay, how };
 }

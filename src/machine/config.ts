@@ -7,6 +7,7 @@ import type { Schedule } from '../sim/schedule.js';
 import { HOST_NAMES, hostByName, type HostName } from '../hosts/index.js';
 import { hintsimCommand } from './invocation.js';
 import type { DfsInput } from '../sim/strategies/dfs.js';
+import type { RingFollow } from '../sim/strategies/ring.js';
 
 export class UsageError extends Error {}
 
@@ -51,6 +52,13 @@ export interface RunOptions {
   schedule: SimSchedule | null;
   /** hintsim check: run one execution of its bounded search (sim/strategies/dfs.ts). */
   dfs?: DfsInput | null;
+  /**
+   * Threads mode: every participant records its last scheduling points (core/point_ring.ts);
+   * a run with a violation returns them (RunResult.rings). Off by default.
+   */
+  recordRing?: boolean;
+  /** Sim mode: re-enact a threads-mode failure's rings (sim/strategies/ring.ts; explore/ring_schedule.ts). */
+  ring?: RingFollow | null;
   /** Sim mode: return the decisions taken in the result. */
   recordSchedule: boolean;
   /**

@@ -25,7 +25,7 @@ import { hwInit } from '../core/hw.js';
 import { memoryInit } from '../guest/memory.js';
 import { page_reporting_tick } from '../guest/page_reporting.js';
 import { H } from '../core/hooks.js';
-import { ParticipantAbandoned, setSimHook } from '../core/sched.js';
+import { ParticipantAbandoned, setPointRing, setSimHook } from '../core/sched.js';
 
 import type { WorkerInit } from './worker_pool.js';
 let init: WorkerInit;
@@ -47,6 +47,7 @@ function attach(i: WorkerInit): void {
   traceInit(i.traceSab, i.me);
   storyInit(i.storySab, hostOf(v).storyWord?.read);
   keysInit(i.keysSab);
+  setPointRing(i.ringSab, i.me);
   hwInit();
   pageAllocInit();
   pageStatesInit();

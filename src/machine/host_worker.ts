@@ -10,13 +10,13 @@ import { injHostBudget, injTouchedPfn, injectInit } from '../core/inject.js';
 import { traceInit } from '../core/trace.js';
 import { attachHost, hostDaemon, hostOf, type HostDaemon } from '../hosts/index.js';
 import { CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_STATE, HOST_KICK, HOST_RESIDENT, PA_HEARTBEAT, PA_STATE, Views, paWord, CS_DONE, PS_DONE, PS_IDLE, PS_RUNNING } from '../core/layout.js';
-import { SP_HOST, SP_SPIN, setSimHook, sp } from '../core/sched.js';
+import { SP_HOST, SP_SPIN, setPointRing, setSimHook, sp } from '../core/sched.js';
 import { hwInit } from '../core/hw.js';
 import { simExit, simInstall, waitBaton } from '../sim/sim.js';
 import { storyInit } from '../sim/story_rec.js';
 import { keysInit } from '../sim/keys.js';
 
-interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null; storySab?: SharedArrayBuffer | null; keysSab?: SharedArrayBuffer | null }
+interface Init { sab: SharedArrayBuffer; nframes: number; ncpus: number; me: number; traceSab: SharedArrayBuffer | null; storySab?: SharedArrayBuffer | null; keysSab?: SharedArrayBuffer | null; ringSab?: SharedArrayBuffer | null }
 let init: Init;
 let v: Views;
 let sim = false;
@@ -30,6 +30,7 @@ function attach(i: Init): void {
   traceInit(i.traceSab, i.me);
   storyInit(i.storySab, hostOf(v).storyWord?.read);
   keysInit(i.keysSab);
+  setPointRing(i.ringSab, i.me);
   hwInit();
   sim = v.hdr[CTL_MODE] === 1;
   const d = hostDaemon(hostOf(v));

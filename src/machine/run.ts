@@ -16,6 +16,8 @@ import { mix32 } from '../core/prng.js';
 import { simResult, simSetup } from '../sim/setup.js';
 import { keyedFollow, keyedSchedule } from '../sim/keyed_run.js';
 import { keysArea } from '../sim/keys.js';
+import { ringOutcome, ringRows, type RingOutcome } from '../sim/strategies/ring.js';
+import { readRings, ringArea, type RingPoint } from '../core/point_ring.js';
 import { logCapacity } from '../sim/schedule.js';
 import type { ScheduleResult } from '../sim/schedule.js';
 import { RACES, raceName } from '../core/races.js';
@@ -71,6 +73,10 @@ export interface RunResult {
   shadow?: ShadowSummary;
   /** With options.storyPfn (sim): what happened to that page, for report/story.ts. */
   story?: StoryRecord;
+  /** Threads mode with options.recordRing and a violation: each participant's last points (core/point_ring.ts), and how many it passed in all. */
+  rings?: { points: RingPoint[][]; passed: number[] };
+  /** Sim mode with options.ring: how far the threads run's rings were re-enacted (sim/strategies/ring.ts). */
+  ring_replay?: RingOutcome;
   /** What the run exercised: ESSA transitions, host actions, access outcomes, discard branches (coverage.ts). */
   coverage: RunCoverage;
 }
@@ -166,6 +172,8 @@ interface Run {
   traceSab: SharedArrayBuffer | null;
   storySab: SharedArrayBuffer | null;
   keysSab: SharedArrayBuffer | null;
+  /** Threads mode with options.recordRing: the point rings (core/point_ring.ts). */
+  ringSab: SharedArrayBuffer | null;
   traceSamples: CounterSample[];
   workers: { mw: MachineWorker; onError: (e: Error) => void }[];
   crashes: string[];
@@ -215,21 +223,23 @@ function prepare(opts: RunOptions): Run {
   const nparts = participantsOf(o);
   const traceSab = o.trace ? new SharedArrayBuffer(nparts * TRACE_PER_PARTICIPANT * 8) : null;
   const storySab = sim && o.storyPfn !== undefined ? storyArea(o.storyPfn) : null;
-  const keysSab = sim && ((o.recordSchedule && o.recordKeys) || o.schedule?.keys) ? keysArea(keyedFollow(o.schedule), logCapacity(v.slog)) : null;
+  const keysSab = sim && o.ring ? keysArea(ringRows(o.ring), logCapacity(v.slog)) // the ring strategy's rows; recorded keys after them
+    : sim && ((o.recordSchedule && o.recordKeys) || o.schedule?.keys) ? keysArea(keyedFollow(o.schedule), logCapacity(v.slog)) : null;
+  const ringSab = !sim && o.recordRing ? ringArea(nparts) : null;
   w.setup?.(v.k, wopts);
   let livenessFired: () => void = () => {};
   const liveness = new Promise<void>((res) => { livenessFired = res; });
   return {
-    o, w, wopts, sim, seconds, v, host, nparts, traceSab, storySab, keysSab, traceSamples: [], workers: [], crashes: [], timers: [], clock: null,
+    o, w, wopts, sim, seconds, v, host, nparts, traceSab, storySab, keysSab, ringSab, traceSamples: [], workers: [], crashes: [], timers: [], clock: null,
     liveness, livenessFired: () => livenessFired(), runsDone: false,
   };
 }
 
 /** Spawn the CPUs and the host's participants, configure the CPUs, then start the run. */
 async function spawnAndStart(r: Run): Promise<Started> {
-  const { o, v, traceSab, storySab, keysSab } = r;
+  const { o, v, traceSab, storySab, keysSab, ringSab } = r;
   const spawn = async <T>(name: string, me: number): Promise<Comlink.Remote<T>> => {
-    const mw = await acquireWorker<T>(name, { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me, traceSab, storySab, keysSab });
+    const mw = await acquireWorker<T>(name, { sab: v.sab, nframes: v.nframes, ncpus: v.ncpus, me, traceSab, storySab, keysSab, ringSab });
     const onError = (e: Error): void => {
       r.crashes.push(`${name} ${me}: ${e.message}`);
       report(v, O.bug_on, -1, me, 0, `worker ${name} ${me} crashed: ${e.message}`);
@@ -444,6 +454,8 @@ async function collect(r: Run, s: Started, samplers: Samplers): Promise<{ result
     ...(sim ? { schedule: keyedSchedule(simResult(v, o.recordSchedule), r.keysSab, o, v.hdr) } : {}),
     ...(traceSab ? { trace: (sampleCounters(sim ? v.hdr[SIM_STEP] : (performance.timeOrigin + performance.now()) * 1000), buildTrace(traceSab, o.cpus, sim, r.traceSamples)) } : {}),
     ...(r.storySab ? { story: storyEvents(r.storySab) } : {}),
+    ...(r.ringSab && violationCount(v) > 0 ? { rings: readRings(r.ringSab) } : {}),
+    ...(sim && o.ring && r.keysSab ? { ring_replay: ringOutcome(v.hdr, r.keysSab, nparts) } : {}),
     ...(o.debugFaults.length ? { planted_pfn: v.hdr[DEBUG_PFN] } : {}),
     ...(host.summary ? Object.fromEntries([host.summary(v, nparts, ops)]) : {}), // the host's run --json section (xen, shadow)
     coverage: readCoverage(v, nparts, counters),

@@ -18,6 +18,8 @@ export interface WorkerInit {
   storySab?: SharedArrayBuffer | null;
   /** The keyed-schedule area (sim/keys.ts): recorded runs and keyed replays; null otherwise. */
   keysSab?: SharedArrayBuffer | null;
+  /** Threads mode: the point ring area (core/point_ring.ts), null when not recording. */
+  ringSab?: SharedArrayBuffer | null;
 }
 
 export interface MachineWorker<T = unknown> {

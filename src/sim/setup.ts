@@ -5,13 +5,13 @@
 import { PA_STATE, SIM_BATON, SIM_DIRTY, SIM_EXCL, SIM_FIRST, SIM_HASH, SIM_NEXT, SIM_NPART, SIM_RNG, SIM_SPINS, SIM_STEP, SIM_STRATEGY, SIM_SWITCHES, paWord } from '../core/layout.js';
 import { Prng } from '../core/prng.js';
 import { logCapacity, readLog, type ScheduleResult } from './schedule.js';
-import { DFS, KEYED, REPLAY, findStrategy, strategyId, STRATEGY_NAMES } from './strategies/index.js';
+import { DFS, KEYED, REPLAY, RING, findStrategy, strategyId, STRATEGY_NAMES } from './strategies/index.js';
 import type { SimSetupOptions, SimView } from './strategy.js';
 
 /** Seed the sim scheduler words for `n` participants and name the first one to run. */
 export function simSetup(v: SimView, o: SimSetupOptions, n: number): void {
   const h = v.hdr;
-  const strategy = o.schedule ? (o.schedule.keys ? KEYED : REPLAY) : o.dfs ? DFS : findStrategy(o.strategy);
+  const strategy = o.schedule ? (o.schedule.keys ? KEYED : REPLAY) : o.dfs ? DFS : o.ring ? RING : findStrategy(o.strategy);
   if (!strategy || (strategy === REPLAY && !o.schedule)) throw new Error(`sim: unknown strategy '${o.strategy}'; accepted: ${STRATEGY_NAMES.join(', ')}`);
   const rng = new Prng(o.seed, 0x5111);
   h[SIM_NPART] = n;

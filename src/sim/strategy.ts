@@ -20,6 +20,7 @@ import { PA_STATE, SIM_NPART, SIM_RNG, SIM_SPINNERS, paWord } from '../core/layo
 import { SP_SPIN } from '../core/sched.js';
 import type { Schedule } from './schedule.js';
 import type { DfsInput } from './strategies/dfs.js';
+import type { RingFollow } from './strategies/ring.js';
 
 /** What a strategy reads and writes: the header, the participant words, the replay log. */
 export interface SimView {
@@ -45,6 +46,8 @@ export interface SimSetupOptions {
   schedule: Schedule | null;
   /** hintsim check: one execution of its search (strategies/dfs.ts) instead of the strategy. */
   dfs?: DfsInput | null;
+  /** A threads-mode failure's point rings to re-enact (strategies/ring.ts) instead of the strategy. */
+  ring?: RingFollow | null;
 }
 
 export interface Strategy {

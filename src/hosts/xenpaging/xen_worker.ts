@@ -17,7 +17,7 @@ import { installHooks } from '../../core/hooks.js';
 import { hwInit } from '../../core/hw.js';
 import { injectInit } from '../../core/inject.js';
 import { CTL_MODE, CTL_NCPUS, CTL_STATE, PA_HEARTBEAT, PA_STATE, Views, XH_DOM0_KICK, XH_PAGER_KICK, paWord, CS_DONE, PS_DONE, PS_IDLE, PS_RUNNING } from '../../core/layout.js';
-import { SP_SPIN, setSimHook, sp } from '../../core/sched.js';
+import { SP_SPIN, setPointRing, setSimHook, sp } from '../../core/sched.js';
 import { simExit, simInstall, waitBaton } from '../../sim/sim.js';
 import { storyInit } from '../../sim/story_rec.js';
 import { keysInit } from '../../sim/keys.js';
@@ -41,6 +41,7 @@ function attach(i: WorkerInit): void {
   traceInit(i.me === i.ncpus ? i.traceSab : null, i.me); // the pager uses the host's trace track
   storyInit(i.storySab, XEN_STORY_WORD.read);
   keysInit(i.keysSab);
+  setPointRing(i.ringSab, i.me);
   hwInit();
   injectInit();
   sim = v.hdr[CTL_MODE] === 1;

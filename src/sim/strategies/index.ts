@@ -14,9 +14,10 @@ import { random } from './random.js';
 import { replay } from './replay.js';
 import { surw } from './surw.js';
 import { keyed } from './keyed.js';
+import { ring } from './ring.js';
 
 /** Order = SIM_STRATEGY ids: append only. */
-export const STRATEGIES: readonly Strategy[] = [random, pct, replay, keyed, pos, surw, dfs];
+export const STRATEGIES: readonly Strategy[] = [random, pct, replay, keyed, pos, surw, dfs, ring];
 
 for (const s of STRATEGIES) {
   if (s.words > SIM_STRAT_WORDS) throw new Error(`sim strategy ${s.name}: ${s.words} words do not fit the ${SIM_STRAT_WORDS} of SIM_STRAT`);
@@ -29,8 +30,11 @@ export const KEYED = keyed;
 /** The bounded exhaustive check's executions (selected by RunOptions.dfs). */
 export const DFS = dfs;
 
-/** The names --strategy accepts (replay and keyed are selected by a schedule, dfs by hintsim check). */
-export const STRATEGY_NAMES: readonly string[] = STRATEGIES.filter((s) => s !== REPLAY && s !== KEYED && s !== DFS).map((s) => s.name);
+/** Re-enacting a threads-mode failure's point rings (selected by RunOptions.ring). */
+export const RING = ring;
+
+/** The names --strategy accepts (replay and keyed are selected by a schedule, dfs by hintsim check, ring by a threads failure's rings). */
+export const STRATEGY_NAMES: readonly string[] = STRATEGIES.filter((s) => s !== REPLAY && s !== KEYED && s !== DFS && s !== RING).map((s) => s.name);
 
 /** A strategy's id (its SIM_STRATEGY value). */
 export function strategyId(s: Strategy): number {
