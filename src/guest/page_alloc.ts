@@ -28,7 +28,7 @@ import { describePage } from '../core/assert.js';
 import { H_ALLOC, describeHistory, hist } from '../core/history.js';
 import { C } from '../core/counters.js';
 import { CNT, ME, V } from '../core/ctx.js';
-import { H } from '../core/hooks.js';
+import { DEFAULT_HOOKS, H } from '../core/hooks.js';
 import { DBG_BUDDY_DOUBLE, DBG_HANG, DBG_SKIP_SET_STABLE, plant } from '../core/debug.js';
 import { ORC_SET_STABLE, ORC_SET_UNUSED } from '../core/hw.js';
 import {
@@ -61,6 +61,10 @@ const hoBatch = new Int32Array(PCP_HO_ORDERS + 1); // blocks per refill or drain
 const hoHigh = new Int32Array(PCP_HO_ORDERS + 1);  // drain past this many blocks of order k
 const hoBlocks = new Int32Array(64);               // block heads of one high-order refill or drain
 const hintBuf = new Int32Array(1 << (MAX_ORDER - 1));
+let archHooks = false;        // the host has s390 arch_alloc_page/arch_free_page hooks (CMMA): the fast paths call them
+let drainHot = 0;             // free_hot_cold_page drains a batch past this many pages on the hot list
+let drainCold = 0;            // ... and on the cold list (high / 3)
+const C_PCP_HITS = C.pcp_hits, C_ALLOCS = C.allocs, C_FREES = C.frees; // counter slots of the fast paths
 let reportOrder = MAX_ORDER;  // free page reporting (page_reporting.ts): notify on frees of this order and up; MAX_ORDER: off
 let buddyClear = PG_buddy;    // flags cleared when a block leaves a free list (__ClearPageReported with reporting)
 
@@ -73,6 +77,10 @@ export function pageAllocInit(): void {
   debug = V.hdr[CTL_DEBUG];
   skipArmed = (debug & DBG_SKIP_SET_STABLE) !== 0;
   pcpBase = ME * PA_INTS + PCP_BASE;
+  archHooks = H.archAllocPage !== DEFAULT_HOOKS.archAllocPage || H.archFreePage !== DEFAULT_HOOKS.archFreePage ||
+    H.archFreePageDone !== DEFAULT_HOOKS.archFreePageDone;
+  drainHot = Math.max(pcpHigh, pcpBatch);
+  drainCold = Math.max((pcpHigh / 3) | 0, pcpBatch);
   hoPcp = hinting !== HINTING_OFF && batched && H.batchesBoundaryHints;
   hoBase = ME * PA_INTS + PCP_HO_BASE;
   for (let k = 1; k <= PCP_HO_ORDERS; k++) {
@@ -372,6 +380,24 @@ function prep_new_page(pfn: number, order: number): boolean {
   return true;
 }
 
+/** prep_new_page for one page (the order-0 fast path): the same checks and stores, no loop. */
+function prep_new_page0(pfn: number): boolean {
+  const p = V.page;
+  const b = pfn * PAGE_WORDS;
+  if ((p[b + PG_FLAGS] & PAGE_FLAGS_CHECK_AT_PREP) !== 0 || p[b + PG_MAPCOUNT] !== -1 || p[b + PG_COUNT] !== -1) {
+    report(V, O.refcount, pfn, ME, STEPS, `prep_new_page: allocating a page that is in use; ${describePage(V, pfn)}`);
+    return false;
+  }
+  hist(pfn, H_ALLOC, 0);
+  p[b + PG_GEN]++;
+  p[b + PG_OWNER] = ME;
+  p[b + PG_MAPPING] = 0;
+  // _count -1 -> 0 (page_count 1). Atomic (seq-cst store): a racing get_page_if_present's
+  // CAS reads it, after the stores above.
+  Atomics.store(p, b + PG_COUNT, 0);
+  return true;
+}
+
 /**
  * alloc_pages(order): returns the first pfn of a block, or NIL. `cold` picks the cold list.
  * The order-0 path is kept small (pcp list, then prep) so that it inlines; everything else
@@ -384,11 +410,11 @@ export function alloc_pages(order: number, cold: boolean): number {
   if (pa[base + PCP_COUNT] === 0) return allocSlow(0, cold);
   const pfn = pcpTake(base, cold);
   const cnt = CNT;
-  cnt[C.pcp_hits]++;
-  H.archAllocPage(pfn, 0); // as in allocSlow: the CMMA guest's set-stable (a no-op for the other hosts)
+  cnt[C_PCP_HITS]++;
+  if (archHooks) H.archAllocPage(pfn, 0); // as in allocSlow: the CMMA guest's set-stable (the other hosts have none)
   if (reportOrder < MAX_ORDER) page_reporting_check_alloc(pfn);
-  if (!prep_new_page(pfn, 0)) return NIL;
-  cnt[C.allocs]++;
+  if (!prep_new_page0(pfn)) return NIL;
+  cnt[C_ALLOCS]++;
   return pfn;
 }
 
@@ -445,12 +471,11 @@ function free_pages_check(pfn: number): boolean {
 /** free_hot_cold_page: an order-0 page goes to this CPU's pcp list (drain past `high`). */
 export function free_hot_cold_page(pfn: number, cold: boolean): void {
   if (!free_pages_check(pfn)) return;
-  H.archFreePage(pfn, 0);
-  const base = pcpBase + (cold ? PCP_STRIDE : 0);
+  if (archHooks) H.archFreePage(pfn, 0);
+  const base = cold ? pcpBase + PCP_STRIDE : pcpBase;
   pcpAdd(base, pfn, cold);
-  const high = cold ? (pcpHigh / 3) | 0 : pcpHigh;
-  if (V.pa[base + PCP_COUNT] > (high > pcpBatch ? high : pcpBatch)) free_pages_bulk(base, pcpBatch);
-  H.archFreePageDone(pfn, 0);
+  if (V.pa[base + PCP_COUNT] > (cold ? drainCold : drainHot)) free_pages_bulk(base, pcpBatch);
+  if (archHooks) H.archFreePageDone(pfn, 0);
 }
 
 /** __free_pages_ok: a higher-order block goes straight to the buddy. */
@@ -499,7 +524,7 @@ export function get_page(pfn: number): void {
 /** __free_pages(pfn, order): drop a reference; the last one frees the block. */
 export function __free_pages(pfn: number, order: number, cold = false): void {
   if (!put_page_testzero(pfn)) return;
-  CNT[C.frees]++;
+  CNT[C_FREES]++;
   if (order === 0) free_hot_cold_page(pfn, cold);
   else __free_pages_ok(pfn, order);
 }
