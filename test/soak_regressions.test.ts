@@ -60,6 +60,16 @@ describe('soak regressions (issue 13)', () => {
     expect(lines[0]).toContain('hintsim run mixed --seed 1 ');
   }, 60_000);
 
+  it('a model-3 replay file (before the high-order pcp lists) is refused the same way, naming hunt and the rerun command', async () => {
+    const r = await cli('replay', 'test/cases/model3-discard-get-page.replay.json');
+    expect(r.status).toBe(2);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`was recorded by model 3 and this hintsim runs model ${MODEL_VERSION}`);
+    expect(lines[0]).toContain('hintsim hunt discard-get-page');
+    expect(lines[0]).toContain('hintsim run mixed --seed 2 ');
+  }, 60_000);
+
   it('sim soak livelock (pct with every participant spinning): both soak runs now finish clean', async () => {
     const a: RunOptions = fromReplayOptions(caseFile('soak-sim-liveness.replay.json').options, caseFile('soak-sim-liveness.replay.json').seed, null);
     // the second sim soak's failing run (stress seed 721898881, run 19)

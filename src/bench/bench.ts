@@ -23,6 +23,7 @@ import { UsageError } from '../machine/config.js';
 import { benchShrink } from './shrink_bench.js';
 import { EXPLORE_BENCH } from './explore_bench.js';
 import { formatStrategyTimes, measureStrategyTimes, strategyEntries, strategyRaces, type StrategyTimes } from './strategy_bench.js';
+import { LOCK_SPIN } from '../core/spinlock.js';
 
 /** The machine the hosts' bench entries drive (src/hosts/bench.ts). */
 const BENCH_MACHINE: BenchMachine = { run: runMachine, defaults: DEFAULTS };
@@ -173,6 +174,9 @@ export interface BenchEntryDef {
   run: (b: BenchRun) => Promise<void>;
 }
 
+/** The mixed entry's runs (and the spin share's, which reads the same hinting-full run). */
+const MIXED_OPTS: Partial<RunOptions> = { workload: 'mixed', memBytes: 16 << 20, hinting: 'full' };
+
 /** The bench entries, in the order a full run measures them. */
 export const BENCH_ENTRIES: readonly BenchEntryDef[] = [
   { name: 'pcp', what: 'pcp alloc+free pairs per second on one CPU vs raw CAS pairs on the same buffer', run: async (b) => {
@@ -224,9 +228,8 @@ export const BENCH_ENTRIES: readonly BenchEntryDef[] = [
   { name: 'mixed', what: 'mixed workload: ops/s per CPU, and hinting full vs off', run: async (b) => {
     b.opts.log('bench: mixed workload, hinting full vs off ...');
     const one = await b.storm('one', 1);
-    const mixedOpts: Partial<RunOptions> = { workload: 'mixed', memBytes: 16 << 20, hinting: 'full' };
-    const mFull = await b.storm('mixed-full', 2, mixedOpts);
-    const mOff = await b.storm('mixed-off', 2, { ...mixedOpts, hinting: 'off' });
+    const mFull = await b.storm('mixed-full', 2, MIXED_OPTS);
+    const mOff = await b.storm('mixed-off', 2, { ...MIXED_OPTS, hinting: 'off' });
     b.add({
       name: 'mixed_ops_per_sec_per_cpu', value: mFull.ops_per_sec / 2, unit: 'ops/s/cpu', baseline: one.ops_per_sec,
       ratio: mFull.ops_per_sec / 2 / one.ops_per_sec, goal: 'value >= 400000 ops/s per CPU', note: 'mixed, 16 MiB, hinting full, 2 CPUs; baseline: alloc-storm on 1 CPU in the same run',
@@ -235,6 +238,20 @@ export const BENCH_ENTRIES: readonly BenchEntryDef[] = [
       name: 'hinting_full_vs_off_throughput_mixed', value: mFull.ops_per_sec, unit: 'ops/s', baseline: mOff.ops_per_sec,
       ratio: mFull.ops_per_sec / mOff.ops_per_sec, goal: 'ratio >= 0.85 (overhead <= 15%)',
       note: `host page-outs: full ${mFull.counters.host_pageouts} vs off ${mOff.counters.host_pageouts}`,
+    });
+  } },
+  { name: 'spin', what: 'share of the guest CPUs\' CPU time spent spinning on busy words (locks, page and frame bits), mixed, 2 CPUs + host, threads mode', run: async (b) => {
+    b.opts.log('bench: spin share, mixed on 2 CPUs with a host worker ...');
+    const r = await b.storm('mixed-full', 2, MIXED_OPTS); // the mixed entry's run: measured once per bench run
+    const sp = r.spin;
+    if (!sp) throw new Error('spin share: the run has no spin section (threads mode only)');
+    const sum = (x: number[]): number => x.reduce((a, y) => a + y, 0);
+    const base = sp.of === 'cpu' ? sum(sp.cpu_ms) : sum(sp.run_ms);
+    b.add({
+      name: 'spin_share_mixed', value: sp.share, unit: `of guest ${sp.of === 'cpu' ? 'CPU' : 'wall'} time`, baseline: Number(base.toFixed(1)), ratio: sp.share,
+      goal: 'value <= 0.05 (guest CPUs lose under 5% to spinning)',
+      note: `mixed, 16 MiB, hinting full, 2 CPUs + host, ${b.secs} s: spinning ${sp.spin_ms.map((x) => x.toFixed(1)).join(' + ')} ms, asleep on busy words ${sp.sleep_ms.map((x) => x.toFixed(1)).join(' + ')} ms (the core given away, not counted), ` +
+        `baseline: the guest threads' ${sp.of === 'cpu' ? 'CPU' : 'wall'} time in ms (run loop wall ${sp.run_ms.map((x) => x.toFixed(0)).join(' + ')} ms); spin then sleep: ${LOCK_SPIN} failed attempts`,
     });
   } },
   { name: 'essa', what: 'ESSA per file operation on file-churn (sim, hinting full): the minor-fault optimisation vs the older model (minor_fault_opt=0)', run: async (b) => {

@@ -24,9 +24,9 @@ export const COUNTER_NAMES = [
   'allocs',                // successful alloc_pages calls
   'frees',                 // free_pages calls that returned pages to the allocator
   'alloc_failures',
-  'pcp_refills',           // rmqueue_bulk calls
-  'pcp_drains',            // free_pages_bulk calls
-  'pcp_hits',              // order-0 allocations served by the pcp list
+  'pcp_refills',           // rmqueue_bulk calls (any order)
+  'pcp_drains',            // free_pages_bulk calls (any order)
+  'pcp_hits',              // allocations served by a pcp list (order 0; orders 1-3 on the high-order lists)
   'buddy_allocs',          // blocks taken from the buddy (any order)
   'buddy_frees',           // blocks given to the buddy (any order)
   'zone_lock_contended',

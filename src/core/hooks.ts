@@ -67,6 +67,12 @@ export interface GuestHooks {
    * `pfns`, orders `orders`) to the host, which discards them; false when the report failed.
    */
   reportBlocks(pfns: Int32Array, orders: Int32Array, n: number): boolean;
+  /**
+   * The host acts on the guest's boundary hints in batches (ESSA's essaBatch changes host
+   * states): the allocator keeps its per-CPU high-order lists (page_alloc.ts) to batch the
+   * hints of blocks of order 1..PCP_HO_ORDERS. False for a host that ignores them.
+   */
+  batchesBoundaryHints: boolean;
   /** A guest CPU between two workload steps: a host's timed work that runs in a CPU's time slice (CMMA's migration worker). */
   cpuTick(): void;
 }
@@ -101,6 +107,7 @@ export const DEFAULT_HOOKS: GuestHooks = {
   archFreePage(): void { /* no arch hook */ },
   archFreePageDone(): void { /* no arch hook */ },
   reportBlocks: (): boolean => false, // no reporting device: nothing is discarded
+  batchesBoundaryHints: false,
   cpuTick(): void { /* no timed host work on guest CPUs */ },
 };
 

@@ -110,6 +110,12 @@ export const PCP_TAIL = 2;
 // After the two pcp lists (words 8..15):
 export const PA_EV_KIND = 16;     // sim, baton holder for itself: kind of its pending scheduling point (sim/events.ts)
 export const PA_EV_OBJ = 17;      // sim, baton holder for itself: object of its pending scheduling point
+// High-order pcp lists (Linux 5.13's pcp lists for orders up to PAGE_ALLOC_COSTLY_ORDER), owner
+// only: the per-CPU batch of the boundary hints for blocks of order 1..PCP_HO_ORDERS (page_alloc.ts).
+// The list of order k at PCP_HO_BASE + (k - 1) * PCP_STRIDE: count (blocks), head, tail, linked
+// through the head pages' lru words; a listed block's head page has PG_pcp and PG_PRIVATE = k.
+export const PCP_HO_ORDERS = 3;
+export const PCP_HO_BASE = 20;    // words 20..31
 export const PA_COUNTERS_F64 = 64; // Float64 counters start at Int32 word 64 (byte 256): 96 counters
 export const PA_NCOUNTERS = (PA_INTS - PA_COUNTERS_F64) / 2;
 

@@ -99,6 +99,42 @@ export function spinPoll(attempt: number): void {
   if (spinCheck !== null && (attempt & 255) === 255) spinCheck();
 }
 
+/**
+ * Threads mode: time (ms) this participant lost waiting on busy words since spinTimeReset,
+ * split into spinning (the core burnt: the time from one failed attempt to the next) and
+ * sleeping (Atomics.wait in spinWait and in spinlock.ts's sleeping waiters: the core given
+ * away). Measured on the slow path only: one clock read per failed attempt and one after each
+ * sleep, nothing on an uncontended acquire; no allocation. An episode starts at attempt 0;
+ * the last CAS, the one that succeeds, is not counted.
+ */
+let spinMs = 0;
+let sleepMs = 0;
+let spinMark = 0;
+/** A failed attempt on a busy word (threads mode): the time since the previous one was spent spinning. */
+export function spinClock(attempt: number): void {
+  const t = performance.now();
+  if (attempt !== 0) spinMs += t - spinMark;
+  spinMark = t;
+}
+/** A waiter woke from a sleep that began at its last spinClock. */
+export function spinSlept(): void {
+  const t = performance.now();
+  sleepMs += t - spinMark;
+  spinMark = t;
+}
+/** Time spent spinning since the last reset (threads mode; 0 in sim mode). */
+export function spinTimeMs(): number {
+  return spinMs;
+}
+/** Time spent asleep waiting on busy words since the last reset. */
+export function sleepTimeMs(): number {
+  return sleepMs;
+}
+export function spinTimeReset(): void {
+  spinMs = 0;
+  sleepMs = 0;
+}
+
 const spinWord = new Int32Array(new SharedArrayBuffer(4));
 /**
  * Called once per failed attempt on a busy word. Threads mode: spin briefly, then sleep
@@ -109,9 +145,11 @@ const spinWord = new Int32Array(new SharedArrayBuffer(4));
 export function spinWait(attempt: number, obj = -1): void {
   if (spinCheck !== null && (attempt & 255) === 255) spinCheck();
   if (simHook !== null) { STEPS = simHook(SP_SPIN, attempt, obj); return; }
+  spinClock(attempt);
   if (attempt < 64) return;
   // Nobody notifies spinWord: this is a bounded sleep, not a handoff.
   Atomics.wait(spinWord, 0, 0, attempt < 1024 ? 0.01 : 0.2);
+  spinSlept();
 }
 
 /** A participant gave up a wait that can never end (after a violation): its run ends quietly (a host's subclass). */

@@ -17,7 +17,7 @@
  */
 import { V } from './ctx.js';
 import { O, report } from './oracles.js';
-import { SP_LOCK, SP_UNLOCK, STEPS, simActive, sp, spinPoll, spinWait } from './sched.js';
+import { SP_LOCK, SP_UNLOCK, STEPS, simActive, sp, spinClock, spinPoll, spinSlept, spinWait } from './sched.js';
 import { T_LOCK_WAIT, tr } from './trace.js';
 
 /** Set in a lock word while a waiter may be asleep on it (threads mode). */
@@ -43,7 +43,9 @@ export function spinLock(words: Int32Array, idx: number, owner: number): number 
     // the wait sees a changed word and returns at once or the notify wakes it.
     if ((w & LOCK_WAITERS) === 0 && Atomics.compareExchange(words, idx, w, w | LOCK_WAITERS) !== w) continue;
     mark = LOCK_WAITERS;
+    spinClock(attempt); // the spinning since the last failed attempt (attempt > 0 here)
     Atomics.wait(words, idx, w | LOCK_WAITERS, LOCK_SLEEP_MS);
+    spinSlept();
   }
   if (attempt > 0) tr(T_LOCK_WAIT, attempt);
   return attempt;

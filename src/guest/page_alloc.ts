@@ -7,6 +7,17 @@
  * it, batched into one host call per bulk move, and always while the pages are private to
  * this CPU (after unlinking on refill, before linking on drain).
  *
+ * Blocks of order 1..PCP_HO_ORDERS have per-CPU lists too (Linux 5.13's high-order pcp
+ * lists, up to PAGE_ALLOC_COSTLY_ORDER) when the host acts on batched boundary hints
+ * (H.batchesBoundaryHints, hinting on, batched): they are the per-CPU hint batch of those
+ * orders. A freed block waits there, still stable and private, and leaves for the buddy with
+ * others of its order in one set-unused call (hinted before they are linked); a refill takes
+ * several blocks in one set-stable call (after they are unlinked). A block reallocated before
+ * its batch is flushed never met the buddy: it is taken back off this CPU's list, still stable,
+ * with no hint at all, so no late hint can land on a block another CPU allocated (R25). With
+ * another host, or hinting off or unbatched, every higher-order block goes straight to and from
+ * the buddy with one hint call each, as in the series.
+ *
  * Lock order:
  *   zone->lock (ZONE_LOCK)
  *     frame lock (hw.ts, leaf)
@@ -17,12 +28,12 @@ import { describePage } from '../core/assert.js';
 import { H_ALLOC, describeHistory, hist } from '../core/history.js';
 import { C } from '../core/counters.js';
 import { CNT, ME, V } from '../core/ctx.js';
-import { H } from '../core/hooks.js';
+import { DEFAULT_HOOKS, H } from '../core/hooks.js';
 import { DBG_BUDDY_DOUBLE, DBG_HANG, DBG_SKIP_SET_STABLE, plant } from '../core/debug.js';
 import { ORC_SET_STABLE, ORC_SET_UNUSED } from '../core/hw.js';
 import {
   CTL_BATCH, CTL_DEBUG, CTL_HINTING, CTL_PCP_BATCH, CTL_PCP_HIGH, FREE_HEAD, FREE_NR, MAX_ORDER, NIL,
-  PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL, PG_COUNT, PG_FLAGS, PG_GEN,
+  PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_HO_BASE, PCP_HO_ORDERS, PCP_STRIDE, PCP_TAIL, PG_COUNT, PG_FLAGS, PG_GEN,
   PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, PG_MAPPING, PG_OWNER, PG_PRIVATE, ZONE_FREE_PAGES, ZONE_LOCK,
 } from '../core/layout.js';
 import { O, report } from '../core/oracles.js';
@@ -44,7 +55,16 @@ let pcpBatch = 0;
 let debug = 0;
 let skipArmed = false;
 let pcpBase = 0;              // Int32 index of this CPU's pcp words in V.pa
+let hoPcp = false;            // the high-order pcp lists are in use (see the file comment)
+let hoBase = 0;               // Int32 index of this CPU's high-order pcp lists in V.pa (order k at hoBase + (k - 1) * PCP_STRIDE)
+const hoBatch = new Int32Array(PCP_HO_ORDERS + 1); // blocks per refill or drain of order k: about pcpBatch pages
+const hoHigh = new Int32Array(PCP_HO_ORDERS + 1);  // drain past this many blocks of order k
+const hoBlocks = new Int32Array(64);               // block heads of one high-order refill or drain
 const hintBuf = new Int32Array(1 << (MAX_ORDER - 1));
+let archHooks = false;        // the host has s390 arch_alloc_page/arch_free_page hooks (CMMA): the fast paths call them
+let drainHot = 0;             // free_hot_cold_page drains a batch past this many pages on the hot list
+let drainCold = 0;            // ... and on the cold list (high / 3)
+const C_PCP_HITS = C.pcp_hits, C_ALLOCS = C.allocs, C_FREES = C.frees; // counter slots of the fast paths
 let reportOrder = MAX_ORDER;  // free page reporting (page_reporting.ts): notify on frees of this order and up; MAX_ORDER: off
 let buddyClear = PG_buddy;    // flags cleared when a block leaves a free list (__ClearPageReported with reporting)
 
@@ -57,6 +77,17 @@ export function pageAllocInit(): void {
   debug = V.hdr[CTL_DEBUG];
   skipArmed = (debug & DBG_SKIP_SET_STABLE) !== 0;
   pcpBase = ME * PA_INTS + PCP_BASE;
+  archHooks = H.archAllocPage !== DEFAULT_HOOKS.archAllocPage || H.archFreePage !== DEFAULT_HOOKS.archFreePage ||
+    H.archFreePageDone !== DEFAULT_HOOKS.archFreePageDone;
+  drainHot = Math.max(pcpHigh, pcpBatch);
+  drainCold = Math.max((pcpHigh / 3) | 0, pcpBatch);
+  hoPcp = hinting !== HINTING_OFF && batched && H.batchesBoundaryHints;
+  hoBase = ME * PA_INTS + PCP_HO_BASE;
+  for (let k = 1; k <= PCP_HO_ORDERS; k++) {
+    // A refill or drain moves about one order-0 batch of pages (at least one block): one host call per ~pcpBatch pages.
+    hoBatch[k] = Math.min(hoBlocks.length, Math.max(1, Math.ceil(pcpBatch / (1 << k))));
+    hoHigh[k] = 2 * hoBatch[k];
+  }
   pageReportingInit();
   reportOrder = reportingOrder();
   buddyClear = PG_buddy | reportingClearMask();
@@ -179,10 +210,10 @@ export function __rmqueue(order: number): number {
 }
 
 // ------------------------------------------------------------------ pcp lists (owner only)
-function pcpAdd(list: number, pfn: number, tail: boolean): void {
+/** Link `pfn` into the pcp list at V.pa[base..] (an order-0 list or a high-order one). */
+function pcpAdd(base: number, pfn: number, tail: boolean): void {
   const p = V.page;
   const pa = V.pa;
-  const base = pcpBase + list * PCP_STRIDE;
   const b = pfn * PAGE_WORDS;
   p[b + PG_FLAGS] |= PG_pcp; // the page is private to this CPU while it is on a pcp list
   if (tail) {
@@ -201,10 +232,10 @@ function pcpAdd(list: number, pfn: number, tail: boolean): void {
   pa[base + PCP_COUNT]++;
 }
 
-function pcpTake(list: number, fromTail: boolean): number {
+/** Unlink the head (or tail) of the pcp list at V.pa[base..]; NIL when empty. */
+function pcpTake(base: number, fromTail: boolean): number {
   const p = V.page;
   const pa = V.pa;
-  const base = pcpBase + list * PCP_STRIDE;
   const pfn = fromTail ? pa[base + PCP_TAIL] : pa[base + PCP_HEAD];
   if (pfn === NIL) return NIL;
   const b = pfn * PAGE_WORDS;
@@ -219,8 +250,8 @@ function pcpTake(list: number, fromTail: boolean): number {
   return pfn;
 }
 
-/** rmqueue_bulk: move up to `count` order-0 pages from the buddy to pcp list `list`. */
-function rmqueue_bulk(list: number, count: number): number {
+/** rmqueue_bulk: move up to `count` order-0 pages from the buddy to the pcp list at `base`. */
+function rmqueue_bulk(base: number, count: number): number {
   CNT[C.pcp_refills]++;
   zoneLock();
   let n = 0;
@@ -244,16 +275,16 @@ function rmqueue_bulk(list: number, count: number): number {
   } else {
     hintBuffer(n, ORC_SET_STABLE);
   }
-  for (let i = 0; i < n; i++) pcpAdd(list, hintBuf[i], true);
+  for (let i = 0; i < n; i++) pcpAdd(base, hintBuf[i], true);
   return n;
 }
 
-/** free_pages_bulk: give `count` pages from the cold end of pcp list `list` back to the buddy. */
-function free_pages_bulk(list: number, count: number): void {
+/** free_pages_bulk: give `count` pages from the cold end of the pcp list at `base` back to the buddy. */
+function free_pages_bulk(base: number, count: number): void {
   CNT[C.pcp_drains]++;
   let n = 0;
   while (n < count) {
-    const pfn = pcpTake(list, true);
+    const pfn = pcpTake(base, true);
     if (pfn === NIL) break;
     hintBuf[n++] = pfn;
   }
@@ -264,6 +295,68 @@ function free_pages_bulk(list: number, count: number): void {
   if ((debug & DBG_BUDDY_DOUBLE) !== 0 && n > 0) { debug &= ~DBG_BUDDY_DOUBLE; plant(V, hintBuf[0]); __free_one_page(hintBuf[0], 0); }
   zoneUnlock();
   CNT[C.buddy_frees] += n;
+}
+
+/**
+ * The high-order refill: up to hoBatch[order] blocks of `order` from the buddy to this CPU's
+ * list at `base`, hinted stable in one host call once they are private (unlinked).
+ */
+function rmqueue_bulk_ho(order: number, base: number): number {
+  CNT[C.pcp_refills]++;
+  const want = hoBatch[order];
+  zoneLock();
+  let nb = 0;
+  while (nb < want) {
+    const pfn = __rmqueue(order);
+    if (pfn === NIL) break;
+    hoBlocks[nb++] = pfn;
+  }
+  zoneUnlock();
+  CNT[C.buddy_allocs] += nb;
+  const size = 1 << order;
+  let n = 0;
+  for (let j = 0; j < nb; j++) for (let i = 0; i < size; i++) hintBuf[n++] = hoBlocks[j] + i;
+  hintBuffer(n, ORC_SET_STABLE);
+  const p = V.page;
+  for (let j = 0; j < nb; j++) {
+    pcpAdd(base, hoBlocks[j], true);
+    p[hoBlocks[j] * PAGE_WORDS + PG_PRIVATE] = order; // owner only while listed: the block's order
+  }
+  return nb;
+}
+
+/**
+ * The high-order drain: `count` blocks from the cold end of the list at `base` to the buddy,
+ * hinted unused in one host call while they are still private (before they are linked).
+ */
+function free_pages_bulk_ho(order: number, base: number, count: number): void {
+  CNT[C.pcp_drains]++;
+  const p = V.page;
+  const size = 1 << order;
+  let nb = 0;
+  let n = 0;
+  while (nb < count) {
+    const pfn = pcpTake(base, true);
+    if (pfn === NIL) break;
+    p[pfn * PAGE_WORDS + PG_PRIVATE] = 0;
+    hoBlocks[nb++] = pfn;
+    for (let i = 0; i < size; i++) hintBuf[n++] = pfn + i;
+  }
+  hintBuffer(n, ORC_SET_UNUSED);
+  zoneLock();
+  for (let j = 0; j < nb; j++) __free_one_page(hoBlocks[j], order);
+  zoneUnlock();
+  CNT[C.buddy_frees] += nb;
+}
+
+/** Give every block on this CPU's high-order lists back to the buddy; false when they were empty. */
+function drain_ho_pages(): boolean {
+  let any = false;
+  for (let k = 1; k <= PCP_HO_ORDERS; k++) {
+    const base = hoBase + (k - 1) * PCP_STRIDE;
+    while (V.pa[base + PCP_COUNT] > 0) { any = true; free_pages_bulk_ho(k, base, hoBatch[k]); }
+  }
+  return any;
 }
 
 // ------------------------------------------------------------------ allocation
@@ -287,6 +380,24 @@ function prep_new_page(pfn: number, order: number): boolean {
   return true;
 }
 
+/** prep_new_page for one page (the order-0 fast path): the same checks and stores, no loop. */
+function prep_new_page0(pfn: number): boolean {
+  const p = V.page;
+  const b = pfn * PAGE_WORDS;
+  if ((p[b + PG_FLAGS] & PAGE_FLAGS_CHECK_AT_PREP) !== 0 || p[b + PG_MAPCOUNT] !== -1 || p[b + PG_COUNT] !== -1) {
+    report(V, O.refcount, pfn, ME, STEPS, `prep_new_page: allocating a page that is in use; ${describePage(V, pfn)}`);
+    return false;
+  }
+  hist(pfn, H_ALLOC, 0);
+  p[b + PG_GEN]++;
+  p[b + PG_OWNER] = ME;
+  p[b + PG_MAPPING] = 0;
+  // _count -1 -> 0 (page_count 1). Atomic (seq-cst store): a racing get_page_if_present's
+  // CAS reads it, after the stores above.
+  Atomics.store(p, b + PG_COUNT, 0);
+  return true;
+}
+
 /**
  * alloc_pages(order): returns the first pfn of a block, or NIL. `cold` picks the cold list.
  * The order-0 path is kept small (pcp list, then prep) so that it inlines; everything else
@@ -297,38 +408,52 @@ export function alloc_pages(order: number, cold: boolean): number {
   const pa = V.pa;
   const base = cold ? pcpBase + PCP_STRIDE : pcpBase;
   if (pa[base + PCP_COUNT] === 0) return allocSlow(0, cold);
-  const pfn = pcpTake(cold ? 1 : 0, cold);
+  const pfn = pcpTake(base, cold);
   const cnt = CNT;
-  cnt[C.pcp_hits]++;
-  H.archAllocPage(pfn, 0); // as in allocSlow: the CMMA guest's set-stable (a no-op for the other hosts)
+  cnt[C_PCP_HITS]++;
+  if (archHooks) H.archAllocPage(pfn, 0); // as in allocSlow: the CMMA guest's set-stable (the other hosts have none)
   if (reportOrder < MAX_ORDER) page_reporting_check_alloc(pfn);
-  if (!prep_new_page(pfn, 0)) return NIL;
-  cnt[C.allocs]++;
+  if (!prep_new_page0(pfn)) return NIL;
+  cnt[C_ALLOCS]++;
   return pfn;
 }
 
 function allocSlow(order: number, cold: boolean): number {
   if ((debug & DBG_HANG) !== 0 && ME === 0) { zoneLock(); for (;;) { /* planted hang: never unlocks */ } }
-  let pfn: number;
-  if (order === 0) {
-    const list = cold ? 1 : 0;
-    const base = pcpBase + list * PCP_STRIDE;
-    if (V.pa[base + PCP_COUNT] === 0) rmqueue_bulk(list, pcpBatch);
-    pfn = pcpTake(list, cold);
-    if (pfn === NIL) { CNT[C.alloc_failures]++; return NIL; }
-    CNT[C.pcp_hits]++;
-  } else {
-    zoneLock();
-    pfn = __rmqueue(order);
-    zoneUnlock();
-    if (pfn === NIL) { CNT[C.alloc_failures]++; return NIL; }
-    CNT[C.buddy_allocs]++;
-    hintRange(pfn, 1 << order, ORC_SET_STABLE);
-  }
+  let pfn = allocBlock(order, cold);
+  // Out of memory with blocks parked on this CPU's high-order lists: give them back (as Linux
+  // drains the pcp lists before it gives up) and try once more.
+  if (pfn === NIL && hoPcp && drain_ho_pages()) pfn = allocBlock(order, cold);
+  if (pfn === NIL) { CNT[C.alloc_failures]++; return NIL; }
   H.archAllocPage(pfn, order);
   if (reportOrder < MAX_ORDER) page_reporting_check_alloc(pfn);
   if (!prep_new_page(pfn, order)) return NIL;
   CNT[C.allocs]++;
+  return pfn;
+}
+
+/** Take a block of `order` from a pcp list (refilled when empty) or the buddy, made stable; NIL when there is none. */
+function allocBlock(order: number, cold: boolean): number {
+  let pfn: number;
+  if (order === 0) {
+    const base = pcpBase + (cold ? PCP_STRIDE : 0);
+    if (V.pa[base + PCP_COUNT] === 0) rmqueue_bulk(base, pcpBatch);
+    pfn = pcpTake(base, cold);
+    if (pfn !== NIL) CNT[C.pcp_hits]++;
+  } else if (hoPcp && order <= PCP_HO_ORDERS) {
+    const base = hoBase + (order - 1) * PCP_STRIDE;
+    if (V.pa[base + PCP_COUNT] === 0) rmqueue_bulk_ho(order, base);
+    pfn = pcpTake(base, false);
+    if (pfn !== NIL) { V.page[pfn * PAGE_WORDS + PG_PRIVATE] = 0; CNT[C.pcp_hits]++; }
+  } else {
+    zoneLock();
+    pfn = __rmqueue(order);
+    zoneUnlock();
+    if (pfn !== NIL) {
+      CNT[C.buddy_allocs]++;
+      hintRange(pfn, 1 << order, ORC_SET_STABLE);
+    }
+  }
   return pfn;
 }
 
@@ -346,19 +471,27 @@ function free_pages_check(pfn: number): boolean {
 /** free_hot_cold_page: an order-0 page goes to this CPU's pcp list (drain past `high`). */
 export function free_hot_cold_page(pfn: number, cold: boolean): void {
   if (!free_pages_check(pfn)) return;
-  H.archFreePage(pfn, 0);
-  const list = cold ? 1 : 0;
-  pcpAdd(list, pfn, cold);
-  const base = pcpBase + list * PCP_STRIDE;
-  const high = cold ? (pcpHigh / 3) | 0 : pcpHigh;
-  if (V.pa[base + PCP_COUNT] > (high > pcpBatch ? high : pcpBatch)) free_pages_bulk(list, pcpBatch);
-  H.archFreePageDone(pfn, 0);
+  if (archHooks) H.archFreePage(pfn, 0);
+  const base = cold ? pcpBase + PCP_STRIDE : pcpBase;
+  pcpAdd(base, pfn, cold);
+  if (V.pa[base + PCP_COUNT] > (cold ? drainCold : drainHot)) free_pages_bulk(base, pcpBatch);
+  if (archHooks) H.archFreePageDone(pfn, 0);
 }
 
 /** __free_pages_ok: a higher-order block goes straight to the buddy. */
 function __free_pages_ok(pfn: number, order: number): void {
   for (let i = 0; i < (1 << order); i++) if (!free_pages_check(pfn + i)) return;
   H.archFreePage(pfn, order);
+  if (hoPcp && order <= PCP_HO_ORDERS) {
+    // This CPU's high-order list: the block stays stable and private until a drain hints it
+    // unused with others of its order and links them.
+    const base = hoBase + (order - 1) * PCP_STRIDE;
+    pcpAdd(base, pfn, false);
+    V.page[pfn * PAGE_WORDS + PG_PRIVATE] = order; // owner only while listed
+    if (V.pa[base + PCP_COUNT] > hoHigh[order]) free_pages_bulk_ho(order, base, hoBatch[order]);
+    H.archFreePageDone(pfn, order);
+    return;
+  }
   hintRange(pfn, 1 << order, ORC_SET_UNUSED); // private until linked
   zoneLock();
   __free_one_page(pfn, order);
@@ -391,7 +524,7 @@ export function get_page(pfn: number): void {
 /** __free_pages(pfn, order): drop a reference; the last one frees the block. */
 export function __free_pages(pfn: number, order: number, cold = false): void {
   if (!put_page_testzero(pfn)) return;
-  CNT[C.frees]++;
+  CNT[C_FREES]++;
   if (order === 0) free_hot_cold_page(pfn, cold);
   else __free_pages_ok(pfn, order);
 }
@@ -400,6 +533,7 @@ export function __free_pages(pfn: number, order: number, cold = false): void {
 export function drain_local_pages(): void {
   for (let list = 0; list < 2; list++) {
     const base = pcpBase + list * PCP_STRIDE;
-    while (V.pa[base + PCP_COUNT] > 0) free_pages_bulk(list, pcpBatch);
+    while (V.pa[base + PCP_COUNT] > 0) free_pages_bulk(base, pcpBatch);
   }
+  if (hoPcp) drain_ho_pages();
 }

@@ -12,7 +12,7 @@ import { ORC_SET_UNUSED } from '../core/hw.js';
 import {
   BOOT_FRAMES, CTL_HOST, DEBUG_PFN, CTL_BATCH, CTL_INJECT, CTL_INJECT_PFN, CTL_DEBUG, CTL_HINTING, CTL_HOST_BUDGET, CTL_MODE, CTL_NCPUS, CTL_NFRAMES,
   CTL_PCP_BATCH, CTL_PCP_HIGH, CTL_SEED, CTL_STATE, CTL_UNFIX, CTL_UNFIX_HI, FREE_HEAD, FREE_NR, MAX_ORDER, MAX_PARTICIPANTS, NIL,
-  PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_STRIDE, PCP_TAIL,
+  PAGE_WORDS, PA_INTS, PA_NCOUNTERS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_HO_BASE, PCP_HO_ORDERS, PCP_STRIDE, PCP_TAIL,
   K_DL_GATHER, K_DL_SIGNOFF, K_LRU_HEAD, K_LRU_TAIL, PG_COUNT, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, Views, ZONE_FREE_PAGES, allocMachineBuffer, paCounter, CS_BOOT,
 } from '../core/layout.js';
 import { hostBudgetFrames, nframesOf, type RunOptions } from './config.js';
@@ -52,6 +52,10 @@ export function bootMachine(o: RunOptions): Views {
   for (let p = 0; p < MAX_PARTICIPANTS; p++) {
     for (let k = 0; k < 2; k++) {
       const base = p * PA_INTS + PCP_BASE + k * PCP_STRIDE;
+      v.pa[base + PCP_COUNT] = 0; v.pa[base + PCP_HEAD] = NIL; v.pa[base + PCP_TAIL] = NIL;
+    }
+    for (let k = 1; k <= PCP_HO_ORDERS; k++) { // the high-order lists (page_alloc.ts)
+      const base = p * PA_INTS + PCP_HO_BASE + (k - 1) * PCP_STRIDE;
       v.pa[base + PCP_COUNT] = 0; v.pa[base + PCP_HEAD] = NIL; v.pa[base + PCP_TAIL] = NIL;
     }
   }

@@ -1,14 +1,14 @@
 /**
  * End-of-run oracles, run by the main thread after every CPU has stopped: buddy
  * consistency (lists, alignment, flags, counts, host state of free pages) and the leak
- * oracle (every frame is free in the buddy, on a pcp list, or held by a task).
+ * oracle (every frame is free in the buddy, on a pcp list of any order, or held by a task).
  */
 import { hostOf } from '../hosts/index.js';
 import { describePage } from '../core/assert.js';
 import { ESSA_USTATE_MASK, ESSA_USTATE_UNUSED, stateName } from '../core/hw.js';
 import {
   CTL_HINTING, K_CACHE, K_DL_GATHER, K_DL_SIGNOFF, NVP, FREE_HEAD, FREE_NR, HS_STATE_MASK, MAX_ORDER, NIL, PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT,
-  PCP_HEAD, PCP_STRIDE, PG_COUNT, PG_FLAGS, PG_LRU_NEXT, PG_MAPCOUNT, PG_PRIVATE, ZONE_FREE_PAGES, type Views,
+  PCP_HEAD, PCP_HO_BASE, PCP_HO_ORDERS, PCP_STRIDE, PG_COUNT, PG_FLAGS, PG_LRU_NEXT, PG_MAPCOUNT, PG_PRIVATE, ZONE_FREE_PAGES, type Views,
 } from '../core/layout.js';
 import { O, report } from '../core/oracles.js';
 import { PG_buddy, PG_pcp } from '../core/page_flags.js';
@@ -68,6 +68,27 @@ export function endOfRunChecks(v: Views, owned: number[][], who: number): Accoun
         acc.pcp++;
       }
       if (len !== v.pa[base + PCP_COUNT]) return bad(O.buddy, 0, `cpu ${cpu} pcp count ${v.pa[base + PCP_COUNT]} but the list has ${len}`);
+    }
+    for (let order = 1; order <= PCP_HO_ORDERS; order++) { // the high-order lists: blocks of 2^order free pages
+      const base = cpu * PA_INTS + PCP_HO_BASE + (order - 1) * PCP_STRIDE;
+      let len = 0;
+      for (let pfn = v.pa[base + PCP_HEAD]; pfn !== NIL; pfn = v.page[pfn * PAGE_WORDS + PG_LRU_NEXT]) {
+        if (++len > n) return bad(O.buddy, pfn, `order-${order} pcp list of cpu ${cpu} loops`);
+        if ((pfn & ((1 << order) - 1)) !== 0) return bad(O.buddy, pfn, `order-${order} block on cpu ${cpu}'s pcp list not aligned`);
+        if ((v.page[pfn * PAGE_WORDS + PG_FLAGS] & PG_pcp) === 0 || v.page[pfn * PAGE_WORDS + PG_PRIVATE] !== order) {
+          return bad(O.buddy, pfn, `block on cpu ${cpu}'s order-${order} pcp list without PG_pcp/order`);
+        }
+        for (let k = 0; k < (1 << order); k++) {
+          const p = pfn + k;
+          if (mark[p]) return bad(O.buddy, p, `frame both free and on cpu ${cpu}'s order-${order} pcp list`);
+          if (v.page[p * PAGE_WORDS + PG_COUNT] !== -1 || v.page[p * PAGE_WORDS + PG_MAPCOUNT] !== -1) {
+            return bad(O.buddy, p, `page on cpu ${cpu}'s order-${order} pcp list is not free`);
+          }
+          mark[p] = 2;
+          acc.pcp++;
+        }
+      }
+      if (len !== v.pa[base + PCP_COUNT]) return bad(O.buddy, 0, `cpu ${cpu} order-${order} pcp count ${v.pa[base + PCP_COUNT]} but the list has ${len}`);
     }
   }
   for (let s = 0; s < NVP; s++) {

@@ -3,6 +3,7 @@
  * Control while busy goes through shared words (CTL_STATE); the comlink API below is for
  * the idle times around a run (configure, run, finish, snapshot, dump a page).
  */
+import { readFileSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import nodeEndpoint from 'comlink/dist/esm/node-adapter.mjs';
@@ -25,7 +26,7 @@ import { hwInit } from '../core/hw.js';
 import { memoryInit } from '../guest/memory.js';
 import { page_reporting_tick } from '../guest/page_reporting.js';
 import { H } from '../core/hooks.js';
-import { ParticipantAbandoned, setPointRing, setSimHook } from '../core/sched.js';
+import { ParticipantAbandoned, setPointRing, setSimHook, sleepTimeMs, spinTimeMs, spinTimeReset } from '../core/sched.js';
 
 import type { WorkerInit } from './worker_pool.js';
 let init: WorkerInit;
@@ -60,7 +61,22 @@ function attach(i: WorkerInit): void {
 }
 attach(workerData as WorkerInit);
 
-export interface CpuRunResult { ops: number; steps: number }
+/**
+ * Threads mode: `spin_ms` and `sleep_ms`, the time spent spinning and asleep on busy words
+ * (sched.ts spinClock); `run_ms` the run loop's wall time; `cpu_ms` this thread's CPU time in
+ * it (-1 where the system does not say).
+ */
+export interface CpuRunResult { ops: number; steps: number; spin_ms: number; sleep_ms: number; run_ms: number; cpu_ms: number }
+
+/** This thread's CPU time in ms (Linux schedstat: time on a CPU), -1 when unknown. */
+function threadCpuMs(): number {
+  try {
+    const ns = Number.parseInt(readFileSync('/proc/thread-self/schedstat', 'latin1'), 10);
+    return Number.isFinite(ns) ? ns / 1e6 : -1;
+  } catch {
+    return -1;
+  }
+}
 
 const api = {
   attach,
@@ -79,6 +95,9 @@ const api = {
     if (sim) waitBaton(); // main marked every participant runnable and named the first
     else Atomics.store(pa, paWord(me, PA_STATE), PS_RUNNING);
     let n = 0;
+    spinTimeReset();
+    const t0 = performance.now();
+    const c0 = sim ? -1 : threadCpuMs();
     // CTL_STATE is read with Atomics.load each step: the stop request (main or a
     // violation report) becomes visible within one step.
     try {
@@ -93,7 +112,8 @@ const api = {
       if (!(e instanceof ParticipantAbandoned)) throw e; // e.g. xenpaging: a vCPU waiting for a page that will never come, after a violation
     }
     if (sim) simExit(); else Atomics.store(pa, paWord(me, PA_STATE), PS_DONE);
-    return { ops: CNT[C.ops], steps: n };
+    const c1 = c0 < 0 ? -1 : threadCpuMs();
+    return { ops: CNT[C.ops], steps: n, spin_ms: spinTimeMs(), sleep_ms: sleepTimeMs(), run_ms: performance.now() - t0, cpu_ms: c1 < 0 ? -1 : c1 - c0 };
   },
   /** Verify and release what the task owns (only after a clean run). */
   finish(): number[] {

@@ -25,7 +25,7 @@ import { bootMachine } from './boot.js';
 import { readCoverage, type RunCoverage } from './coverage.js';
 import { endOfRunChecks, stateMix, type Accounting } from './checks.js';
 import { DEFAULT_SECONDS, DEFAULT_SIM_OPS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
-import type { CpuApi } from './cpu_worker.js';
+import type { CpuApi, CpuRunResult } from './cpu_worker.js';
 import { hostByName, type Host, type ShadowSummary, type XenSummary } from '../hosts/index.js';
 import { type MachineWorker, acquireWorker, releaseWorker } from './worker_pool.js';
 import { buildTrace, type CounterSample } from './trace_out.js';
@@ -77,6 +77,13 @@ export interface RunResult {
   rings?: { points: RingPoint[][]; passed: number[] };
   /** Sim mode with options.ring: how far the threads run's rings were re-enacted (sim/strategies/ring.ts). */
   ring_replay?: RingOutcome;
+  /**
+   * Threads mode, per guest CPU: the time (ms) spent spinning on busy words (spinWait and the
+   * lock waits: the core burnt) and asleep on them (the core given away), the run loop's wall
+   * time and the thread's CPU time in it (-1 unknown); share = spinning over CPU time (`of`
+   * 'cpu'), or over wall time where the CPU time is unknown ('run'), summed over the CPUs.
+   */
+  spin?: { spin_ms: number[]; sleep_ms: number[]; run_ms: number[]; cpu_ms: number[]; of: 'cpu' | 'run'; share: number };
   /** What the run exercised: ESSA transitions, host actions, access outcomes, discard branches (coverage.ts). */
   coverage: RunCoverage;
 }
@@ -95,6 +102,17 @@ export interface RunHooks {
   progressEveryMs?: number;
   /** Read the machine's words after the run, before its workers are released (hintsim check reads its records). */
   afterRun?: (v: Views) => void;
+}
+
+function spinSummary(runs: CpuRunResult[]): NonNullable<RunResult['spin']> {
+  const r3 = (x: number): number => Number(x.toFixed(3));
+  const cpuKnown = runs.every((x) => x.cpu_ms > 0);
+  const total = runs.reduce((a, x) => a + (cpuKnown ? x.cpu_ms : x.run_ms), 0);
+  return {
+    spin_ms: runs.map((x) => r3(x.spin_ms)), sleep_ms: runs.map((x) => r3(x.sleep_ms)), run_ms: runs.map((x) => r3(x.run_ms)),
+    cpu_ms: runs.map((x) => r3(x.cpu_ms)), of: cpuKnown ? 'cpu' : 'run',
+    share: total > 0 ? runs.reduce((a, x) => a + x.spin_ms, 0) / total : 0,
+  };
 }
 
 function sumCounters(v: Views, participants: number): Record<string, number> {
@@ -188,7 +206,7 @@ interface Run {
 }
 
 /** The started run: its start time and the participants' pending run calls. */
-interface Started { t0: number; cpus: Comlink.Remote<CpuApi>[]; hostDone: Promise<unknown>; runs: Promise<unknown>[] }
+interface Started { t0: number; cpus: Comlink.Remote<CpuApi>[]; hostDone: Promise<unknown>; runs: Promise<CpuRunResult>[] }
 
 /** The samplers of a watched run. */
 interface Samplers { samples: MixSample[]; takeMix: () => void; sampleCounters: (ts: number) => void }
@@ -404,7 +422,8 @@ async function collect(r: Run, s: Started, samplers: Samplers): Promise<{ result
   const { cpus, hostDone, runs, t0 } = s;
   const { samples, takeMix, sampleCounters } = samplers;
   let hung = false;
-  await Promise.race([Promise.all(runs).then(() => { r.runsDone = true; }), liveness.then(() => { hung = true; })]);
+  let cpuRuns: CpuRunResult[] = [];
+  await Promise.race([Promise.all(runs).then((x) => { r.runsDone = true; cpuRuns = x; }), liveness.then(() => { hung = true; })]);
   const elapsed = (performance.now() - t0) / 1000;
   Atomics.compareExchange(v.hdr, CTL_STATE, CS_RUN, CS_STOP); // stop: the CPUs see it within one step
   let owned: number[][] = [];
@@ -450,6 +469,7 @@ async function collect(r: Run, s: Started, samplers: Samplers): Promise<{ result
     ops, seconds: Number(elapsed.toFixed(3)), ops_per_sec: Math.round(ops / Math.max(elapsed, 1e-6)),
     violations: attributeRaces(readViolations(v, raceName), o.unfix), counters, per_cpu: perCpu, state_mix: mix,
     ...(sim && o.mixSampleMs === undefined ? {} : { state_mix_samples: samples }), accounting,
+    ...(sim || cpuRuns.length !== o.cpus ? {} : { spin: spinSummary(cpuRuns) }),
     trace_hash: ((sim ? v.hdr[SIM_HASH] : h) >>> 0).toString(16).padStart(8, '0'),
     ...(sim ? { schedule: keyedSchedule(simResult(v, o.recordSchedule), r.keysSab, o, v.hdr) } : {}),
     ...(traceSab ? { trace: (sampleCounters(sim ? v.hdr[SIM_STEP] : (performance.timeOrigin + performance.now()) * 1000), buildTrace(traceSab, o.cpus, sim, r.traceSamples)) } : {}),

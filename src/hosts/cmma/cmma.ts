@@ -279,6 +279,7 @@ export function cmmaHooks(base: GuestHooks): GuestHooks {
     participantInit(): void { base.participantInit(); cmmaCpuInit(); },
     essa: (pfn: number): number => Atomics.load(V.hs, pfn) & HS_STATE_MASK, // no boundary hinting in the modern guest: arch hooks only
     essaBatch(): void { /* the modern guest issues no batched hints */ },
+    batchesBoundaryHints: false, // no boundary hints to batch: high-order blocks go straight to the buddy
     accessBegin,
     archAllocPage,
     archFreePage,

@@ -13,4 +13,5 @@ export const ESSA_HOOKS: GuestHooks = {
   essaBatch,
   accessBegin: hwBegin,
   accessEnd: hwEnd,
+  batchesBoundaryHints: true, // essaBatch changes host states: batch the high-order boundary hints
 };

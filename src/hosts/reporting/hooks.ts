@@ -14,6 +14,7 @@ export function reportingHooks(base: GuestHooks): GuestHooks {
     ...base,
     essa: (pfn: number): number => Atomics.load(V.hs, pfn) & HS_STATE_MASK, // no such instruction: nothing changes
     essaBatch(): void { /* ignored */ },
+    batchesBoundaryHints: false, // nothing to batch: high-order blocks go straight to the buddy (and its reports)
     reportBlocks,
   };
 }
