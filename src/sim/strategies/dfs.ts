@@ -11,11 +11,12 @@
  * Sleep sets (Godefroid 1996) are kept here, at the points, because the default choice
  * must avoid asleep participants: a participant is asleep when running its pending event
  * next was already explored from an equivalent state; it wakes when an event that conflicts
- * with its own runs (sim/events.ts). When every enabled participant is asleep (or only a
+ * with its own runs (sim/events.ts, the check's relation under RunOptions.dfs.model; a
+ * participant's exit wakes every sleeper). When every enabled participant is asleep (or only a
  * preemption beyond the bound would avoid them), the rest of the execution is redundant:
  * the point is marked blocked and the run finishes with plain defaults, unrecorded.
  * From the first new point on, every DFS_HASH_EVERY-th record carries a 64-bit hash of the shared state (the
- * struct pages, the host state words, the kernel area, the zone and scheduler-independent
+ * struct pages, the host state words, the kernel area (not the ptes of tasks that do not exist), the zone and scheduler-independent
  * header words, every participant's state, epoch, pcp lists and pending event, and how many
  * points each participant has passed), so that the check explores a state only once.
  *
