@@ -9,6 +9,8 @@ import {
   CHECK_MODEL_ESSA, CHECK_MODEL_NONE, EC_GLOBAL, EC_HOST, EC_HS, EC_LOCAL, EC_PLAIN, EV_UNKNOWN, classesConflict, conflicts, eventClass,
 } from '../src/sim/events.js';
 import { checkModel, checkRunOptions } from '../src/explore/check.js';
+import { runMachine } from '../src/machine/run.js';
+import { readDfsRecords, type DfsRecord } from '../src/sim/strategies/dfs.js';
 
 type Ev = [kind: number, obj: number, host: boolean];
 const conflict = (model: number, a: Ev, b: Ev): boolean =>
@@ -69,4 +71,21 @@ describe('check conflict relation', () => {
     expect(checkModel({ ...essa, host: 'xenpaging' })).toBe(CHECK_MODEL_NONE);
     expect(checkModel({ ...essa, workload: 'alloc-storm' })).toBe(CHECK_MODEL_NONE);
   });
+});
+
+describe('check: an injected stall in a real execution', () => {
+  it('its first point marks the stall, its inner points are local, its last is unknown (the caller\'s code follows)', async () => {
+    // discard-get-page's ground with seed 13: a stall-fault fires on CPU 1 in the default schedule
+    const opts = checkRunOptions({ id: 'discard-get-page', fixed: true, ops: 40, cpus: 2, seed: 13 });
+    let rs: DfsRecord[] = [];
+    await runMachine({ ...opts, dfs: { decisions: [], bound: 0, reduce: true, hashFrom: 1e9, model: CHECK_MODEL_ESSA } }, { afterRun: (v) => { rs = readDfsRecords(v).records; } });
+    const start = rs.findIndex((r) => r.obj === OBJ_STALL);
+    expect(start).toBeGreaterThan(0);
+    const me = rs[start].me;
+    const after = rs.slice(start + 1).filter((r) => r.me === me);
+    const last = after.findIndex((r) => r.obj !== OBJ_LOCAL);
+    expect(last).toBeGreaterThanOrEqual(14); // a stall is 16..2063 points: the first, 14+ inner ones, the last
+    expect(after.slice(0, last).every((r) => r.kind === SP_STEP)).toBe(true);
+    expect([after[last].kind, after[last].obj]).toEqual([SP_STEP, -1]);
+  }, 60_000);
 });

@@ -11,11 +11,12 @@
  * Sleep sets (Godefroid 1996) are kept here, at the points, because the default choice
  * must avoid asleep participants: a participant is asleep when running its pending event
  * next was already explored from an equivalent state; it wakes when an event that conflicts
- * with its own runs (sim/events.ts). When every enabled participant is asleep (or only a
+ * with its own runs (sim/events.ts, the check's relation under RunOptions.dfs.model; a
+ * participant's exit wakes every sleeper). When every enabled participant is asleep (or only a
  * preemption beyond the bound would avoid them), the rest of the execution is redundant:
  * the point is marked blocked and the run finishes with plain defaults, unrecorded.
  * From the first new point on, every DFS_HASH_EVERY-th record carries a 64-bit hash of the shared state (the
- * struct pages, the host state words, the kernel area, the zone and scheduler-independent
+ * struct pages, the host state words, the kernel area (not the ptes of tasks that do not exist), the zone and scheduler-independent
  * header words, every participant's state, epoch, pcp lists and pending event, and how many
  * points each participant has passed), so that the check explores a state only once.
  *
@@ -34,7 +35,7 @@
  *   27 .. 43 BEAT: each participant's heartbeat at its last point (a moved one marks an op boundary)
  */
 import {
-  CTL_NCPUS, INJ_TOUCHED, MAX_PARTICIPANTS, PA_EPOCH, PA_IDLE, PA_HEARTBEAT, PA_STATE, PCP_BASE, PS_DONE, PCP_STRIDE, SIM_BASE, SIM_NEXT, SIM_NPART, SIM_STRAT, STEP, paWord, type Views,
+  ANON_PAGES, CTL_NCPUS, K_APTE, K_PTE, MAX_CPUS, MAX_PARTICIPANTS, NVP, PA_EPOCH, PA_IDLE, PA_HEARTBEAT, PA_STATE, PCP_BASE, PS_DONE, PCP_STRIDE, SIM_BASE, SIM_NEXT, SIM_NPART, SIM_STRAT, STEP, paWord, type Views,
 } from '../../core/layout.js';
 import { OBJ_STALL, SP_SPIN } from '../../core/sched.js';
 import { CHECK_MODEL_NONE, checkParticipantsConflict, clearEvents, recordEvent } from '../events.js';
@@ -101,21 +102,36 @@ export function readDfsRecords(v: SimView): { records: DfsRecord[]; overflow: bo
 }
 
 // Two independent 32-bit hashes (FNV-1a style and a multiplicative one): a 64-bit state key.
+// The lanes live in locals inside mixWords (a module-level `let` in the loop is a context
+// slot: measured 4x slower); hashing was most of an execution's time (~14 of 18 ms).
 let hashLo = 0, hashHi = 0;
 function mix(x: number): void {
   hashLo = Math.imul(hashLo ^ x, 0x01000193);
   hashHi = Math.imul(hashHi + x, 0x9e3779b1) ^ (hashHi >>> 15);
 }
 function mixWords(a: Int32Array, from: number, to: number): void {
-  for (let i = from; i < to; i++) mix(a[i]);
+  let lo = hashLo, hi = hashHi;
+  for (let i = from; i < to; i++) {
+    const x = a[i];
+    lo = Math.imul(lo ^ x, 0x01000193);
+    hi = Math.imul(hi + x, 0x9e3779b1) ^ (hi >>> 15);
+  }
+  hashLo = lo; hashHi = hi;
 }
 /** The shared state's hash (hashLo, hashHi). Hot: no allocation. */
 function stateHash(v: Views, me: number, n: number, sleep: number): void {
   hashLo = 0x811c9dc5 | 0; hashHi = 0x2545f491;
   mixWords(v.page, 0, v.page.length);
   mixWords(v.hs, 0, v.hs.length);
-  mixWords(v.k, 0, v.k.length);
-  mixWords(v.hdr, 0, STEP); mixWords(v.hdr, STEP + 1, INJ_TOUCHED); mixWords(v.hdr, INJ_TOUCHED + 1, SIM_BASE); // not the point count, nor a hint
+  // The kernel area but the ptes of tasks that do not exist (task = guest CPU: rmap.ts pteIdx,
+  // layout.ts K_APTE): about two thirds of its words on 2 CPUs, never written in this run.
+  const ncpus = v.hdr[CTL_NCPUS];
+  mixWords(v.k, 0, K_PTE + ncpus * NVP);
+  mixWords(v.k, K_PTE + MAX_CPUS * NVP, K_APTE + ncpus * ANON_PAGES);
+  mixWords(v.k, K_APTE + MAX_CPUS * ANON_PAGES, v.k.length);
+  // Not the point count (STEP). INJ_TOUCHED (host-reclaim-touched's frame) is hashed: the
+  // host acts on it, so two states that differ there are not the same state.
+  mixWords(v.hdr, 0, STEP); mixWords(v.hdr, STEP + 1, SIM_BASE);
   for (let p = 0; p < n; p++) {
     const o = paWord(p, 0);
     mix(v.pa[o + PA_STATE]); mix(v.pa[o + PA_EPOCH]); mix(v.pa[o + PA_IDLE]); // not heartbeat, last step, last pfn (diagnostics), nor the sim wake word
@@ -124,7 +140,6 @@ function stateHash(v: Views, me: number, n: number, sleep: number): void {
   }
   mix(me); mix(sleep);
 }
-
 /**
  * The default schedule, which costs no preemption: a guest CPU runs on across its ops (as
  * an unpreempted kernel would) but lets the host's participants run at each op boundary
