@@ -84,6 +84,8 @@ export const DEFAULT_SHRINK_SECONDS = 30;
 
 /** Seeds tried per smaller ground (reground). */
 const REGROUND_SEEDS = 12;
+/** After a smaller ground, search it again (reground) while the run has more decisions than this. */
+const REGROUND_AGAIN = 50;
 /** Mean points between the random strategy's switches tried first (measured: discard-grace fails on all of seeds 1..12 at 1024, with 28..149 decisions against ~1,000-6,000 at 16). */
 const REGROUND_SWITCH_EVERY = [4096, 1024, 256, 64];
 const REGROUND_FRACTIONS = [1 / 16, 1 / 4, 1 / 2, 1];
@@ -341,7 +343,11 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
     await reground(); note('reground');
     // the ground's knobs while the run is long (with the seed's strategy they often give a
     // far shorter run), then the decisions
-    for (let round = 0; round < 3 && time(); round++) { if (!(await knobs())) break; note('knobs'); }
+    for (let round = 0; round < 3 && time(); round++) {
+      if (!(await knobs())) break;
+      note('knobs');
+      if (best.schedule.decisions.length > REGROUND_AGAIN) { await reground(); note('reground'); } // on the smaller ground
+    }
     await suffix(); note('suffix');
     await ddmin(); note('ddmin');
     await participants(); note('participants');
