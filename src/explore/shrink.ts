@@ -1,24 +1,35 @@
 /**
  * Shrinking a violating sim run to the shortest schedule that still gives the same oracle on
- * the same kind of object (a page, or none), in this order, while a time budget lasts:
+ * the same kind of object (a page, or none) for the same race, in this order, while a time
+ * budget (a cap: it stops when nothing more comes off) lasts. A decision is a switch of the
+ * baton; past the decisions the replay lets the holder run on (strategy.ts nextRunnable), so
+ * a random run of 100,000 steps has thousands of them, and ddmin over those rarely ends.
+ * Hence a run with few decisions and a small ground first, the decisions after:
  *
- *   1. decisions   only the last k decisions (k = 0, 1, 2, 4...: the smallest that still
+ *   0. reground    the seed's random strategy with rarer switches (--switch-every 4096,
+ *                  1024, 256, 64) on REGROUND_SEEDS seeds from the run's own: at the first
+ *                  level where some fail, the one with the fewest decisions; else each CPU's
+ *                  op budget cut to 1/16 .. 1 of what it used, random and pct, the smallest
+ *                  fraction where one fails. The shrunk run may so have another seed.
+ *   1. knobs       each numeric option of the workload, memory and the host budget halved
+ *                  towards its minimum (fewer files, pages, memory), with the current
+ *                  schedule and with the seed's strategy; kept when the run gets shorter;
+ *                  the smaller ground is searched again (0) while it has many decisions.
+ *   2. decisions   only the last k decisions (k = 0, 1, 2, 4...: the smallest that still
  *                  fails), then ddmin over them (chunks halving; every candidate of a
- *                  round in parallel, the first that still fails wins). A decision is a
- *                  switch of the baton, so this also drops preemptions: what is left is
- *                  the preemptions the race needs (counted in the result).
- *   2. participants  drop a guest CPU (its decisions go, the others' are renumbered), with
+ *                  round in parallel, the lowest-index one that still fails wins). This
+ *                  also drops preemptions: what is left is the preemptions the race needs.
+ *   3. participants  drop a guest CPU (its decisions go, the others' are renumbered), with
  *                  the schedule as it is, else with the seed's strategy.
- *   3. ops per CPU each CPU's op budget (its prefix of the workload) cut to what it used,
- *                  then halved while the violation stays (a CPU that stops early stops
+ *   4. ops per CPU each CPU's op budget (its prefix of the workload) cut to what it used,
+ *                  then lowered while the violation stays (a CPU that stops early stops
  *                  taking steps).
- *   4. workload knobs each numeric option of the workload, memory and the host budget
- *                  halved towards its minimum (fewer files, pages, memory), with the current
- *                  schedule and with the seed's strategy (the new schedule is then recorded
- *                  and shrunk again from 1); kept when the run gets shorter.
+ *   then knobs, ddmin and budgets again while the run gets shorter; the result is keyed.
  *
  * Candidates run on a ShrinkRunner: in this thread (stress tasks, which already run in a
  * pool) or over a piscina pool of shrink_task workers that reuse their CPU and host workers.
+ * Which candidate wins never depends on which finished first, so a shrink that ends before
+ * its cap is a pure function of its input and the runner's jobs.
  */
 import { Piscina } from 'piscina';
 import { findWorkload } from '../../workloads/index.js';
@@ -84,6 +95,8 @@ export const DEFAULT_SHRINK_SECONDS = 30;
 
 /** Seeds tried per smaller ground (reground). */
 const REGROUND_SEEDS = 12;
+/** After a smaller ground, search it again (reground) while the run has more decisions than this. */
+const REGROUND_AGAIN = 50;
 /** Mean points between the random strategy's switches tried first (measured: discard-grace fails on all of seeds 1..12 at 1024, with 28..149 decisions against ~1,000-6,000 at 16). */
 const REGROUND_SWITCH_EVERY = [4096, 1024, 256, 64];
 const REGROUND_FRACTIONS = [1 / 16, 1 / 4, 1 / 2, 1];
@@ -341,7 +354,11 @@ export async function shrinkSchedule(opts: RunOptions, sched: SimSchedule, oracl
     await reground(); note('reground');
     // the ground's knobs while the run is long (with the seed's strategy they often give a
     // far shorter run), then the decisions
-    for (let round = 0; round < 3 && time(); round++) { if (!(await knobs())) break; note('knobs'); }
+    for (let round = 0; round < 3 && time(); round++) {
+      if (!(await knobs())) break;
+      note('knobs');
+      if (best.schedule.decisions.length > REGROUND_AGAIN) { await reground(); note('reground'); } // on the smaller ground
+    }
     await suffix(); note('suffix');
     await ddmin(); note('ddmin');
     await participants(); note('participants');
