@@ -10,6 +10,11 @@ import { runMachine } from '../src/machine/run.js';
 import { RING_POINTS, type RingPoint } from '../src/core/point_ring.js';
 import { ringInput, ringRunOptions } from '../src/explore/ring_schedule.js';
 import { releaseWorkersAfterEach } from './helpers/machine.js';
+import { cli } from './helpers/cli.js';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ReplayFile } from '../src/explore/replay_file.js';
 
 releaseWorkersAfterEach();
 
@@ -77,4 +82,29 @@ describe('re-enacting rings in sim mode', () => {
     expect(far.ring_replay).toMatchObject({ followed: 0, diverged: { decision: 0 } });
     expect(['finished', 'late']).toContain(far.ring_replay!.diverged!.why);
   }, 30_000);
+});
+
+describe('hunt --mode threads', () => {
+  it('re-enacts the failing run\'s rings in sim mode and says in the replay file how it went; a sim-ring file replays its violation', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'hintsim-ring-')), 'dgp.replay.json');
+    const r = await cli('hunt', 'discard-get-page', '--mode', 'threads', '--seeds', '4', '--jobs', '1', '--no-shrink', '--no-corpus', '--out', out);
+    expect(r.status, r.stderr).toBe(0); // the race fires in threads mode within a few seeds
+    const f = JSON.parse(readFileSync(out, 'utf8')) as ReplayFile;
+    const ring = f.ring_replay!;
+    expect(ring.window_points).toBeGreaterThan(0);
+    expect(ring.gates).toHaveLength(3);
+    expect(r.stdout).toMatch(new RegExp(`  rings: ${ring.window_points} points in the window; `));
+    if (ring.reproduced) {
+      expect(f.replay_kind).toBe('sim-ring');
+      expect(f.options.mode).toBe('sim');
+      expect(f.schedule).not.toBeNull();
+      const rep = await cli('replay', out, '--json');
+      expect(rep.status).toBe(1);
+      expect((JSON.parse(rep.stdout) as { replay: { reproduced: boolean } }).replay.reproduced).toBe(true);
+    } else {
+      expect(f.replay_kind).toBe('threads-only');
+      expect(f.options.mode).toBe('threads');
+      expect(f.schedule).toBeNull();
+    }
+  }, 120_000);
 });
