@@ -34,7 +34,7 @@
  *   27 .. 43 BEAT: each participant's heartbeat at its last point (a moved one marks an op boundary)
  */
 import {
-  CTL_NCPUS, INJ_TOUCHED, MAX_PARTICIPANTS, PA_EPOCH, PA_IDLE, PA_HEARTBEAT, PA_STATE, PCP_BASE, PCP_STRIDE, SIM_BASE, SIM_NEXT, SIM_NPART, SIM_STRAT, STEP, paWord, type Views,
+  CTL_NCPUS, INJ_TOUCHED, MAX_PARTICIPANTS, PA_EPOCH, PA_IDLE, PA_HEARTBEAT, PA_STATE, PCP_BASE, PCP_HO_BASE, PCP_HO_ORDERS, PCP_STRIDE, SIM_BASE, SIM_NEXT, SIM_NPART, SIM_STRAT, STEP, paWord, type Views,
 } from '../../core/layout.js';
 import { OBJ_STALL, SP_SPIN } from '../../core/sched.js';
 import { clearEvents, participantsConflict, recordEvent } from '../events.js';
@@ -116,6 +116,7 @@ function stateHash(v: Views, me: number, n: number, sleep: number): void {
     const o = paWord(p, 0);
     mix(v.pa[o + PA_STATE]); mix(v.pa[o + PA_EPOCH]); mix(v.pa[o + PA_IDLE]); // not heartbeat, last step, last pfn (diagnostics), nor the sim wake word
     mixWords(v.pa, o + PCP_BASE, o + PCP_BASE + 2 * PCP_STRIDE);
+    mixWords(v.pa, o + PCP_HO_BASE, o + PCP_HO_BASE + PCP_HO_ORDERS * PCP_STRIDE); // the high-order pcp lists (model 4)
     mix(v.hdr[COUNT + p]);
   }
   mix(me); mix(sleep);
