@@ -9,8 +9,8 @@ import type { RunResult } from '../../src/machine/run.js';
 import { releaseIdleWorkers, setWorkerReuse } from '../../src/machine/worker_pool.js';
 
 /** The parts of a result that must not depend on timing. */
-export function stable(r: RunResult): Omit<RunResult, 'seconds' | 'ops_per_sec'> {
-  const { seconds: _s, ops_per_sec: _o, ...rest } = r;
+export function stable(r: RunResult): Omit<RunResult, 'seconds' | 'ops_per_sec' | 'spin'> {
+  const { seconds: _s, ops_per_sec: _o, spin: _w, ...rest } = r;
   return rest;
 }
 

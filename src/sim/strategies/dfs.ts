@@ -35,7 +35,7 @@
  *   27 .. 43 BEAT: each participant's heartbeat at its last point (a moved one marks an op boundary)
  */
 import {
-  ANON_PAGES, CTL_NCPUS, K_APTE, K_PTE, MAX_CPUS, MAX_PARTICIPANTS, NVP, PA_EPOCH, PA_IDLE, PA_HEARTBEAT, PA_STATE, PCP_BASE, PS_DONE, PCP_STRIDE, SIM_BASE, SIM_NEXT, SIM_NPART, SIM_STRAT, STEP, paWord, type Views,
+  ANON_PAGES, CTL_NCPUS, K_APTE, K_PTE, MAX_CPUS, MAX_PARTICIPANTS, NVP, PA_EPOCH, PA_IDLE, PA_HEARTBEAT, PA_STATE, PCP_BASE, PCP_HO_BASE, PCP_HO_ORDERS, PS_DONE, PCP_STRIDE, SIM_BASE, SIM_NEXT, SIM_NPART, SIM_STRAT, STEP, paWord, type Views,
 } from '../../core/layout.js';
 import { OBJ_STALL, SP_SPIN } from '../../core/sched.js';
 import { CHECK_MODEL_NONE, checkParticipantsConflict, clearEvents, recordEvent } from '../events.js';
@@ -136,6 +136,7 @@ function stateHash(v: Views, me: number, n: number, sleep: number): void {
     const o = paWord(p, 0);
     mix(v.pa[o + PA_STATE]); mix(v.pa[o + PA_EPOCH]); mix(v.pa[o + PA_IDLE]); // not heartbeat, last step, last pfn (diagnostics), nor the sim wake word
     mixWords(v.pa, o + PCP_BASE, o + PCP_BASE + 2 * PCP_STRIDE);
+    mixWords(v.pa, o + PCP_HO_BASE, o + PCP_HO_BASE + PCP_HO_ORDERS * PCP_STRIDE); // the high-order pcp lists (model 4)
     mix(v.hdr[COUNT + p]);
   }
   mix(me); mix(sleep);
