@@ -93,7 +93,10 @@ export class AllocStormCpu implements CpuTask {
       const f = V.frame;
       const ok = f[b] === (STAMP_MAGIC | this.cpu) && f[b + 1] === pfn && f[b + 2] === gen &&
         f[b + 3] === this.seqs[i] && f[b + PAGE_INTS - 1] === ((STAMP_MAGIC ^ pfn ^ gen ^ this.seqs[i]) | 0);
-      const found = `${(f[b] >>> 0).toString(16)}/${f[b + 1]}/${f[b + 2]}/${f[b + 3]}`;
+      // Read back under the frame lock, but only built into a string when it is wrong: a
+      // verify of every page must not allocate (the garbage collector's helper threads would
+      // take the cores the guest CPUs run on).
+      const found = ok ? '' : `${(f[b] >>> 0).toString(16)}/${f[b + 1]}/${f[b + 2]}/${f[b + 3]}`;
       H.accessEnd(pfn);
       if (!ok) {
         report(V, O.integrity, pfn, ME, STEPS,

@@ -103,15 +103,18 @@ export function spinPoll(attempt: number): void {
  * Threads mode: time (ms) this participant lost waiting on busy words since spinTimeReset,
  * split into spinning (the core burnt: the time from one failed attempt to the next) and
  * sleeping (Atomics.wait in spinWait and in spinlock.ts's sleeping waiters: the core given
- * away). Measured on the slow path only: one clock read per failed attempt and one after each
- * sleep, nothing on an uncontended acquire; no allocation. An episode starts at attempt 0;
- * the last CAS, the one that succeeds, is not counted.
+ * away). Measured on the slow path only: one clock read per 8 failed attempts and one after
+ * each sleep, nothing on an uncontended acquire; no allocation. An episode starts at attempt
+ * 0; its last few attempts (fewer than 8) and the CAS that succeeds are not counted.
  */
 let spinMs = 0;
 let sleepMs = 0;
 let spinMark = 0;
 /** A failed attempt on a busy word (threads mode): the time since the previous one was spent spinning. */
 export function spinClock(attempt: number): void {
+  // Every 8th attempt only: a clock read costs about as much as an attempt, and the spin
+  // phase must stay as short as it was (up to 7 attempts at the end of an episode go uncounted).
+  if ((attempt & 7) !== 0) return;
   const t = performance.now();
   if (attempt !== 0) spinMs += t - spinMark;
   spinMark = t;

@@ -380,14 +380,17 @@ function prep_new_page(pfn: number, order: number): boolean {
   return true;
 }
 
+/** The bad-page report of prep_new_page, out of line: the fast paths stay small enough to inline. */
+function badPrep(pfn: number): false {
+  report(V, O.refcount, pfn, ME, STEPS, `prep_new_page: allocating a page that is in use; ${describePage(V, pfn)}`);
+  return false;
+}
+
 /** prep_new_page for one page (the order-0 fast path): the same checks and stores, no loop. */
 function prep_new_page0(pfn: number): boolean {
   const p = V.page;
   const b = pfn * PAGE_WORDS;
-  if ((p[b + PG_FLAGS] & PAGE_FLAGS_CHECK_AT_PREP) !== 0 || p[b + PG_MAPCOUNT] !== -1 || p[b + PG_COUNT] !== -1) {
-    report(V, O.refcount, pfn, ME, STEPS, `prep_new_page: allocating a page that is in use; ${describePage(V, pfn)}`);
-    return false;
-  }
+  if ((p[b + PG_FLAGS] & PAGE_FLAGS_CHECK_AT_PREP) !== 0 || p[b + PG_MAPCOUNT] !== -1 || p[b + PG_COUNT] !== -1) return badPrep(pfn);
   hist(pfn, H_ALLOC, 0);
   p[b + PG_GEN]++;
   p[b + PG_OWNER] = ME;
@@ -460,12 +463,16 @@ function allocBlock(order: number, cold: boolean): number {
 /** free_pages_check: a page being freed must not be mapped or carry state flags. */
 function free_pages_check(pfn: number): boolean {
   const b = pfn * PAGE_WORDS;
-  const f = V.page[b + PG_FLAGS];
-  if (V.page[b + PG_MAPCOUNT] !== -1 || (f & PAGE_FLAGS_CHECK_AT_FREE) !== 0) {
-    report(V, O.buddy, pfn, ME, STEPS, `free_pages_check: freeing a page that is ${(f & PG_buddy) ? 'already free' : V.page[b + PG_MAPCOUNT] !== -1 ? 'mapped' : 'in use'}; ${describePage(V, pfn)}`);
-    return false;
-  }
+  if (V.page[b + PG_MAPCOUNT] !== -1 || (V.page[b + PG_FLAGS] & PAGE_FLAGS_CHECK_AT_FREE) !== 0) return badFree(pfn);
   return true;
+}
+
+/** free_pages_check's report, out of line (see badPrep). */
+function badFree(pfn: number): false {
+  const b = pfn * PAGE_WORDS;
+  const f = V.page[b + PG_FLAGS];
+  report(V, O.buddy, pfn, ME, STEPS, `free_pages_check: freeing a page that is ${(f & PG_buddy) ? 'already free' : V.page[b + PG_MAPCOUNT] !== -1 ? 'mapped' : 'in use'}; ${describePage(V, pfn)}`);
+  return false;
 }
 
 /** free_hot_cold_page: an order-0 page goes to this CPU's pcp list (drain past `high`). */
@@ -508,11 +515,14 @@ export function put_page_testzero(pfn: number): boolean {
   sp(SP_REFCOUNT, pfn);
   // Atomics.sub is a full RMW: the final put observes every earlier put.
   const old = Atomics.sub(V.page, pfn * PAGE_WORDS + PG_COUNT, 1);
-  if (old <= -1) {
-    report(V, O.refcount, pfn, ME, STEPS, `put_page: _count underflow (${old} -> ${old - 1}): a free page was released again; ${describePage(V, pfn)}`);
-    return false;
-  }
+  if (old <= -1) return badPut(pfn, old);
   return old === 0;
+}
+
+/** put_page_testzero's underflow report, out of line (see badPrep). */
+function badPut(pfn: number, old: number): false {
+  report(V, O.refcount, pfn, ME, STEPS, `put_page: _count underflow (${old} -> ${old - 1}): a free page was released again; ${describePage(V, pfn)}`);
+  return false;
 }
 
 export function get_page(pfn: number): void {
