@@ -2,7 +2,9 @@
  * Regenerate src/explore/race_bounds.ts: for each race, `hintsim check` with its fix off,
  * bounds 0..MAX in turn, and record the least bound at which a violation was found (null:
  * none up to the bound reached; the table then prints "-").
- *   node --import tsx scripts/race-bounds.ts [--seconds S] [--max K] [ID...]
+ *   node --import tsx scripts/race-bounds.ts [--seconds S] [--max K] [--ops N] [ID...]
+ * --ops N: the check ground's op budget instead of check's default (CHECK_OPS), for grounds
+ * that act at a fixed op (a migration or a reset at op 300 or 600); the entry records it.
  * Races not named keep their existing entry. Long: each race gets up to S seconds (default 300),
  * one race after another; the table is rewritten after each race, so an interrupted run keeps
  * the races it finished.
@@ -15,10 +17,12 @@ import { RACE_BOUNDS, type RaceBound } from '../src/explore/race_bounds.js';
 
 const args = process.argv.slice(2);
 let seconds = 300, max = 2;
+let ops: number | null = null;
 const ids: string[] = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--seconds') seconds = Number(args[++i]);
   else if (args[i] === '--max') max = Number(args[++i]);
+  else if (args[i] === '--ops') ops = Number(args[++i]);
   else ids.push(args[i]);
 }
 const out: Record<string, RaceBound> = { ...RACE_BOUNDS };
@@ -28,7 +32,8 @@ function write(): void {
   writeFileSync(join(import.meta.dirname, '..', 'src', 'explore', 'race_bounds.ts'), `/**
  * The least preemption bound at which \`hintsim check\` finds each race with its fix off
  * (its own small ground and seed, explore/check.ts): measured, not written by hand. Regenerate with
- *   node --import tsx scripts/race-bounds.ts [--seconds S] [--max K] [ID...]
+ *   node --import tsx scripts/race-bounds.ts [--seconds S] [--max K] [--ops N] [ID...]
+ * (ops: the ground's op budget, 40 unless a ground acts at a later op; see the script)
  * bound: the fewest preemptions (0: no interleaving needed, a sequential protocol bug);
  * null: not found with any bound up to searched_to, every one of them exhausted (the table
  * prints "> searched_to"; -1: not even bound 0 was exhausted in the time given, "-").
@@ -54,7 +59,7 @@ for (const [i, id] of todo.entries()) {
   process.stderr.write(`race-bounds: ${i + 1}/${todo.length} ${id}, bounds 0..${max}, up to ${seconds} s ...\n`);
   let r: Awaited<ReturnType<typeof check>>;
   try {
-    r = await check({ id, fixed: false, preemptions: max, ops: null, cpus: null, seconds, reduce: true, seed: checkSeed(id) });
+    r = await check({ id, fixed: false, preemptions: max, ops, cpus: null, seconds, reduce: true, seed: checkSeed(id) });
   } catch (e) { // one race's ground failing (a watchdog, say) leaves its entry as it was
     process.stderr.write(`race-bounds: ${id}: check failed, entry unchanged: ${e instanceof Error ? e.message : String(e)}\n`);
     continue;

@@ -1,7 +1,8 @@
 /**
  * The least preemption bound at which `hintsim check` finds each race with its fix off
  * (its own small ground and seed, explore/check.ts): measured, not written by hand. Regenerate with
- *   node --import tsx scripts/race-bounds.ts [--seconds S] [--max K] [ID...]
+ *   node --import tsx scripts/race-bounds.ts [--seconds S] [--max K] [--ops N] [ID...]
+ * (ops: the ground's op budget, 40 unless a ground acts at a later op; see the script)
  * bound: the fewest preemptions (0: no interleaving needed, a sequential protocol bug);
  * null: not found with any bound up to searched_to, every one of them exhausted (the table
  * prints "> searched_to"; -1: not even bound 0 was exhausted in the time given, "-").
@@ -10,6 +11,9 @@
 export interface RaceBound { bound: number | null; searched_to: number; ops: number; cpus: number; seed: number; schedules: number; seconds: number }
 
 export const RACE_BOUNDS: Record<string, RaceBound> = {
+  'cmma-essa-vs-migration': { bound: null, searched_to: 1, ops: 320, cpus: 2, seed: 1, schedules: 2068, seconds: 60 },
+  'cmma-memslot-remove-count': { bound: null, searched_to: 0, ops: 620, cpus: 2, seed: 1, schedules: 1036, seconds: 60.1 },
+  'cmma-nodat-not-reset': { bound: 0, searched_to: 0, ops: 620, cpus: 2, seed: 1, schedules: 1, seconds: 0.3 },
   'cmma-unused-after-freelist': { bound: null, searched_to: 1, ops: 40, cpus: 2, seed: 1, schedules: 1194, seconds: 60.2 },
   'cmma-zap-without-recheck': { bound: null, searched_to: 1, ops: 40, cpus: 2, seed: 1, schedules: 1757, seconds: 60.1 },
   'dirty-in-transit': { bound: null, searched_to: 0, ops: 40, cpus: 2, seed: 1, schedules: 419, seconds: 60.1 },
