@@ -237,7 +237,8 @@ describe('steering threads-mode failures into sim mode', () => {
   }, 120_000);
 
   it('stress --steer on a threads-only file: steering reproduces it in sim mode (attempt 1), into a sim replay file that replay reproduces', async () => {
-    // The fixture is a model-3 threads-only file from `hintsim stress --unfix dirty-in-transit
+    // The fixture is a threads-only file (recorded by model 3, re-stamped model 4: a 4 MiB zone
+    // with no anonymous ballast has no high-order pcp lists, so its runs are unchanged) from `hintsim stress --unfix dirty-in-transit
     // --seed 4242 --steer-seconds 0` (run 119): its own options in sim mode (attempt 0) do not
     // reproduce it, the first steered attempt does (attempts are a pure function of the
     // stress seed and the file; the time budget only bounds the search).

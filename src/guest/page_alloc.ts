@@ -10,13 +10,14 @@
  * Blocks of order 1..PCP_HO_ORDERS have per-CPU lists too (Linux 5.13's high-order pcp
  * lists, up to PAGE_ALLOC_COSTLY_ORDER) when the host acts on batched boundary hints
  * (H.batchesBoundaryHints, hinting on, batched): they are the per-CPU hint batch of those
- * orders. A freed block waits there, still stable and private, and leaves for the buddy with
- * others of its order in one set-unused call (hinted before they are linked); a refill takes
- * several blocks in one set-stable call (after they are unlinked). A block reallocated before
+ * orders, for each order whose block fits in one pcp batch (pcpBatch >= 2^k: 64 MiB and up
+ * for all three). A freed block waits there, still stable and private, and leaves for the buddy
+ * with others of its order (up to a batch of pages) in one set-unused call (hinted before they
+ * are linked); a refill takes as many in one set-stable call (after they are unlinked). A block reallocated before
  * its batch is flushed never met the buddy: it is taken back off this CPU's list, still stable,
  * with no hint at all, so no late hint can land on a block another CPU allocated (R25). With
- * another host, or hinting off or unbatched, every higher-order block goes straight to and from
- * the buddy with one hint call each, as in the series.
+ * another host, hinting off or unbatched, or an order without a list, every higher-order block
+ * goes straight to and from the buddy with one hint call each, as in the series.
  *
  * Lock order:
  *   zone->lock (ZONE_LOCK)
@@ -84,8 +85,11 @@ export function pageAllocInit(): void {
   hoPcp = hinting !== HINTING_OFF && batched && H.batchesBoundaryHints;
   hoBase = ME * PA_INTS + PCP_HO_BASE;
   for (let k = 1; k <= PCP_HO_ORDERS; k++) {
-    // A refill or drain moves about one order-0 batch of pages (at least one block): one host call per ~pcpBatch pages.
-    hoBatch[k] = Math.min(hoBlocks.length, Math.max(1, Math.ceil(pcpBatch / (1 << k))));
+    // A refill or drain moves as many whole blocks as fit in one order-0 batch: one host call
+    // per up to pcpBatch pages. An order whose block is larger than the batch has no list (0):
+    // on a small zone (pcpBatch 1 up to 8 MiB, 3 at 16 MiB, 7 at 32 MiB) the lists would park
+    // a large share of memory stable, and such blocks gain nothing from a batch.
+    hoBatch[k] = Math.min(hoBlocks.length, Math.floor(pcpBatch / (1 << k)));
     hoHigh[k] = 2 * hoBatch[k];
   }
   pageReportingInit();
@@ -354,7 +358,7 @@ function drain_ho_pages(): boolean {
   let any = false;
   for (let k = 1; k <= PCP_HO_ORDERS; k++) {
     const base = hoBase + (k - 1) * PCP_STRIDE;
-    while (V.pa[base + PCP_COUNT] > 0) { any = true; free_pages_bulk_ho(k, base, hoBatch[k]); }
+    while (V.pa[base + PCP_COUNT] > 0) { any = true; free_pages_bulk_ho(k, base, Math.max(1, hoBatch[k])); }
   }
   return any;
 }
@@ -443,7 +447,7 @@ function allocBlock(order: number, cold: boolean): number {
     if (V.pa[base + PCP_COUNT] === 0) rmqueue_bulk(base, pcpBatch);
     pfn = pcpTake(base, cold);
     if (pfn !== NIL) CNT[C.pcp_hits]++;
-  } else if (hoPcp && order <= PCP_HO_ORDERS) {
+  } else if (hoPcp && order <= PCP_HO_ORDERS && hoBatch[order] > 0) {
     const base = hoBase + (order - 1) * PCP_STRIDE;
     if (V.pa[base + PCP_COUNT] === 0) rmqueue_bulk_ho(order, base);
     pfn = pcpTake(base, false);
@@ -489,7 +493,7 @@ export function free_hot_cold_page(pfn: number, cold: boolean): void {
 function __free_pages_ok(pfn: number, order: number): void {
   for (let i = 0; i < (1 << order); i++) if (!free_pages_check(pfn + i)) return;
   H.archFreePage(pfn, order);
-  if (hoPcp && order <= PCP_HO_ORDERS) {
+  if (hoPcp && order <= PCP_HO_ORDERS && hoBatch[order] > 0) {
     // This CPU's high-order list: the block stays stable and private until a drain hints it
     // unused with others of its order and links them.
     const base = hoBase + (order - 1) * PCP_STRIDE;
