@@ -319,7 +319,7 @@ export const BENCH_ENTRIES: readonly BenchEntryDef[] = [
   ...HOST_BENCH.map((h): BenchEntryDef => ({ name: h.name, what: h.what, run: async (b) => { for (const e of await h.run(b.opts, BENCH_MACHINE)) b.add(e); } })), // each host's entries (hosts/bench.ts)
   ...EXPLORE_BENCH, // issue 15: check's reduction, time to find per strategy (bench/explore_bench.ts)
   { name: 'soak', long: true, what: `stress soak, fresh seed, every fix on: ${SOAK_OPS_THREADS.toLocaleString('en-US')} guest ops in threads mode, ${SOAK_OPS_SIM.toLocaleString('en-US')} in sim mode; failing runs per oracle`, run: benchSoak },
-  { name: 'shrink', long: true, what: 'shrunk decisions per race vs the recorded schedule (one hunt each, 10 s of shrinking), scheduling steps beside', run: benchShrink },
+  { name: 'shrink', long: true, what: 'shrunk decisions per race vs the recorded schedule (one hunt each, shrinking capped at 60 s), scheduling steps beside', run: benchShrink },
   { name: 'races', long: true, what: 'time to find each race in threads mode (one hunt each; sim mode per strategy: the strategies entry)', run: async (b) => {
     b.races = await timeToFind(b.opts, () => true);
   } },
