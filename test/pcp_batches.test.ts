@@ -10,7 +10,7 @@ import { releaseWorkersAfterEach } from './helpers/machine.js';
 releaseWorkersAfterEach();
 
 const storm = (extra: Partial<RunOptions>): RunOptions => ({
-  ...DEFAULTS, workload: 'alloc-storm', mode: 'sim', cpus: 2, ops: 6000, seed: 5, memBytes: 2 << 20, hostMemBytes: 2 << 20, pcpBatch: 15, ...extra,
+  ...DEFAULTS, workload: 'alloc-storm', mode: 'sim', cpus: 2, ops: 6000, seed: 5, memBytes: 2 << 20, hostMemBytes: 2 << 20, pcpBatch: 31, ...extra, // a batch holds 15, 7 and 3 blocks of orders 1, 2, 3: all three have lists
 });
 
 describe('boundary hints in per-CPU batches (orders 0-3)', () => {

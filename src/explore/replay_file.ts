@@ -41,8 +41,8 @@ const REPLAY_VERSIONS_READ = [1, 2, 3];
  *      make_volatile, msync looks up only dirty pages; workload option minor_fault_opt=0
  *      is model 2's behaviour).
  *   4 (issue 17): with the ESSA host (and shadow on it), hinting on and batched, blocks of
- *      order 1..3 have per-CPU lists when a pcp batch holds such a block (page_alloc.ts; 16 MiB
- *      and up): their boundary hints go in batches, and a block freed and reallocated on one
+ *      order 1..3 have per-CPU lists when a pcp batch holds two such blocks (page_alloc.ts; 32
+ *      MiB and up): their boundary hints go in batches, and a block freed and reallocated on one
  *      CPU never meets the buddy. Runs with higher orders (alloc-storm, and file-churn and
  *      mixed through their anonymous ballast) on such a zone change; smaller zones, the other
  *      hosts and every race's recorded ground replay as in model 3.

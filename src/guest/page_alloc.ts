@@ -10,8 +10,8 @@
  * Blocks of order 1..PCP_HO_ORDERS have per-CPU lists too (Linux 5.13's high-order pcp
  * lists, up to PAGE_ALLOC_COSTLY_ORDER) when the host acts on batched boundary hints
  * (H.batchesBoundaryHints, hinting on, batched): they are the per-CPU hint batch of those
- * orders, for each order whose block fits in one pcp batch (pcpBatch >= 2^k: 64 MiB and up
- * for all three). A freed block waits there, still stable and private, and leaves for the buddy
+ * orders, for each order of which one pcp batch holds at least two blocks (pcpBatch >= 2^(k+1):
+ * order 1 from 32 MiB, order 2 from 64 MiB, order 3 from 128 MiB with the default batch). A freed block waits there, still stable and private, and leaves for the buddy
  * with others of its order (up to a batch of pages) in one set-unused call (hinted before they
  * are linked); a refill takes as many in one set-stable call (after they are unlinked). A block reallocated before
  * its batch is flushed never met the buddy: it is taken back off this CPU's list, still stable,
@@ -86,10 +86,11 @@ export function pageAllocInit(): void {
   hoBase = ME * PA_INTS + PCP_HO_BASE;
   for (let k = 1; k <= PCP_HO_ORDERS; k++) {
     // A refill or drain moves as many whole blocks as fit in one order-0 batch: one host call
-    // per up to pcpBatch pages. An order whose block is larger than the batch has no list (0):
-    // on a small zone (pcpBatch 1 up to 8 MiB, 3 at 16 MiB, 7 at 32 MiB) the lists would park
-    // a large share of memory stable, and such blocks gain nothing from a batch.
-    hoBatch[k] = Math.min(hoBlocks.length, Math.floor(pcpBatch / (1 << k)));
+    // per up to pcpBatch pages. An order of which a batch holds fewer than two blocks has no
+    // list (0): it would gain nothing from batching and only park memory stable (pcpBatch is 1
+    // up to 8 MiB, 3 at 16 MiB, 7 at 32 MiB, 15 at 64 MiB, 31 from 128 MiB).
+    const fit = Math.floor(pcpBatch / (1 << k));
+    hoBatch[k] = fit >= 2 ? Math.min(hoBlocks.length, fit) : 0;
     hoHigh[k] = 2 * hoBatch[k];
   }
   pageReportingInit();
