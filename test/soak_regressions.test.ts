@@ -50,24 +50,17 @@ describe('soak regressions (issue 13)', () => {
     }
   }, 60_000);
 
-  it('a model-2 replay file (before the minor-fault optimisation) is refused the same way, naming hunt and the rerun command', async () => {
-    const r = await cli('replay', 'test/cases/model2-discard-get-page.replay.json');
+  it.each([
+    { model: 2, what: 'before the minor-fault optimisation', seed: 1 },
+    { model: 3, what: 'before the high-order pcp lists', seed: 2 },
+  ])('a model-$model replay file ($what) is refused the same way, naming hunt and the rerun command', async ({ model, seed }) => {
+    const r = await cli('replay', `test/cases/model${model}-discard-get-page.replay.json`);
     expect(r.status).toBe(2);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`was recorded by model 2 and this hintsim runs model ${MODEL_VERSION}`);
+    expect(lines[0]).toContain(`was recorded by model ${model} and this hintsim runs model ${MODEL_VERSION}`);
     expect(lines[0]).toContain('hintsim hunt discard-get-page');
-    expect(lines[0]).toContain('hintsim run mixed --seed 1 ');
-  }, 60_000);
-
-  it('a model-3 replay file (before the high-order pcp lists) is refused the same way, naming hunt and the rerun command', async () => {
-    const r = await cli('replay', 'test/cases/model3-discard-get-page.replay.json');
-    expect(r.status).toBe(2);
-    const lines = r.stderr.trim().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain(`was recorded by model 3 and this hintsim runs model ${MODEL_VERSION}`);
-    expect(lines[0]).toContain('hintsim hunt discard-get-page');
-    expect(lines[0]).toContain('hintsim run mixed --seed 2 ');
+    expect(lines[0]).toContain(`hintsim run mixed --seed ${seed} `);
   }, 60_000);
 
   it('sim soak livelock (pct with every participant spinning): both soak runs now finish clean', async () => {
