@@ -20,14 +20,12 @@
 import { PA_STATE, SIM_NEXT, SIM_STRAT, SIM_STRAT_WORDS, paWord } from '../../core/layout.js';
 import { IN_BASE, IN_WORDS, curArg, curCount, curKind, inLog } from '../keys.js';
 import { NEVER, excluded, nextRunnable, runnable, type Strategy } from '../strategy.js';
-import { pct } from './pct.js';
-import { random } from './random.js';
+import { checkFallbackWords, divergenceOf, fallbackChoose, setupFallback, type Divergence } from './fallback.js';
 
 const OWN = 6;
 const KB = SIM_STRAT + SIM_STRAT_WORDS - OWN;
 const POS = KB, N = KB + 1, FALL = KB + 2, DIV = KB + 3, DIV_STEP = KB + 4, WHY = KB + 5;
-const FALLBACKS: readonly Strategy[] = [random, pct];
-for (const f of FALLBACKS) if (f.words > SIM_STRAT_WORDS - OWN) throw new Error(`sim strategy keyed: ${f.name}'s words overlap its own`);
+checkFallbackWords('keyed', OWN);
 
 /** How far past its recorded step a decision may come before the replay has diverged. */
 function late(recorded: number): number {
@@ -42,8 +40,7 @@ export const keyed: Strategy = {
   setup(v, o, n, rng) {
     const s = o.schedule;
     if (!s?.keys) throw new Error('sim: the keyed strategy needs a keyed schedule');
-    const fall = o.strategy === 'pct' ? 1 : 0;
-    FALLBACKS[fall].setup(v, o, n, rng); // its words, as a fresh run of the seed has them
+    const fall = setupFallback(v, o, n, rng); // its words, as a fresh run of the seed has them
     const h = v.hdr;
     h[POS] = 0; h[N] = s.keys.length; h[FALL] = fall; h[DIV] = 0; h[DIV_STEP] = 0; h[WHY] = 0;
     h[SIM_NEXT] = 1;
@@ -52,7 +49,7 @@ export const keyed: Strategy = {
 
   choose(step, kind, arg, me, v) {
     const h = v.hdr;
-    if (h[DIV] !== 0) return FALLBACKS[h[FALL]].choose(step, kind, arg, me, v);
+    if (h[DIV] !== 0) return fallbackChoose(h[FALL], step, kind, arg, me, v);
     const pos = h[POS];
     if (pos >= h[N]) { h[SIM_NEXT] = NEVER; return nextRunnable(v, me, kind); }
     const w = inLog();
@@ -69,17 +66,17 @@ export const keyed: Strategy = {
         : step > late(recorded) ? 3 : 0;
     if (why === 0) return nextRunnable(v, me, kind);
     h[DIV] = pos + 1; h[DIV_STEP] = step; h[WHY] = why;
-    return FALLBACKS[h[FALL]].choose(step, kind, arg, me, v);
+    return fallbackChoose(h[FALL], step, kind, arg, me, v);
   },
 };
 
 /** Main thread, after a keyed run: decisions followed, and the first divergence. */
-export interface KeyedOutcome { decisions: number; followed: number; diverged: { decision: number; step: number; why: 'passed' | 'finished' | 'late' } | null }
+export interface KeyedOutcome { decisions: number; followed: number; diverged: Divergence }
 
 export function keyedResult(h: Int32Array): KeyedOutcome {
   const d = h[DIV];
   return {
     decisions: h[N], followed: d ? d - 1 : h[POS],
-    diverged: d ? { decision: d - 1, step: h[DIV_STEP], why: (['passed', 'finished', 'late'] as const)[h[WHY] - 1] } : null,
+    diverged: divergenceOf(d, h[DIV_STEP], h[WHY]),
   };
 }

@@ -36,14 +36,12 @@ import { PA_STATE, SIM_NEXT, SIM_NPART, SIM_STRAT, SIM_STRAT_WORDS, paWord } fro
 import { SP_SPIN } from '../../core/sched.js';
 import { IN_BASE, IN_WORDS, curArg, curKind, inLog } from '../keys.js';
 import { nextRunnable, runnable, spinning, type Strategy } from '../strategy.js';
-import { pct } from './pct.js';
-import { random } from './random.js';
+import { checkFallbackWords, divergenceOf, fallbackChoose, setupFallback, type Divergence } from './fallback.js';
 
 const OWN = 9;
 const KB = SIM_STRAT + SIM_STRAT_WORDS - OWN;
 const PHASE = KB, POS = KB + 1, N = KB + 2, FALL = KB + 3, DIV = KB + 4, DIV_STEP = KB + 5, WHY = KB + 6, LAST = KB + 7, SLICE = KB + 8;
-const FALLBACKS: readonly Strategy[] = [random, pct];
-for (const f of FALLBACKS) if (f.words > SIM_STRAT_WORDS - OWN) throw new Error(`sim strategy ring: ${f.name}'s words overlap its own`);
+checkFallbackWords('ring', OWN);
 
 /** Tail: steps without reaching the next decision before the replay has diverged. */
 export const TAIL_LATE = 20_000;
@@ -72,7 +70,7 @@ const dRow = (k: number): number => IN_BASE + k * IN_WORDS;
 const pRow = (n: number, p: number): number => IN_BASE + (n + p) * IN_WORDS;
 
 function fallback(step: number, kind: number, arg: number, me: number, h: Int32Array, v: Parameters<Strategy['choose']>[4]): number {
-  return FALLBACKS[h[FALL]].choose(step, kind, arg, me, v);
+  return fallbackChoose(h[FALL], step, kind, arg, me, v);
 }
 
 export const ring: Strategy = {
@@ -83,8 +81,7 @@ export const ring: Strategy = {
   setup(v, o, n, rng) {
     const f = o.ring;
     if (!f || f.gates.length !== n) throw new Error(`sim: the ring strategy needs a ring schedule for ${n} participants`);
-    const fall = o.strategy === 'pct' ? 1 : 0;
-    FALLBACKS[fall].setup(v, o, n, rng); // its words, as a fresh run of the seed has them
+    const fall = setupFallback(v, o, n, rng); // its words, as a fresh run of the seed has them
     const h = v.hdr;
     h[POS] = 0; h[N] = f.decisions.length; h[FALL] = fall; h[DIV] = 0; h[DIV_STEP] = 0; h[WHY] = 0; h[LAST] = 0; h[SLICE] = 0;
     h[SIM_NEXT] = 1;
@@ -178,7 +175,7 @@ export interface RingOutcome {
   slips: number;
   /** The step at which the head ended (-1: it never did). */
   head_end_step: number;
-  diverged: { decision: number; step: number; why: 'passed' | 'finished' | 'late' } | null;
+  diverged: Divergence;
 }
 
 export function ringOutcome(h: Int32Array, area: SharedArrayBuffer, participants: number): RingOutcome {
@@ -189,6 +186,6 @@ export function ringOutcome(h: Int32Array, area: SharedArrayBuffer, participants
   return {
     decisions: n, followed: d ? d - 1 : h[POS], same_key: w[stats + 2], slips: w[stats + 1],
     head_end_step: h[PHASE] === 0 ? -1 : w[stats + 3],
-    diverged: d ? { decision: d - 1, step: h[DIV_STEP], why: (['passed', 'finished', 'late'] as const)[h[WHY] - 1] } : null,
+    diverged: divergenceOf(d, h[DIV_STEP], h[WHY]),
   };
 }
