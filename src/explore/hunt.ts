@@ -10,11 +10,11 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { RACES, type RaceEntry } from '../core/races.js';
 import type { Violation } from '../core/oracles.js';
-import { DEFAULTS, UsageError, parseSize, type Mode, type RunOptions, type SimSchedule, type Strategy } from '../machine/config.js';
+import { DEFAULTS, UsageError, parseSize, type Mode, type RunOptions, type Strategy } from '../machine/config.js';
 import type { HuntTask, HuntTaskResult } from './hunt_task.js';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from './replay_file.js';
-import { runMachine } from '../machine/run.js';
-import { poolRunner, shrinkSchedule, wantOf } from './shrink.js';
+import { recordedSchedule, runMachine } from '../machine/run.js';
+import { poolRunner, shrinkRecord, shrinkSchedule, wantOf } from './shrink.js';
 import { huntCorpus } from './hunt_corpus.js';
 import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js';
 import { releaseIdleWorkers, setWorkerReuse, workerReuse } from '../machine/worker_pool.js';
@@ -149,14 +149,14 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
 async function recordAndShrink(race: RaceEntry, h: HuntOptions, seed: number, opts: RunOptions, oracle: string): Promise<ReplayFile | null> {
   const rec = await runMachine({ ...opts, recordSchedule: true, recordKeys: true });
   const v = rec.violations.find((x) => x.oracle === oracle);
-  if (!v || !rec.schedule?.complete) return null;
-  const schedule: SimSchedule = { first: rec.schedule.first, decisions: rec.schedule.decisions ?? [], ...(rec.schedule.keys ? { keys: rec.schedule.keys } : {}) };
+  const schedule = recordedSchedule(rec);
+  if (!v || !schedule) return null;
   const shrunk = h.shrink ? await shrinkSchedule(opts, schedule, oracle, rec, h.shrinkSeconds, undefined, poolRunner(h.jobs, wantOf(v))) : null;
   // shrinking may move to a nearby seed (shrink.ts reground): the file names the shrunk run's
   return makeReplayFile({
     race: race.id, seed: shrunk?.opts.seed ?? seed, options: toReplayOptions(shrunk?.opts ?? opts), schedule: shrunk?.schedule ?? schedule,
     expected: pick(shrunk?.violation ?? v),
-    shrink: shrunk ? { steps_before: rec.schedule.steps, steps_after: shrunk.steps, decisions_before: schedule.decisions.length, decisions_after: shrunk.schedule.decisions.length } : null,
+    shrink: shrinkRecord(rec.schedule!.steps, schedule, shrunk),
   });
 }
 
@@ -170,8 +170,7 @@ async function ringAndShrink(race: RaceEntry, h: HuntOptions, seed: number, thre
   const ringOpts = ringRunOptions(threads, input);
   const rec = await runMachine(ringOpts);
   const hit = rec.violations.find((x) => sameFailure(x, v));
-  const schedule: SimSchedule | null = hit && rec.schedule?.complete
-    ? { first: rec.schedule.first, decisions: rec.schedule.decisions ?? [], ...(rec.schedule.keys ? { keys: rec.schedule.keys } : {}) } : null;
+  const schedule = hit ? recordedSchedule(rec) : null;
   const ring = ringRecord(input, rec, schedule !== null, (performance.now() - t0) / 1000);
   if (!hit || !schedule) return { replay: null, ring };
   const opts: RunOptions = { ...ringOpts, ring: null, recordSchedule: false }; // the recorded schedule replays without the rings
@@ -179,7 +178,7 @@ async function ringAndShrink(race: RaceEntry, h: HuntOptions, seed: number, thre
   const shrunk = h.shrink ? await shrinkSchedule(opts, schedule, hit.oracle, rec, h.shrinkSeconds, match, poolRunner(h.jobs, wantOf(hit))) : null;
   const replay = makeReplayFile({
     race: race.id, seed, options: toReplayOptions(shrunk?.opts ?? opts), schedule: shrunk?.schedule ?? schedule, expected: pick(shrunk?.violation ?? hit),
-    shrink: shrunk ? { steps_before: rec.schedule!.steps, steps_after: shrunk.steps, decisions_before: schedule.decisions.length, decisions_after: shrunk.schedule.decisions.length } : null,
+    shrink: shrinkRecord(rec.schedule!.steps, schedule, shrunk),
     replay_kind: 'sim-ring', ring_replay: ring,
   });
   return { replay, ring };

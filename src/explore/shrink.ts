@@ -38,6 +38,7 @@ import { MIN_MEM, type RunOptions, type SimSchedule } from '../machine/config.js
 import type { RunResult } from '../machine/run.js';
 import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js';
 import type { ShrinkTask } from './shrink_task.js';
+import type { ReplayFile } from './replay_file.js';
 import { runAttempt, type Attempt, type AttemptWant } from './shrink_attempt.js';
 
 export interface ShrinkPhaseCount { ground: number; decisions: number; participants: number; ops_per_cpu: number; knobs: number }
@@ -53,6 +54,11 @@ export interface Shrunk {
   /** Candidates run, and the reductions each phase kept. */
   attempts: number;
   kept: ShrinkPhaseCount;
+}
+
+/** A replay file's shrink record: the recorded run's steps and decisions against the shrunk one's (null: not shrunk). */
+export function shrinkRecord(stepsBefore: number, recorded: SimSchedule, s: Shrunk | null): ReplayFile['shrink'] {
+  return s ? { steps_before: stepsBefore, steps_after: s.steps, decisions_before: recorded.decisions.length, decisions_after: s.schedule.decisions.length } : null;
 }
 
 /** Runs candidate sim runs; `jobs` of them at once. */

@@ -4,7 +4,7 @@
  */
 import type { Violation } from '../core/oracles.js';
 import { UsageError, type RunOptions } from '../machine/config.js';
-import { runMachine } from '../machine/run.js';
+import { recordedSchedule, runMachine } from '../machine/run.js';
 import type { Schedule } from '../sim/schedule.js';
 
 /**
@@ -41,6 +41,6 @@ export async function runAttempt(o: RunOptions, match: (v: Violation) => boolean
     throw e;
   }
   const v = r.violations.find(match) ?? null;
-  const schedule = v && o.recordSchedule && r.schedule?.complete ? { first: r.schedule.first, decisions: r.schedule.decisions ?? [], ...(r.schedule.keys ? { keys: r.schedule.keys } : {}) } : null;
+  const schedule = v && o.recordSchedule ? recordedSchedule(r) : null;
   return { violation: v, steps: r.schedule?.steps ?? 0, ops_per_cpu: r.per_cpu.map((p) => p.ops), schedule, diverged: !!r.schedule?.keyed?.diverged };
 }

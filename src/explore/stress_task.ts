@@ -11,9 +11,9 @@
  */
 import type { RunOptions, SimSchedule } from '../machine/config.js';
 import type { RunCoverage } from '../machine/coverage.js';
-import { shrinkSchedule } from './shrink.js';
+import { shrinkRecord, shrinkSchedule } from './shrink.js';
 import { makeReplayFile, toReplayOptions, type Expected, type ReplayFile } from './replay_file.js';
-import { runMachine, type RunResult } from '../machine/run.js';
+import { recordedSchedule, runMachine, type RunResult } from '../machine/run.js';
 import { RING_ATTEMPT, sameFailure, type SteerAttemptResult, type SteeringRecord } from './steer.js';
 import { ringInput, ringRecord, type RingInput } from './ring_schedule.js';
 import { adoptWorkerUrls } from '../machine/worker_url.js';
@@ -66,7 +66,7 @@ async function run(t: Extract<StressTask, { kind: 'run' }>): Promise<StressRunRe
   const failed = r.violations.length > 0;
   return {
     index: t.index, ops: r.ops, seconds: r.seconds, steps: r.schedule?.steps ?? 0, violations: r.violations, coverage: r.coverage,
-    schedule: failed && sim && r.schedule?.complete ? { first: r.schedule.first, decisions: r.schedule.decisions ?? [], ...(r.schedule.keys ? { keys: r.schedule.keys } : {}) } : null,
+    schedule: failed && sim ? recordedSchedule(r) : null,
     ring: failed && !sim ? ringInput(r) : null,
   };
 }
@@ -76,7 +76,7 @@ async function steer(t: Extract<StressTask, { kind: 'steer' }>): Promise<SteerAt
   const t0 = performance.now();
   const r = await runMachine({ ...t.opts, recordSchedule: true });
   const v = r.violations.find((x) => sameFailure(x, t.want)) ?? null;
-  const schedule = v && r.schedule?.complete ? { first: r.schedule.first, decisions: r.schedule.decisions ?? [], ...(r.schedule.keys ? { keys: r.schedule.keys } : {}) } : null;
+  const schedule = v ? recordedSchedule(r) : null;
   const ring = t.attempt === RING_ATTEMPT && t.ring ? { ring: ringRecord(t.ring, r, schedule !== null, (performance.now() - t0) / 1000) } : {};
   return { attempt: t.attempt, matched: schedule !== null, violation: v, schedule, ops: r.ops, ...ring };
 }
@@ -93,7 +93,7 @@ async function shrink(t: Extract<StressTask, { kind: 'shrink' }>): Promise<Stres
   const replay = makeReplayFile({
     race: s?.violation.race ?? t.violation.race, seed: s?.opts.seed ?? opts.seed, options: toReplayOptions(s?.opts ?? opts), schedule: s?.schedule ?? sched,
     expected: pick(s?.violation ?? t.violation),
-    shrink: s ? { steps_before: base.schedule?.steps ?? 0, steps_after: s.steps, decisions_before: sched.decisions.length, decisions_after: s.schedule.decisions.length } : null,
+    shrink: shrinkRecord(base.schedule?.steps ?? 0, sched, s),
     replay_kind: how, ...(t.steered ? { steering: t.steered.steering } : {}), ...(t.steered?.steering.ring ? { ring_replay: t.steered.steering.ring } : {}),
   });
   return { index: t.index, replay, how };

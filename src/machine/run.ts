@@ -24,7 +24,7 @@ import { RACES, raceName } from '../core/races.js';
 import { bootMachine } from './boot.js';
 import { readCoverage, type RunCoverage } from './coverage.js';
 import { endOfRunChecks, stateMix, type Accounting } from './checks.js';
-import { DEFAULT_SECONDS, DEFAULT_SIM_OPS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions } from './config.js';
+import { DEFAULT_SECONDS, DEFAULT_SIM_OPS, formatSize, hostBudgetFrames, UsageError, validate, type RunOptions, type SimSchedule } from './config.js';
 import type { CpuApi, CpuRunResult } from './cpu_worker.js';
 import { hostByName, type Host, type ShadowSummary, type XenSummary } from '../hosts/index.js';
 import { type MachineWorker, acquireWorker, releaseWorker } from './worker_pool.js';
@@ -102,6 +102,12 @@ export interface RunHooks {
   progressEveryMs?: number;
   /** Read the machine's words after the run, before its workers are released (hintsim check reads its records). */
   afterRun?: (v: Views) => void;
+}
+
+/** The schedule a sim run recorded (recordSchedule), as one that replays it; null when it was not recorded whole. */
+export function recordedSchedule(r: RunResult): SimSchedule | null {
+  const s = r.schedule;
+  return s?.complete ? { first: s.first, decisions: s.decisions ?? [], ...(s.keys ? { keys: s.keys } : {}) } : null;
 }
 
 function spinSummary(runs: CpuRunResult[]): NonNullable<RunResult['spin']> {
