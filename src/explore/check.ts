@@ -52,6 +52,8 @@ export interface CheckOptions {
   /** Sleep sets on (off: --no-reduction, for measuring what they save). */
   reduce: boolean;
   seed: number;
+  /** DPOR's happens-before refinement (default on; off: every last conflicting event is a race, for measuring). */
+  hb?: boolean;
   /** Changes to the ground's run options (tests, measurements). */
   ground?: Partial<RunOptions>;
   progress?: (p: CheckProgress) => void;
@@ -268,7 +270,7 @@ async function searchBound(opts: RunOptions, bound: number, c: CheckOptions, mod
       return { result: result(false, true), found: { v, run, pre } };
     }
     appendNodes(stack, rec.records, branch, bound, visited, pruned);
-    if (c.reduce) dporAnalyse(stack, rec.records, model, opts.cpus);
+    if (c.reduce) dporAnalyse(stack, rec.records, model, opts.cpus, c.hb ?? true);
     branch = backtrack(stack, bound, c.reduce, pruned);
     if (branch < 0) return { result: result(true, false), found: null };
     const now = performance.now();
@@ -333,21 +335,32 @@ function backtrack(stack: Node[], bound: number, reduce: boolean, pruned: BoundR
 }
 
 /**
- * DPOR (Flanagan and Godefroid, POPL 2005), without the happens-before refinement: for each
- * event run at point i by participant p, the last earlier event of another participant
- * that conflicts with it (sim/events.ts, the check's relation under `model`) is at point j;
- * p must also be tried at j (every enabled participant when p could not run there). Only
- * the points on the stack count. A participant's last event before its exit is global (it
- * published PA_STATE: dfs.ts F_EXIT). Indexed by class so that one execution costs
- * O(points x participants).
+ * DPOR (Flanagan and Godefroid, POPL 2005) with its happens-before refinement: for each
+ * event run at point i by participant p, the last earlier event j of another participant
+ * that conflicts with it (sim/events.ts, the check's relation under `model`) and does not
+ * happen before it is a race; p must also be tried at j (every enabled participant when p
+ * could not run there). Happens-before is the transitive closure of program order and the
+ * conflicts between events in the order this execution ran them, kept as vector clocks over
+ * point indices: j (of q) happens before p's next event when p's clock has seen q's point j.
+ * An event ordered after j through a chain of conflicts (the epoch sign-off, say, a global
+ * event that orders everything the other CPU did before it) needs no backtrack at j: the
+ * chain's own first race reverses it (hb: false restores the coarser rule, every last
+ * conflicting event, for measuring). Only the points on the stack count. A participant's
+ * last event before its exit is global (it published PA_STATE: dfs.ts F_EXIT). Indexed by
+ * class so that one execution costs O(points x participants^2).
  */
-function dporAnalyse(stack: Node[], rs: DfsRecord[], model: number, ncpus: number): void {
-  const np = 31;
+function dporAnalyse(stack: Node[], rs: DfsRecord[], model: number, ncpus: number, hb: boolean): void {
+  const m = Math.min(stack.length, rs.length);
+  let np = 1;
+  for (let i = 0; i < m; i++) np = Math.max(np, rs[i].me + 1, rs[i].chosen + 1);
   const pendK = new Int32Array(np), pendO = new Int32Array(np).fill(-1);
   const lastAny = new Int32Array(np).fill(-1), lastGlobal = new Int32Array(np).fill(-1);
   const lastHs = new Int32Array(np).fill(-1), lastHost = new Int32Array(np).fill(-1);
   const lastObj = new Map<number, Int32Array>();
-  const m = Math.min(stack.length, rs.length);
+  // clock[p * np + q]: the latest point of q that happens before (or is) p's last event; vc: each event's clock
+  const clock = new Int32Array(np * np).fill(-1);
+  const vc = hb ? new Int32Array(m * np).fill(-1) : new Int32Array(0);
+  const dep = new Int32Array(np);
   for (let i = 0; i < m; i++) {
     const r = rs[i];
     pendK[r.me] = r.kind; pendO[r.me] = r.obj;
@@ -356,17 +369,32 @@ function dporAnalyse(stack: Node[], rs: DfsRecord[], model: number, ncpus: numbe
     const k = pendK[p], o = pendO[p];
     const exitNext = i + 1 < rs.length && rs[i + 1].me === p && rs[i + 1].exit;
     const cls = exitNext ? EC_GLOBAL : eventClass(model, k, o, p >= ncpus);
-    if (cls === EC_LOCAL) continue; // invisible: races with nothing
+    if (cls === EC_LOCAL) continue; // invisible: races with nothing, orders nothing
     const byObj = cls === EC_GLOBAL || o < 0 ? undefined : lastObj.get(o);
     let j = -1;
     for (let q = 0; q < np; q++) {
+      dep[q] = -1;
       if (q === p) continue;
-      if (cls === EC_GLOBAL) { j = Math.max(j, lastAny[q]); continue; }
-      j = Math.max(j, lastGlobal[q], byObj ? byObj[q] : -1);
-      if (cls === EC_HOST) j = Math.max(j, lastHs[q], lastHost[q]);
-      else if (cls === EC_HS) j = Math.max(j, lastHost[q]);
+      let jq: number;
+      if (cls === EC_GLOBAL) jq = lastAny[q];
+      else {
+        jq = Math.max(lastGlobal[q], byObj ? byObj[q] : -1);
+        if (cls === EC_HOST) jq = Math.max(jq, lastHs[q], lastHost[q]);
+        else if (cls === EC_HS) jq = Math.max(jq, lastHs[q], lastHost[q]);
+      }
+      dep[q] = jq; // q's last event that conflicts with this one (its earlier ones precede it in program order)
+      if (jq >= 0 && (!hb || jq > clock[p * np + q])) j = Math.max(j, jq);
     }
     if (j >= 0) { const nj = stack[j]; nj.backtrack |= (nj.enabled & (1 << p)) !== 0 ? 1 << p : nj.enabled; }
+    if (hb) {
+      for (let q = 0; q < np; q++) {
+        const jq = dep[q];
+        if (jq < 0) continue;
+        for (let x = 0; x < np; x++) if (vc[jq * np + x] > clock[p * np + x]) clock[p * np + x] = vc[jq * np + x];
+      }
+      clock[p * np + p] = i;
+      for (let x = 0; x < np; x++) vc[i * np + x] = clock[p * np + x];
+    }
     lastAny[p] = i;
     if (cls === EC_GLOBAL) lastGlobal[p] = i;
     if (cls === EC_HS) lastHs[p] = i;

@@ -71,7 +71,8 @@ export function clearEvents(pa: Int32Array, n: number): void {
  *   EC_GLOBAL  unknown footprint: conflicts with everything but EC_LOCAL
  *   EC_PLAIN   a guest event on one object (lock word, pfn...): the same object
  *   EC_HS      a guest event that may touch host state (ESSA, frame access, a spin that may
- *              retry either): EC_PLAIN's rule, and every EC_HOST event
+ *              retry either): EC_PLAIN's rule, every other EC_HS event and every EC_HOST
+ *              event (see below: its object does not bound its host footprint)
  *   EC_HOST    a host participant's event on frame `obj` (-1: its loop top only): the same
  *              object, every EC_HS event, every other EC_HOST event
  * Without a model (CHECK_MODEL_NONE) the classes are those of `conflicts` (local, global,
@@ -90,7 +91,14 @@ export function clearEvents(pa: Int32Array, n: number): void {
  *  - a guest CPU's first event (EV_UNKNOWN) runs the worker's loop top (reads CTL_STATE) and
  *    the workload's op draw up to the step's first point, cpu_quiescent's sp(SP_EPOCH)
  *    (workloads/file_churn.ts mixed step): nothing shared besides the stop flag.
- * Guest-guest pairs keep `conflicts` (the standing assumption (a) of check.ts).
+ *  - two guest EC_HS events conflict whatever their objects: every frame access stores
+ *    INJ_TOUCHED (inject.ts injTouch; the check's ground injects host-reclaim-touched, so the
+ *    last writer decides the frame the host reclaims next), a batched ESSA (essa.ts
+ *    essaBatch, CTL_BATCH: on in this ground) changes the host state words of every frame
+ *    of its batch after one sp(SP_ESSA, first pfn), and a spin on a frame lock may resume
+ *    either (audit of this session: the relation before it let two accesses, or a batch and
+ *    an access to one of its later frames, commute; they do not).
+ * Other guest-guest pairs keep `conflicts` (the standing assumption (a) of check.ts).
  */
 export const EC_LOCAL = 0, EC_GLOBAL = 1, EC_PLAIN = 2, EC_HS = 3, EC_HOST = 4;
 export const CHECK_MODEL_NONE = 0, CHECK_MODEL_ESSA = 1;
@@ -111,6 +119,7 @@ export function classesConflict(c1: number, o1: number, c2: number, o2: number):
   if (c1 === EC_GLOBAL || c2 === EC_GLOBAL) return true;
   if (c1 === EC_HOST && (c2 === EC_HS || c2 === EC_HOST)) return true;
   if (c2 === EC_HOST && c1 === EC_HS) return true;
+  if (c1 === EC_HS && c2 === EC_HS) return true; // INJ_TOUCHED, batched ESSAs: see CHECK_MODEL_ESSA
   return o1 === o2 && o1 >= 0;
 }
 
