@@ -37,10 +37,15 @@ describe('check conflict relation', () => {
     }
   });
 
-  it('the ESSA model: guest pairs as before; a host reclaim of frame t conflicts with every ESSA, access and spin, with plain events on t only', () => {
+  it('the ESSA model: guest pairs as before but two host-state events (ESSA, access, spin) always conflict; a host reclaim of frame t conflicts with every ESSA, access and spin, with plain events on t only', () => {
+    const hs = (k: number) => k === SP_ESSA || k === SP_ACCESS || k === SP_SPIN;
     for (const k1 of GUEST_KINDS.slice(1)) for (const o1 of OBJS) for (const k2 of GUEST_KINDS.slice(1)) for (const o2 of OBJS) {
-      expect(conflict(CHECK_MODEL_ESSA, [k1, o1, false], [k2, o2, false])).toBe(conflicts(k1, o1, k2, o2));
+      // two accesses both store INJ_TOUCHED; a batched ESSA changes frames beyond its object
+      expect(conflict(CHECK_MODEL_ESSA, [k1, o1, false], [k2, o2, false])).toBe(hs(k1) && hs(k2) ? true : conflicts(k1, o1, k2, o2));
     }
+    expect(conflicts(SP_ACCESS, 3, SP_ACCESS, 7)).toBe(false); // pos/surw's relation is unchanged
+    expect(conflict(CHECK_MODEL_ESSA, [SP_ACCESS, 3, false], [SP_ACCESS, 7, false])).toBe(true);
+    expect(conflict(CHECK_MODEL_ESSA, [SP_ESSA, 3, false], [SP_ACCESS, 7, false])).toBe(true);
     const t = 7;
     expect(eventClass(CHECK_MODEL_ESSA, SP_HOST, t, true)).toBe(EC_HOST);
     for (const k of [SP_ESSA, SP_ACCESS, SP_SPIN]) for (const o of [0, 3, t]) {
