@@ -2,7 +2,7 @@
  * The bench entries of issue 15 (registered in bench.ts with one line):
  *  - check_reduction: schedules `hintsim check` explores on a small fixed ground at bound 2
  *    with DPOR and sleep sets vs without (--no-reduction); the same visited-state table both
- *    times. Goal of the issue: 10x fewer.
+ *    times (and, in the note, DPOR without happens-before). Goal of the issue: 10x fewer.
  *  - check_grounds (long): the free-vs-discard grounds (discard-get-page, discard-grace) as
  *    `hintsim check ID` runs them: with the fix off, bounds 0..2 until the violation (its
  *    least preemption bound); with every fix on, bound 2 within 600 s. One entry per race:
@@ -22,12 +22,14 @@ async function checkReduction(b: Run): Promise<void> {
   b.opts.log(`bench: check discard-get-page --fixed, bound 2, ${ops} ops, with and without reduction ...`);
   const base = { id: 'discard-get-page', fixed: true, preemptions: 2, ops, cpus: 2, seconds: 600, seed: 1 };
   const on = await check({ ...base, reduce: true });
+  const noHb = await check({ ...base, reduce: true, hb: false });
   const off = await check({ ...base, reduce: false });
   b.entries.push({
     name: 'check_reduction', value: on.schedules, unit: 'schedules', baseline: off.schedules, ratio: off.schedules / Math.max(on.schedules, 1),
     goal: 'ratio >= 10 (DPOR + sleep sets: 10x fewer schedules)',
     note: `discard-get-page every fix on, 2 CPUs, ${ops} ops, bound 2: ${on.schedules} schedules / ${on.states} states in ${on.seconds.toFixed(1)} s` +
-      ` (${on.exhausted ? 'exhausted' : 'NOT exhausted'}) vs ${off.schedules} / ${off.states} in ${off.seconds.toFixed(1)} s without (${off.exhausted ? 'exhausted' : 'NOT exhausted'})`,
+      ` (${on.exhausted ? 'exhausted' : 'NOT exhausted'}) vs ${off.schedules} / ${off.states} in ${off.seconds.toFixed(1)} s without (${off.exhausted ? 'exhausted' : 'NOT exhausted'});` +
+      ` DPOR without its happens-before refinement: ${noHb.schedules} schedules`,
   });
 }
 

@@ -57,7 +57,7 @@ export function registerCheck(program: Command, setExit: SetExit): void {
     .description('bounded exhaustive check of a race\'s small ground: every schedule with at most K preemptions (exit 0 clean, 1 violation, 3 not exhausted in time)')
     .option('--fixed', 'check with every fix on (does the fix hold up to the bound?); default: the race\'s fix off, bounds 0..K in turn, so the first violation comes with the fewest preemptions')
     .option('--preemptions <k>', 'preemption bound: choices other than the default schedule (a CPU runs on across its ops, the host runs between them, a stall or spin passes the baton); each one more multiplies the schedules by up to the ground\'s points (loom: 2 or 3 catch most bugs)', '2')
-    .option('--ops <n>', `workload ops of the ground in total (default ${CHECK_OPS}, about 1,200-1,600 scheduling points per execution; ${Object.entries(CHECK_RACE_OPS).map(([r, n]) => `${r}: ${n}`).join(', ')}, where its fix-off violation lies within bound 1). Smaller grounds are exhausted sooner but may hold no violation at all`)
+    .option('--ops <n>', `workload ops of the ground in total (default ${CHECK_OPS}, about 1,200-1,600 scheduling points per execution; ${Object.entries(CHECK_RACE_OPS).map(([r, n]) => `${r}: ${n}`).join(', ')}, the grounds where the fix-off violation lies within bound 1). Smaller grounds are exhausted sooner but may hold no violation at all`)
     .option('--cpus <n>', 'guest CPUs (default: the race\'s own)')
     .option('--seed <n>', 'the ground\'s seed (workload and injection draws; the schedule is what the search varies; default: the race\'s own, 1 for most)')
     .option('--seconds <s>', 'give up (exit 3) after this long', '600')
@@ -73,8 +73,11 @@ its injection draws) with at most K preemptions of the default schedule, up to
     touch only its point's object (or words under a lock whose acquire is a point); fault
     entries, epochs and unknown objects conflict with everything; an injected stall's inner
     points with nothing; on the ESSA page-cache ground an audited host model: the host's
-    reclaim of frame t conflicts only with ESSA, frame-access and spin events and events on t;
-  - DPOR and sleep sets combined with a preemption bound and a visited-state table, which can
+    reclaim of frame t conflicts only with ESSA, frame-access and spin events and events on t,
+    and those guest events conflict with each other whatever their frames (every access
+    stores the touched-frame word the host reads; a batched ESSA changes several frames);
+  - DPOR (with happens-before: an event ordered after a conflicting one through a chain of
+    conflicts is not a race) and sleep sets combined with a preemption bound and a visited-state table, which can
     skip a schedule whose only equivalent within the bound was pruned (Coons et al. 2013);
   - the state hash, which leaves out page contents and the workers' JS-local state.
 It does not cover other seeds, larger grounds, more CPUs, threads mode or real hardware

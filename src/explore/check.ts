@@ -10,7 +10,8 @@
  *     preemption (delay bounding, Emmi, Qadeer, Rakamaric POPL 2011, with a fair default);
  *   - DPOR backtrack sets and sleep sets over the objects of the scheduling points
  *     (sim/events.ts): an alternative is tried at a point only if a later event of that
- *     participant conflicts with the one run there, and not again from a sibling branch
+ *     participant conflicts with the one run there and is not ordered after it by
+ *     happens-before (vector clocks, dporAnalyse), and not again from a sibling branch
  *     until an event that conflicts with it has run;
  *   - a visited-state table: a point whose shared state (64-bit hash, dfs.ts), sleep set and
  *     remaining budget were seen before is not explored again.
