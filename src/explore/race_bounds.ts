@@ -18,7 +18,7 @@ export const RACE_BOUNDS: Record<string, RaceBound> = {
   'cmma-zap-without-recheck': { bound: null, searched_to: 1, ops: 40, cpus: 2, seed: 1, schedules: 1757, seconds: 60.1 },
   'dirty-in-transit': { bound: null, searched_to: 0, ops: 40, cpus: 2, seed: 1, schedules: 419, seconds: 60.1 },
   'discard-get-page': { bound: 1, searched_to: 1, ops: 20, cpus: 2, seed: 16, schedules: 147, seconds: 4.5 },
-  'discard-grace': { bound: 1, searched_to: 1, ops: 60, cpus: 2, seed: 17, schedules: 617, seconds: 13.2 },
+  'discard-grace': { bound: 1, searched_to: 1, ops: 40, cpus: 2, seed: 245, schedules: 330, seconds: 5.1 },
   'discard-vs-map': { bound: null, searched_to: 0, ops: 40, cpus: 2, seed: 1, schedules: 496, seconds: 60.3 },
   'double-removal': { bound: null, searched_to: 0, ops: 40, cpus: 2, seed: 1, schedules: 741, seconds: 60.2 },
   'fpr-report-without-isolation': { bound: null, searched_to: 2, ops: 40, cpus: 2, seed: 1, schedules: 1275, seconds: 21.1 },
