@@ -21,9 +21,14 @@ export function hist(pfn: number, ev: number, arg: number): void {
   const h = V.hist;
   const b = pfn * HIST_WORDS;
   const n = h[b];
-  const prev = (n - 1) & (HIST_EVENTS - 1);
+  const last = b + 1 + 2 * ((n - 1) & (HIST_EVENTS - 1));
   // a repeat of the previous event (same kind and argument, any participant) is not recorded again
-  if (n > 0 && (h[b + 1 + 2 * prev] & 0xff) === ev && h[b + 2 + 2 * prev] === arg) return;
+  if (n > 0 && (h[last] & 0xff) === ev && h[last + 1] === arg) return;
+  histRecord(h, b, ev, arg);
+}
+
+/** hist's recording, out of line: the repeat check above stays small enough to inline on hot paths. */
+function histRecord(h: Int32Array, b: number, ev: number, arg: number): void {
   const m = Atomics.add(h, b, 1); // RMW: concurrent recorders of one frame get distinct slots
   const slot = m & (HIST_EVENTS - 1);
   h[b + 1 + 2 * slot] = ev | (ME << 8) | ((STEPS & 0x7fff) << 16);

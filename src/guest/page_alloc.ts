@@ -533,13 +533,22 @@ function badFree(pfn: number): false {
 
 /** free_hot_cold_page: an order-0 page goes to this CPU's pcp list (drain past `high`). */
 export function free_hot_cold_page(pfn: number, cold: boolean): void {
+  if (archHooks) { freeHooked(pfn, cold); return; }
   if (!free_pages_check(pfn)) return;
-  if (archHooks) H.archFreePage(pfn, 0);
   const pa = fpPa;
   const base = cold ? pcpBase + PCP_STRIDE : pcpBase;
   if (cold) pcpAdd(base, pfn, true); else pcpPush(pa, base, pfn);
   if (pa[base + PCP_COUNT] > (cold ? drainCold : drainHot)) free_pages_bulk(base, pcpBatch);
-  if (archHooks) H.archFreePageDone(pfn, 0);
+}
+
+/** free_hot_cold_page with the host's arch hooks (CMMA), out of line: the same steps between the two hooks. */
+function freeHooked(pfn: number, cold: boolean): void {
+  if (!free_pages_check(pfn)) return;
+  H.archFreePage(pfn, 0);
+  const base = cold ? pcpBase + PCP_STRIDE : pcpBase;
+  pcpAdd(base, pfn, cold);
+  if (V.pa[base + PCP_COUNT] > (cold ? drainCold : drainHot)) free_pages_bulk(base, pcpBatch);
+  H.archFreePageDone(pfn, 0);
 }
 
 /** __free_pages_ok: a higher-order block goes straight to the buddy. */
