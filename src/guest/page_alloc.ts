@@ -77,7 +77,8 @@ let fpPage: Int32Array = new Int32Array(0);
 let fpPa: Int32Array = new Int32Array(0);
 let fpCnt: Float64Array = new Float64Array(0);
 let fpMe = 0;
-const PAGE_SHIFT = 31 - Math.clz32(PAGE_WORDS); // pfn << PAGE_SHIFT === pfn * PAGE_WORDS
+const PAGE_SHIFT = 31 - Math.clz32(PAGE_WORDS); // pfn << PAGE_SHIFT === pfn * PAGE_WORDS (int32 arithmetic on the fast paths)
+if (1 << PAGE_SHIFT !== PAGE_WORDS) throw new Error(`page_alloc: PAGE_WORDS (${PAGE_WORDS}) must be a power of two`);
 let slow0 = true;             // an order-0 pcp hit takes allocSlow: arch hooks, page reporting or a planted bug (debug) are on
 const C_PCP_HITS = C.pcp_hits, C_ALLOCS = C.allocs, C_FREES = C.frees; // counter slots of the fast paths
 let reportOrder = MAX_ORDER;  // free page reporting (page_reporting.ts): notify on frees of this order and up; MAX_ORDER: off
@@ -283,7 +284,7 @@ function pcpTake(base: number, fromTail: boolean): number {
 function pcpPop(pa: Int32Array, base: number): number {
   const p = fpPage;
   const pfn = pa[base + PCP_HEAD];
-  const b = (pfn << PAGE_SHIFT) | 0; // int32 arithmetic: no overflow checks on the hot path
+  const b = pfn << PAGE_SHIFT; // int32 arithmetic: no overflow check (pfn < 2^27)
   const next = p[b + PG_LRU_NEXT];
   pa[base + PCP_HEAD] = next;
   if (next === NIL) pa[base + PCP_TAIL] = NIL; else p[(next << PAGE_SHIFT) + PG_LRU_PREV] = NIL;
@@ -296,7 +297,7 @@ function pcpPop(pa: Int32Array, base: number): number {
 /** pcpAdd(base, pfn, false) specialised: link at the head (the order-0 free fast path). */
 function pcpPush(pa: Int32Array, base: number, pfn: number): void {
   const p = fpPage;
-  const b = (pfn << PAGE_SHIFT) | 0;
+  const b = pfn << PAGE_SHIFT;
   p[b + PG_FLAGS] |= PG_pcp; // the page is private to this CPU while it is on a pcp list
   const h = pa[base + PCP_HEAD];
   p[b + PG_LRU_NEXT] = h;
@@ -445,7 +446,7 @@ function badPrep(pfn: number): false {
 /** prep_new_page for one page (the order-0 fast path): the same checks and stores, no loop. */
 function prep_new_page0(pfn: number): boolean {
   const p = fpPage;
-  const b = (pfn << PAGE_SHIFT) | 0;
+  const b = pfn << PAGE_SHIFT;
   if ((p[b + PG_FLAGS] & PAGE_FLAGS_CHECK_AT_PREP) !== 0 || p[b + PG_MAPCOUNT] !== -1 || p[b + PG_COUNT] !== -1) return badPrep(pfn);
   hist(pfn, H_ALLOC, 0);
   p[b + PG_GEN]++;
@@ -518,7 +519,7 @@ function allocBlock(order: number, cold: boolean): number {
 /** free_pages_check: a page being freed must not be mapped or carry state flags. */
 function free_pages_check(pfn: number): boolean {
   const p = fpPage;
-  const b = (pfn << PAGE_SHIFT) | 0;
+  const b = pfn << PAGE_SHIFT;
   if (p[b + PG_MAPCOUNT] !== -1 || (p[b + PG_FLAGS] & PAGE_FLAGS_CHECK_AT_FREE) !== 0) return badFree(pfn);
   return true;
 }
