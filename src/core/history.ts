@@ -6,11 +6,14 @@
  * writes, read only for diagnostics.
  */
 import { ME, V } from './ctx.js';
-import { HIST_EVENTS, HIST_WORDS, type Views } from './layout.js';
+import * as LAYOUT from './layout.js';
+import type { Views } from './layout.js';
 import { STEPS } from './sched.js';
 
 export const H_ALLOC = 1, H_FREE = 2, H_MAP = 3, H_UNMAP = 4, H_WRITE = 5, H_DIRTY = 6, H_WRITEBACK = 7,
   H_VOLATILE = 8, H_STABLE = 9, H_DISCARD = 10, H_REMOVE = 11, H_READIN = 12, H_HOST = 13, H_COW = 14;
+// This module's own constants (V8 folds them into optimised code; an imported binding is a cell load and a hole check per use).
+const { HIST_EVENTS, HIST_WORDS } = LAYOUT;
 const NAMES = ['', 'alloc', 'free', 'map', 'unmap', 'write', 'set_dirty', 'writeback', 'make_volatile', 'make_stable',
   'discard', 'remove_from_cache', 'read_in', 'host_reclaim', 'cow'];
 
@@ -18,9 +21,14 @@ export function hist(pfn: number, ev: number, arg: number): void {
   const h = V.hist;
   const b = pfn * HIST_WORDS;
   const n = h[b];
-  const prev = (n - 1) & (HIST_EVENTS - 1);
+  const last = b + 1 + 2 * ((n - 1) & (HIST_EVENTS - 1));
   // a repeat of the previous event (same kind and argument, any participant) is not recorded again
-  if (n > 0 && (h[b + 1 + 2 * prev] & 0xff) === ev && h[b + 2 + 2 * prev] === arg) return;
+  if (n > 0 && (h[last] & 0xff) === ev && h[last + 1] === arg) return;
+  histRecord(h, b, ev, arg);
+}
+
+/** hist's recording, out of line: the repeat check above stays small enough to inline on hot paths. */
+function histRecord(h: Int32Array, b: number, ev: number, arg: number): void {
   const m = Atomics.add(h, b, 1); // RMW: concurrent recorders of one frame get distinct slots
   const slot = m & (HIST_EVENTS - 1);
   h[b + 1 + 2 * slot] = ev | (ME << 8) | ((STEPS & 0x7fff) << 16);

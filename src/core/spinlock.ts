@@ -17,8 +17,13 @@
  */
 import { V } from './ctx.js';
 import { O, report } from './oracles.js';
-import { SP_LOCK, SP_UNLOCK, STEPS, simActive, sp, spinClock, spinPoll, spinSlept, spinWait } from './sched.js';
+import * as SCHED from './sched.js';
+import { STEPS, simActive, spinClock, spinPoll, spinSlept, spinWait } from './sched.js';
 import { T_LOCK_WAIT, tr } from './trace.js';
+
+// This module's own constants (V8 folds them into optimised code; an imported binding is a
+// cell load and a hole check at every use, see page_alloc.ts).
+const { SP_LOCK, SP_UNLOCK, sp } = SCHED;
 
 /** Set in a lock word while a waiter may be asleep on it (threads mode). */
 export const LOCK_WAITERS = 0x4000_0000;

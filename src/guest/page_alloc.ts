@@ -32,18 +32,23 @@ import { CNT, ME, V } from '../core/ctx.js';
 import { DEFAULT_HOOKS, H } from '../core/hooks.js';
 import { DBG_BUDDY_DOUBLE, DBG_HANG, DBG_SKIP_SET_STABLE, plant } from '../core/debug.js';
 import { ORC_SET_STABLE, ORC_SET_UNUSED } from '../core/hw.js';
-import {
-  CTL_BATCH, CTL_DEBUG, CTL_HINTING, CTL_PCP_BATCH, CTL_PCP_HIGH, FREE_HEAD, FREE_NR, MAX_ORDER, NIL,
-  PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_HO_BASE, PCP_HO_ORDERS, PCP_STRIDE, PCP_TAIL, PG_COUNT, PG_FLAGS, PG_GEN,
-  PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, PG_MAPPING, PG_OWNER, PG_PRIVATE, ZONE_FREE_PAGES, ZONE_LOCK,
-} from '../core/layout.js';
+import * as LAYOUT from '../core/layout.js';
 import { O, report } from '../core/oracles.js';
-import {
-  PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PG_buddy, PG_pcp,
-} from '../core/page_flags.js';
+import * as FLAGS from '../core/page_flags.js';
 import { page_reporting_check_alloc, page_reporting_notify_free, pageReportingInit, reportingClearMask, reportingOrder } from './page_reporting.js';
 import { SP_REFCOUNT, STEPS, sp } from '../core/sched.js';
 import { spinLock, spinUnlock } from '../core/spinlock.js';
+
+// The layout offsets and flag bits as this module's own constants: V8 folds a module's own
+// `const` into optimised code, but reads an imported binding from its cell (with a hole
+// check) at every use, which on the order-0 pcp paths cost about a fifth of an alloc/free
+// pair (bench pcp_alloc_free_pairs_per_cpu).
+const {
+  CTL_BATCH, CTL_DEBUG, CTL_HINTING, CTL_PCP_BATCH, CTL_PCP_HIGH, FREE_HEAD, FREE_NR, MAX_ORDER, NIL,
+  PAGE_WORDS, PA_INTS, PCP_BASE, PCP_COUNT, PCP_HEAD, PCP_HO_BASE, PCP_HO_ORDERS, PCP_STRIDE, PCP_TAIL, PG_COUNT, PG_FLAGS, PG_GEN,
+  PG_LRU_NEXT, PG_LRU_PREV, PG_MAPCOUNT, PG_MAPPING, PG_OWNER, PG_PRIVATE, ZONE_FREE_PAGES, ZONE_LOCK,
+} = LAYOUT;
+const { PAGE_FLAGS_CHECK_AT_FREE, PAGE_FLAGS_CHECK_AT_PREP, PG_buddy, PG_pcp } = FLAGS;
 
 export const HINTING_OFF = 0;
 export const HINTING_UNUSED = 1;
@@ -65,6 +70,16 @@ const hintBuf = new Int32Array(1 << (MAX_ORDER - 1));
 let archHooks = false;        // the host has s390 arch_alloc_page/arch_free_page hooks (CMMA): the fast paths call them
 let drainHot = 0;             // free_hot_cold_page drains a batch past this many pages on the hot list
 let drainCold = 0;            // ... and on the cold list (high / 3)
+// The fast paths' views, this participant's id and counters (ctx.ts's, taken by pageAllocInit,
+// which every participant that runs the allocator calls after attachHost): module-local
+// bindings, so that a fast path reads no other module's live bindings.
+let fpPage: Int32Array = new Int32Array(0);
+let fpPa: Int32Array = new Int32Array(0);
+let fpCnt: Float64Array = new Float64Array(0);
+let fpMe = 0;
+const PAGE_SHIFT = 31 - Math.clz32(PAGE_WORDS); // pfn << PAGE_SHIFT === pfn * PAGE_WORDS (int32 arithmetic on the fast paths)
+if (1 << PAGE_SHIFT !== PAGE_WORDS) throw new Error(`page_alloc: PAGE_WORDS (${PAGE_WORDS}) must be a power of two`);
+let slow0 = true;             // an order-0 pcp hit takes allocSlow: arch hooks, page reporting or a planted bug (debug) are on
 const C_PCP_HITS = C.pcp_hits, C_ALLOCS = C.allocs, C_FREES = C.frees; // counter slots of the fast paths
 let reportOrder = MAX_ORDER;  // free page reporting (page_reporting.ts): notify on frees of this order and up; MAX_ORDER: off
 let buddyClear = PG_buddy;    // flags cleared when a block leaves a free list (__ClearPageReported with reporting)
@@ -96,6 +111,13 @@ export function pageAllocInit(): void {
   pageReportingInit();
   reportOrder = reportingOrder();
   buddyClear = PG_buddy | reportingClearMask();
+  fpPage = V.page;
+  fpPa = V.pa;
+  fpCnt = CNT;
+  fpMe = ME;
+  // allocSlow serves an order-0 pcp hit exactly as the fast path did (allocBlock's pcp
+  // branch, the hooks, reporting's check, prep_new_page of one page, the same counters).
+  slow0 = debug !== 0 || archHooks || reportOrder < MAX_ORDER;
 }
 
 /** Linux zone_batchsize(): about 1/1024 of the zone, at most 32, rounded to 2^n - 1. */
@@ -255,6 +277,36 @@ function pcpTake(base: number, fromTail: boolean): number {
   return pfn;
 }
 
+/**
+ * The hot end of a pcp list (pcpTake(base, false) for a list known non-empty, specialised:
+ * the order-0 fast path). Same words, same order as pcpTake.
+ */
+function pcpPop(pa: Int32Array, base: number): number {
+  const p = fpPage;
+  const pfn = pa[base + PCP_HEAD];
+  const b = pfn << PAGE_SHIFT; // int32 arithmetic: no overflow check (pfn < 2^27)
+  const next = p[b + PG_LRU_NEXT];
+  pa[base + PCP_HEAD] = next;
+  if (next === NIL) pa[base + PCP_TAIL] = NIL; else p[(next << PAGE_SHIFT) + PG_LRU_PREV] = NIL;
+  p[b + PG_LRU_NEXT] = NIL; // (PG_LRU_PREV of a head is NIL already)
+  p[b + PG_FLAGS] &= ~PG_pcp;
+  pa[base + PCP_COUNT]--;
+  return pfn;
+}
+
+/** pcpAdd(base, pfn, false) specialised: link at the head (the order-0 free fast path). */
+function pcpPush(pa: Int32Array, base: number, pfn: number): void {
+  const p = fpPage;
+  const b = pfn << PAGE_SHIFT;
+  p[b + PG_FLAGS] |= PG_pcp; // the page is private to this CPU while it is on a pcp list
+  const h = pa[base + PCP_HEAD];
+  p[b + PG_LRU_NEXT] = h;
+  p[b + PG_LRU_PREV] = NIL;
+  if (h === NIL) pa[base + PCP_TAIL] = pfn; else p[(h << PAGE_SHIFT) + PG_LRU_PREV] = pfn;
+  pa[base + PCP_HEAD] = pfn;
+  pa[base + PCP_COUNT]++;
+}
+
 /** rmqueue_bulk: move up to `count` order-0 pages from the buddy to the pcp list at `base`. */
 function rmqueue_bulk(base: number, count: number): number {
   CNT[C.pcp_refills]++;
@@ -393,12 +445,12 @@ function badPrep(pfn: number): false {
 
 /** prep_new_page for one page (the order-0 fast path): the same checks and stores, no loop. */
 function prep_new_page0(pfn: number): boolean {
-  const p = V.page;
-  const b = pfn * PAGE_WORDS;
+  const p = fpPage;
+  const b = pfn << PAGE_SHIFT;
   if ((p[b + PG_FLAGS] & PAGE_FLAGS_CHECK_AT_PREP) !== 0 || p[b + PG_MAPCOUNT] !== -1 || p[b + PG_COUNT] !== -1) return badPrep(pfn);
   hist(pfn, H_ALLOC, 0);
   p[b + PG_GEN]++;
-  p[b + PG_OWNER] = ME;
+  p[b + PG_OWNER] = fpMe;
   p[b + PG_MAPPING] = 0;
   // _count -1 -> 0 (page_count 1). Atomic (seq-cst store): a racing get_page_if_present's
   // CAS reads it, after the stores above.
@@ -408,19 +460,18 @@ function prep_new_page0(pfn: number): boolean {
 
 /**
  * alloc_pages(order): returns the first pfn of a block, or NIL. `cold` picks the cold list.
- * The order-0 path is kept small (pcp list, then prep) so that it inlines; everything else
- * (a refill, the buddy, a planted hang) is in allocSlow.
+ * The order-0 pcp hit is kept small (one list unlink, then prep) so that it inlines into its
+ * callers; everything else (a refill, the buddy, the arch hooks, page reporting, a planted
+ * bug) is in allocSlow, which does the same for an order-0 hit (allocBlock's pcp branch).
  */
 export function alloc_pages(order: number, cold: boolean): number {
-  if (order !== 0 || debug !== 0) return allocSlow(order, cold);
-  const pa = V.pa;
+  if (order !== 0 || slow0) return allocSlow(order, cold);
+  const pa = fpPa;
   const base = cold ? pcpBase + PCP_STRIDE : pcpBase;
   if (pa[base + PCP_COUNT] === 0) return allocSlow(0, cold);
-  const pfn = pcpTake(base, cold);
-  const cnt = CNT;
+  const pfn = cold ? pcpTake(base, true) : pcpPop(pa, base);
+  const cnt = fpCnt;
   cnt[C_PCP_HITS]++;
-  if (archHooks) H.archAllocPage(pfn, 0); // as in allocSlow: the CMMA guest's set-stable (the other hosts have none)
-  if (reportOrder < MAX_ORDER) page_reporting_check_alloc(pfn);
   if (!prep_new_page0(pfn)) return NIL;
   cnt[C_ALLOCS]++;
   return pfn;
@@ -467,8 +518,9 @@ function allocBlock(order: number, cold: boolean): number {
 
 /** free_pages_check: a page being freed must not be mapped or carry state flags. */
 function free_pages_check(pfn: number): boolean {
-  const b = pfn * PAGE_WORDS;
-  if (V.page[b + PG_MAPCOUNT] !== -1 || (V.page[b + PG_FLAGS] & PAGE_FLAGS_CHECK_AT_FREE) !== 0) return badFree(pfn);
+  const p = fpPage;
+  const b = pfn << PAGE_SHIFT;
+  if (p[b + PG_MAPCOUNT] !== -1 || (p[b + PG_FLAGS] & PAGE_FLAGS_CHECK_AT_FREE) !== 0) return badFree(pfn);
   return true;
 }
 
@@ -482,12 +534,22 @@ function badFree(pfn: number): false {
 
 /** free_hot_cold_page: an order-0 page goes to this CPU's pcp list (drain past `high`). */
 export function free_hot_cold_page(pfn: number, cold: boolean): void {
+  if (archHooks) { freeHooked(pfn, cold); return; }
   if (!free_pages_check(pfn)) return;
-  if (archHooks) H.archFreePage(pfn, 0);
+  const pa = fpPa;
+  const base = cold ? pcpBase + PCP_STRIDE : pcpBase;
+  if (cold) pcpAdd(base, pfn, true); else pcpPush(pa, base, pfn);
+  if (pa[base + PCP_COUNT] > (cold ? drainCold : drainHot)) free_pages_bulk(base, pcpBatch);
+}
+
+/** free_hot_cold_page with the host's arch hooks (CMMA), out of line: the same steps between the two hooks. */
+function freeHooked(pfn: number, cold: boolean): void {
+  if (!free_pages_check(pfn)) return;
+  H.archFreePage(pfn, 0);
   const base = cold ? pcpBase + PCP_STRIDE : pcpBase;
   pcpAdd(base, pfn, cold);
   if (V.pa[base + PCP_COUNT] > (cold ? drainCold : drainHot)) free_pages_bulk(base, pcpBatch);
-  if (archHooks) H.archFreePageDone(pfn, 0);
+  H.archFreePageDone(pfn, 0);
 }
 
 /** __free_pages_ok: a higher-order block goes straight to the buddy. */
@@ -519,7 +581,7 @@ function __free_pages_ok(pfn: number, order: number): void {
 export function put_page_testzero(pfn: number): boolean {
   sp(SP_REFCOUNT, pfn);
   // Atomics.sub is a full RMW: the final put observes every earlier put.
-  const old = Atomics.sub(V.page, pfn * PAGE_WORDS + PG_COUNT, 1);
+  const old = Atomics.sub(fpPage, (pfn << PAGE_SHIFT) + PG_COUNT, 1);
   if (old <= -1) return badPut(pfn, old);
   return old === 0;
 }
@@ -539,7 +601,7 @@ export function get_page(pfn: number): void {
 /** __free_pages(pfn, order): drop a reference; the last one frees the block. */
 export function __free_pages(pfn: number, order: number, cold = false): void {
   if (!put_page_testzero(pfn)) return;
-  CNT[C_FREES]++;
+  fpCnt[C_FREES]++;
   if (order === 0) free_hot_cold_page(pfn, cold);
   else __free_pages_ok(pfn, order);
 }

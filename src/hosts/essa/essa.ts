@@ -9,17 +9,25 @@ import { covAccess, covEssa } from '../../core/coverage.js';
 import { injTouch } from '../../core/inject.js';
 import { T_ESSA_BATCH, tr } from '../../core/trace.js';
 import { CNT, ME, V } from '../../core/ctx.js';
-import {
+import * as HW from '../../core/hw.js';
+import * as LAYOUT from '../../core/layout.js';
+import * as FLAGS from '../../core/page_flags.js';
+import { O, report } from '../../core/oracles.js';
+import { SP_ACCESS, SP_ESSA, STEPS, sp } from '../../core/sched.js';
+
+// The imported constants and functions as this module's own constants: V8 folds a module's
+// own `const` into optimised code (and inlines a known function), but reads an imported
+// binding from its cell, with a hole check, at every use (page_alloc.ts says the same).
+const {
   ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_OK, ACC_PAGE_IN, ACC_ZERO_FILL,
   ESSA_CSTATE_MASK, ESSA_CSTATE_PRESERVED, ESSA_CSTATE_RESIDENT, ESSA_USTATE_MASK, ESSA_USTATE_UNUSED,
   ORC_GET_STATE, ORC_NAMES, ORC_SET_PVOLATILE, ORC_SET_STABLE, ORC_SET_STABLE_IF_RESIDENT, ORC_SET_STABLE_MAKE_RESIDENT,
   ORC_SET_UNUSED, ORC_SET_VOLATILE, ST_Pr, ST_Sp, ST_Sr, ST_Sz, ST_Ur, ST_Uz, ST_Vr, ST_Vz,
   frameLock, frameUnlock, isValidState, residentAdd, stateName,
-} from '../../core/hw.js';
-import { HS_CHANGE, HS_LOCK, HS_REF, HS_STATE_MASK, PAGE_INTS, PAGE_WORDS, PG_FLAGS } from '../../core/layout.js';
-import { PG_writeback } from '../../core/page_flags.js';
-import { O, report } from '../../core/oracles.js';
-import { SP_ACCESS, SP_ESSA, STEPS, sp } from '../../core/sched.js';
+} = HW;
+const { HS_CHANGE, HS_LOCK, HS_REF, HS_STATE_MASK, PAGE_INTS, PAGE_WORDS, PG_FLAGS } = LAYOUT;
+const { PG_writeback } = FLAGS;
+const C_ESSA_CALLS = C.essa_calls, C_ESSA_BATCHES = C.essa_batches, C_ESSA_BATCHED_PAGES = C.essa_batched_pages, C_FRAME_ACCESSES = C.frame_accesses;
 
 // Side effects of a transition on the frame's content.
 export const FX_NONE = 0;
@@ -87,7 +95,7 @@ function invalid(pfn: number, what: string): void {
 /** Execute one ESSA on `pfn`; returns the old state byte. */
 export function essa(pfn: number, orc: number): number {
   sp(SP_ESSA, pfn);
-  CNT[C.essa_calls]++;
+  CNT[C_ESSA_CALLS]++;
   return essaLocked(pfn, orc);
 }
 
@@ -120,8 +128,8 @@ export function essaBatch(pfns: Int32Array, n: number, orc: number, oldOut: Int3
   if (n === 0) return;
   sp(SP_ESSA, pfns[0]);
   tr(T_ESSA_BATCH, n);
-  CNT[C.essa_batches]++;
-  CNT[C.essa_batched_pages] += n;
+  CNT[C_ESSA_BATCHES]++;
+  CNT[C_ESSA_BATCHED_PAGES] += n;
   for (let i = 0; i < n; i++) {
     const old = essaLocked(pfns[i], orc);
     if (oldOut !== null) oldOut[i] = old;
@@ -137,7 +145,7 @@ export function essaBatch(pfns: Int32Array, n: number, orc: number, oldOut: Int3
  */
 export function hwBegin(pfn: number, write: boolean): number {
   sp(SP_ACCESS, pfn);
-  CNT[C.frame_accesses]++;
+  CNT[C_FRAME_ACCESSES]++;
   injTouch(pfn);
   const w = frameLock(pfn);
   const s = w & HS_STATE_MASK;

@@ -11,14 +11,20 @@ import { T_RECLAIM_B, T_RECLAIM_E, tr } from '../../core/trace.js';
 import { H_HOST, hist } from '../../core/history.js';
 import { CNT, ME, V } from '../../core/ctx.js';
 import { DBG_HOST_LOSE_PAGE, DBG_HOST_UP, plant } from '../../core/debug.js';
-import { ESSA_CSTATE_MASK, ESSA_CSTATE_RESIDENT, ST_Sz, ST_Up, frameLock, frameUnlock, isValidState, residentAdd, stateName } from '../../core/hw.js';
-import {
-  CTL_DEBUG, CTL_HOST_BUDGET, HOST_HAND, HOST_RESIDENT, HS_CHANGE, HS_REF, HS_STATE_MASK, PAGE_INTS, PAGE_SIZE,
-} from '../../core/layout.js';
+import * as HW from '../../core/hw.js';
+import * as LAYOUT from '../../core/layout.js';
 import { O, report } from '../../core/oracles.js';
 import { countWaste } from '../../core/waste.js';
 import { SP_HOST, STEPS, sp } from '../../core/sched.js';
 import { HX_DISCARD, HX_FREE, HX_NONE, HX_PAGE_OUT, hostReclaimNext } from './host_states.js';
+
+// This module's own constants and functions (V8 folds them; an imported binding is a cell
+// load and a hole check at every use, see guest/page_alloc.ts).
+const { ESSA_CSTATE_MASK, ESSA_CSTATE_RESIDENT, ST_Sz, ST_Up, frameLock, frameUnlock, isValidState, residentAdd, stateName } = HW;
+const {
+  CTL_DEBUG, CTL_HOST_BUDGET, HOST_HAND, HOST_RESIDENT, HS_CHANGE, HS_REF, HS_STATE_MASK, PAGE_INTS, PAGE_SIZE,
+} = LAYOUT;
+const C_HOST_SCANS = C.host_scans;
 
 /**
  * Reclaim one frame as the host would. Returns the action taken (HX_*), or -1 when the
@@ -85,7 +91,7 @@ export function reclaimPass(stop: () => boolean, budget = V.hdr[CTL_HOST_BUDGET]
   for (let scanned = 0; scanned < 2 * n; scanned++) {
     if (Atomics.load(V.hdr, HOST_RESIDENT) <= low || stop()) break;
     sp(SP_HOST, hand);
-    CNT[C.host_scans]++;
+    CNT[C_HOST_SCANS]++;
     const a = reclaimFrame(hand, true);
     if (a > HX_NONE) reclaimed++;
     hand = hand + 1 === n ? 0 : hand + 1;
