@@ -66,7 +66,7 @@ export const XEN_RACES: RaceEntry[] = [
     oracle: 'leak', fix: 'populate changes the type only from paged (later also paging_out); a fault on paging_in is spurious',
     source: 'xen 55121cdb79 (Nov 2010)', reproduced: true,
     // four vCPUs share one 16-page file, the pager keeps a quarter of the guest resident: page-ins of shared pages all the time
-    ...XHUNT, cpus: 4, host_mem: '256K', workload: 'mixed', workloadOptions: { files: 1, file_pages: 16, anon_pct: 20 },
+    ...XHUNT, cpus: 4, mem: '512K', host_mem: '128K', workload: 'mixed', workloadOptions: { files: 1, file_pages: 16, anon_pct: 20 },
   },
   {
     id: 'xp-ring-reserve', name: 'concurrent claims overfill the ring', catalogue: 'X8',
@@ -83,7 +83,7 @@ export const XEN_RACES: RaceEntry[] = [
     oracle: 'liveness', fix: 'the pager answers every request, drops included',
     source: 'xen 7c4c4b9c33 (Jun 2011); DUMMY responses 4803908397', ring_slots: 4, reproduced: true,
     // a quarter of the guest resident: the balloon gives back paged gfns often, four unanswered drops fill the 4-slot ring
-    ...XHUNT, host_mem: '256K', workloadOptions: { ...XHUNT.workloadOptions, balloon: 48 },
+    ...XHUNT, mem: '512K', host_mem: '128K', workloadOptions: { ...XHUNT.workloadOptions, balloon: 48 },
   },
   {
     id: 'xp-map-first', name: 'the map/nominate ordering window (the seed debate)', catalogue: 'X11',
