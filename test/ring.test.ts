@@ -85,7 +85,7 @@ describe('re-enacting rings in sim mode', () => {
 });
 
 describe('hunt --mode threads', () => {
-  it('re-enacts the failing run\'s rings in sim mode and says in the replay file how it went; a sim-ring file replays its violation', async () => {
+  it('re-enacts the failing run\'s rings in sim mode (else runs its options in sim mode) and says in the replay file how it went; a sim file replays its violation', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'hintsim-ring-')), 'dgp.replay.json');
     const r = await cli('hunt', 'discard-get-page', '--mode', 'threads', '--seeds', '4', '--jobs', '1', '--no-shrink', '--no-corpus', '--out', out);
     expect(r.status, r.stderr).toBe(0); // the race fires in threads mode within a few seeds
@@ -94,8 +94,10 @@ describe('hunt --mode threads', () => {
     expect(ring.window_points).toBeGreaterThan(0);
     expect(ring.gates).toHaveLength(3);
     expect(r.stdout).toMatch(new RegExp(`  rings: ${ring.window_points} points in the window; `));
-    if (ring.reproduced) {
-      expect(f.replay_kind).toBe('sim-ring');
+    if (ring.reproduced || f.replay_kind === 'sim-reproduced') {
+      // the rings' re-enactment, or else the sim run with the failure's own options, failed the same way
+      expect(f.replay_kind).toBe(ring.reproduced ? 'sim-ring' : 'sim-reproduced');
+      expect(r.stdout).toContain(ring.reproduced ? 'reproduced; the replay file holds that sim run\'s schedule' : 'own options and seed failed the same way');
       expect(f.options.mode).toBe('sim');
       expect(f.schedule).not.toBeNull();
       const rep = await cli('replay', out, '--json');

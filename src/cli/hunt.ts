@@ -68,7 +68,12 @@ export function registerHunt(program: Command, setExit: SetExit): void {
           : `hunt ${id}: found with seed ${r.seed} after ${r.seeds_tried} seeds in ${r.seconds.toFixed(2)} s (${mode} mode)\n`);
         process.stdout.write(`  [${v.oracle}] pfn ${v.pfn}, participant ${v.cpu}, step ${v.step}: ${v.message}\n`);
         const ring = r.replay?.ring_replay;
-        if (ring) process.stdout.write(`  ${formatRingRecord(ring)}: the replay file ${ring.reproduced ? 'holds that sim run\'s schedule' : 'is threads-only (the options, not the interleaving)'}\n`);
+        if (ring) {
+          const how = ring.reproduced ? 'the replay file holds that sim run\'s schedule'
+            : r.replay?.replay_kind === 'sim-reproduced' ? 'the sim run with the failure\'s own options and seed failed the same way: the replay file holds its schedule'
+            : 'nor did the sim run with its own options: the replay file is threads-only (the options, not the interleaving)';
+          process.stdout.write(`  ${formatRingRecord(ring)}; ${how}\n`);
+        }
         if (r.replay?.shrink) process.stdout.write(`  shrunk: ${r.replay.shrink.steps_before} -> ${r.replay.shrink.steps_after} steps, ${r.replay.shrink.decisions_before} -> ${r.replay.shrink.decisions_after} schedule decisions\n`);
         process.stdout.write(`  replay file: ${out}\n  replay with: ${replayFileCommand(out)}\n  as a story:  ${replayFileCommand(out)} --story\n`);
         if (typeof f.html === 'string') process.stdout.write(`  html report: ${f.html}\n`);

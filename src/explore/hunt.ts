@@ -2,24 +2,25 @@
  * `hintsim hunt ID`: search seeds with one fix switched off until the race's oracle
  * fires, in parallel with piscina; then (sim mode) record the exact schedule, shrink it
  * (shrink.ts), and write a replay file. Threads mode: the failing run's point rings are
- * re-enacted in sim mode (ring_schedule.ts); when that fails the same way, its recorded
- * schedule (shrunk) is the replay file's, else the file is threads-only (options alone).
+ * re-enacted in sim mode (ring_schedule.ts), then, when that does not fail the same way, the
+ * failure's options are run in sim mode as they are; the first that fails the same way gives
+ * the replay file its recorded schedule (shrunk), else the file is threads-only (options alone).
  */
 import { hostByName } from '../hosts/index.js';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { RACES, type RaceEntry } from '../core/races.js';
 import type { Violation } from '../core/oracles.js';
-import { DEFAULTS, UsageError, parseSize, type Mode, type RunOptions, type Strategy } from '../machine/config.js';
+import { DEFAULTS, UsageError, parseSize, type Mode, type RunOptions, type SimSchedule, type Strategy } from '../machine/config.js';
 import type { HuntTask, HuntTaskResult } from './hunt_task.js';
 import { makeReplayFile, toReplayOptions, type ReplayFile } from './replay_file.js';
-import { recordedSchedule, runMachine } from '../machine/run.js';
+import { recordedSchedule, runMachine, type RunResult } from '../machine/run.js';
 import { poolRunner, shrinkRecord, shrinkSchedule, wantOf } from './shrink.js';
 import { huntCorpus } from './hunt_corpus.js';
 import { workerExecArgv, workerUrl, workerUrls } from '../machine/worker_url.js';
 import { releaseIdleWorkers, setWorkerReuse, workerReuse } from '../machine/worker_pool.js';
 import { ringRecord, ringRunOptions, ringSkip, type RingInput, type RingRecord } from './ring_schedule.js';
-import { sameFailure } from './steer.js';
+import { planOptions, sameFailure, steerPlan } from './steer.js';
 
 export interface HuntOptions {
   id: string;
@@ -89,7 +90,7 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
   const urls = workerUrls();
   let next = 0;
   let done = 0;
-  let found: { seed: number; v: Violation; ring: RingInput | null } | null = null;
+  let found: { seed: number; v: Violation; ring: RingInput | null; ops: number } | null = null;
   const deadline = t0 + h.seconds * 1000;
   const oracle = race.oracle;
   try {
@@ -104,7 +105,7 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
           for (const r of res) {
             done++;
             const v = r.violations.find((x) => x.oracle === oracle);
-            if (v && (!found || r.seed < found.seed)) found = { seed: r.seed, v, ring: r.ring ?? null };
+            if (v && (!found || r.seed < found.seed)) found = { seed: r.seed, v, ring: r.ring ?? null, ops: r.ops };
           }
           h.progress?.(done, seeds.length);
         }, (e: unknown) => { failure = e; }).finally(() => { inflight.delete(p); });
@@ -117,7 +118,7 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
   } finally {
     await pool.destroy();
   }
-  const f = found as { seed: number; v: Violation; ring: RingInput | null } | null;
+  const f = found as { seed: number; v: Violation; ring: RingInput | null; ops: number } | null;
   const seconds = (performance.now() - t0) / 1000;
   if (!f) return { race: race.id, found: false, seed: null, violation: null, seeds_tried: done, seconds, replay: null };
   const opts = raceRunOptions(race, h, f.seed);
@@ -130,7 +131,7 @@ export async function hunt(h: HuntOptions): Promise<HuntResult> {
     setWorkerReuse(true);
     try {
       if (h.mode === 'sim') replay = await recordAndShrink(race, h, f.seed, opts, oracle);
-      else ({ replay, ring } = await ringAndShrink(race, h, f.seed, opts, f.v, f.ring!));
+      else ({ replay, ring } = await ringAndShrink(race, h, f.seed, opts, f.v, f.ring!, f.ops));
     } finally {
       setWorkerReuse(reused);
       if (!reused) await releaseIdleWorkers();
@@ -161,25 +162,42 @@ async function recordAndShrink(race: RaceEntry, h: HuntOptions, seed: number, op
 }
 
 /**
- * Threads mode: re-enact the failing run's point rings in sim mode; when it fails the same
- * way, its recorded schedule, shrunk (keeping the same failure), is the replay file's.
+ * Threads mode: re-enact the failing run's point rings in sim mode; when that does not fail the
+ * same way (or is not tried: the window starts too far into the run), the sim run with the
+ * failure's own options and seed (stress's attempt 0, steer.ts). The first that fails the same
+ * way gives the replay file its recorded schedule, shrunk (keeping the same failure): replay_kind
+ * 'sim-ring' or 'sim-reproduced'; neither: the file is threads-only.
  */
-async function ringAndShrink(race: RaceEntry, h: HuntOptions, seed: number, threads: RunOptions, v: Violation, input: RingInput): Promise<{ replay: ReplayFile | null; ring: RingRecord }> {
-  if (ringSkip(input) !== null) return { replay: null, ring: ringRecord(input, null, false, 0) };
+async function ringAndShrink(race: RaceEntry, h: HuntOptions, seed: number, threads: RunOptions, v: Violation, input: RingInput, threadsOps: number): Promise<{ replay: ReplayFile | null; ring: RingRecord }> {
   const t0 = performance.now();
-  const ringOpts = ringRunOptions(threads, input);
-  const rec = await runMachine(ringOpts);
-  const hit = rec.violations.find((x) => sameFailure(x, v));
-  const schedule = hit ? recordedSchedule(rec) : null;
-  const ring = ringRecord(input, rec, schedule !== null, (performance.now() - t0) / 1000);
-  if (!hit || !schedule) return { replay: null, ring };
-  const opts: RunOptions = { ...ringOpts, ring: null, recordSchedule: false }; // the recorded schedule replays without the rings
+  let ring: RingRecord;
+  let tried: { opts: RunOptions; rec: RunResult; hit: Violation; schedule: SimSchedule; kind: 'sim-ring' | 'sim-reproduced' } | null = null;
+  if (ringSkip(input) !== null) ring = ringRecord(input, null, false, 0);
+  else {
+    const ringOpts = ringRunOptions(threads, input);
+    const rec = await runMachine(ringOpts);
+    const hit = rec.violations.find((x) => sameFailure(x, v));
+    const schedule = hit ? recordedSchedule(rec) : null;
+    ring = ringRecord(input, rec, schedule !== null, (performance.now() - t0) / 1000);
+    // the recorded schedule replays without the rings
+    if (hit && schedule) tried = { opts: { ...ringOpts, ring: null, recordSchedule: false }, rec, hit, schedule, kind: 'sim-ring' };
+  }
+  if (!tried) {
+    const plan = steerPlan({ seed, key: 0, opts: threads, violation: v, ops: threadsOps, ring: input }, 0);
+    const opts = planOptions(threads, plan);
+    const rec = await runMachine({ ...opts, recordKeys: true });
+    const hit = rec.violations.find((x) => sameFailure(x, v));
+    const schedule = hit ? recordedSchedule(rec) : null;
+    if (hit && schedule) tried = { opts: { ...opts, recordSchedule: false }, rec, hit, schedule, kind: 'sim-reproduced' };
+  }
+  if (!tried) return { replay: null, ring };
+  const { opts, rec, hit, schedule, kind } = tried;
   const match = (x: Violation): boolean => sameFailure(x, v);
   const shrunk = h.shrink ? await shrinkSchedule(opts, schedule, hit.oracle, rec, h.shrinkSeconds, match, poolRunner(h.jobs, wantOf(hit))) : null;
   const replay = makeReplayFile({
-    race: race.id, seed, options: toReplayOptions(shrunk?.opts ?? opts), schedule: shrunk?.schedule ?? schedule, expected: pick(shrunk?.violation ?? hit),
+    race: race.id, seed: opts.seed, options: toReplayOptions(shrunk?.opts ?? opts), schedule: shrunk?.schedule ?? schedule, expected: pick(shrunk?.violation ?? hit),
     shrink: shrinkRecord(rec.schedule!.steps, schedule, shrunk),
-    replay_kind: 'sim-ring', ring_replay: ring,
+    replay_kind: kind, ring_replay: ring,
   });
   return { replay, ring };
 }

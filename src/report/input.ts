@@ -5,6 +5,7 @@
  * with trace events and the schedule recorded, so its report has a timeline.
  */
 import { existsSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import { UsageError, type RunOptions } from '../machine/config.js';
 import { REPLAY_FORMAT, fromReplayOptions, readReplayFile, type ReplayFile } from '../explore/replay_file.js';
@@ -42,14 +43,21 @@ export function checkHtmlPath(path: string): void {
   try { writeFileSync(probe, '', { flag: 'wx' }); unlinkSync(probe); } catch (e) { bad((e as NodeJS.ErrnoException).code ?? (e as Error).message); }
 }
 
-/** Write the page whole or not at all: a temporary file beside it, then a rename. */
+/**
+ * Write the page whole or not at all: a temporary file beside it, then a rename. The
+ * temporary file has an unpredictable name and is created exclusively (never through a link
+ * someone planted beside the page, e.g. when the page goes to a shared temporary folder).
+ */
 export function writeHtml(path: string, html: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  let made = false;
   try {
+    writeFileSync(tmp, '', { flag: 'wx', mode: 0o644 });
+    made = true;
     writeFileSync(tmp, html);
     renameSync(tmp, path);
   } catch (e) {
-    try { unlinkSync(tmp); } catch { /* not created */ }
+    if (made) try { unlinkSync(tmp); } catch { /* gone already */ }
     throw new UsageError(`--html: cannot write '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }

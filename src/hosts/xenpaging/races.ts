@@ -65,23 +65,25 @@ export const XEN_RACES: RaceEntry[] = [
       'F is still allocated to the domain and names g in the m2p, but no p2m entry names it'],
     oracle: 'leak', fix: 'populate changes the type only from paged (later also paging_out); a fault on paging_in is spurious',
     source: 'xen 55121cdb79 (Nov 2010)', reproduced: true,
-    ...XHUNT, cpus: 4, workload: 'mixed', workloadOptions: { files: 2, file_pages: 48 }, // four vCPUs share page-cache pages
+    // four vCPUs share one 16-page file, the pager keeps a quarter of the guest resident: page-ins of shared pages all the time
+    ...XHUNT, cpus: 4, mem: '512K', host_mem: '128K', workload: 'mixed', workloadOptions: { files: 1, file_pages: 16, anon_pct: 20 },
   },
   {
     id: 'xp-ring-reserve', name: 'concurrent claims overfill the ring', catalogue: 'X8',
     interleaving: ['one request slot is free', 'vCPU A and dom0 (or vCPU B) each check "is there room?" before either puts',
       'both put: the second request overwrites an unconsumed slot', 'the overwritten request is lost; its vCPU stays paused'],
     oracle: 'protocol', fix: 'claim/put/cancel: slots reserved under the ring lock, guest vCPUs sleep for one, foreign callers get EBUSY and one slot stays kept per vCPU',
-    source: 'xen 46d0343de0 (Sep 2011), 3643a96119 (Jan 2012, mem_event.c)', ring_slots: 4, reproduced: true,
-    ...XHUNT, cpus: 4, // many vCPUs faulting on distinct paged gfns with a 4-slot ring
+    source: 'xen 46d0343de0 (Sep 2011), 3643a96119 (Jan 2012, mem_event.c)', ring_slots: 2, reproduced: true,
+    ...XHUNT, cpus: 4, host_mem: '256K', // four vCPUs faulting on paged gfns (a quarter of the guest resident) with a 2-slot ring
   },
   {
     id: 'xp-answer-drops', name: 'unanswered drop notifications fill the ring', catalogue: 'X9',
     interleaving: ['the guest balloons out paged gfns: one DROP_PAGE request each', 'the pager frees their slots in its page file but treats drops as one-way: no response',
       'each unanswered request holds its ring slot; free slots shrink to 0', 'the next populate cannot be posted: the vCPU sleeps on the ring for ever'],
     oracle: 'liveness', fix: 'the pager answers every request, drops included',
-    source: 'xen 7c4c4b9c33 (Jun 2011); DUMMY responses 4803908397', ring_slots: 8, reproduced: true,
-    ...XHUNT, workloadOptions: { ...XHUNT.workloadOptions, balloon: 48 },
+    source: 'xen 7c4c4b9c33 (Jun 2011); DUMMY responses 4803908397', ring_slots: 4, reproduced: true,
+    // a quarter of the guest resident: the balloon gives back paged gfns often, four unanswered drops fill the 4-slot ring
+    ...XHUNT, mem: '512K', host_mem: '128K', workloadOptions: { ...XHUNT.workloadOptions, balloon: 48 },
   },
   {
     id: 'xp-map-first', name: 'the map/nominate ordering window (the seed debate)', catalogue: 'X11',
