@@ -17,7 +17,8 @@
  * zone lock in the unfixed orderings), never the reverse.
  */
 import { V } from './ctx.js';
-import { H } from './hooks.js';
+import * as HOOKS from './hooks.js';
+const { H } = HOOKS;
 import * as LAYOUT from './layout.js';
 // Imported constants and functions as this module's own constants: V8 folds a module's own
 // `const` into optimised code, but reads an imported binding from its cell, with a hole

@@ -18,7 +18,8 @@ const { B_LOOKUP_DISCARDED, B_REMOVE_KEEPS_DISCARDED, B_REMOVE_LOST_TO_DISCARD, 
 import * as INJECT from '../core/inject.js';
 const { I_STALL_VOLATILE, I_WRITEBACK_DELAY, injStall } = INJECT;
 import { CNT, ME, V } from '../core/ctx.js';
-import { H } from '../core/hooks.js';
+import * as HOOKS from '../core/hooks.js';
+const { H } = HOOKS;
 import * as HW from '../core/hw.js';
 const { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, pageClearDirty } = HW;
 import * as LAYOUT from '../core/layout.js';

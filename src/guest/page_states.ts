@@ -31,7 +31,8 @@ const {
 import * as INJECT from '../core/inject.js';
 const { I_STALL_DISCARD, I_STALL_FAULT, I_STALL_VOLATILE, injStall } = INJECT;
 import { CNT, ME, V } from '../core/ctx.js';
-import { H } from '../core/hooks.js';
+import * as HOOKS from '../core/hooks.js';
+const { H } = HOOKS;
 import * as HW from '../core/hw.js';
 const { ORC_GET_STATE, ORC_SET_PVOLATILE, ORC_SET_STABLE, ORC_SET_STABLE_IF_RESIDENT, ORC_SET_VOLATILE, ST_Vz } = HW;
 import * as LAYOUT from '../core/layout.js';

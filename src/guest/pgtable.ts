@@ -11,7 +11,8 @@
  * pte lock (the anonymous table by its owner CPU, the only one that touches it).
  */
 import { ME, V } from '../core/ctx.js';
-import { H } from '../core/hooks.js';
+import * as HOOKS from '../core/hooks.js';
+const { H } = HOOKS;
 import * as LAYOUT from '../core/layout.js';
 // Imported constants and functions as this module's own constants: V8 folds a module's own
 // `const` into optimised code, but reads an imported binding from its cell, with a hole
