@@ -7,10 +7,16 @@
  * ballast (an embedded alloc-storm) keeps the host under pressure.
  * `mixed` is the same with more anonymous work.
  */
-import { C } from '../src/core/counters.js';
+import * as COUNTERS from '../src/core/counters.js';
+// Imported constants and functions as this module's own constants: V8 folds a module's own
+// `const` into optimised code, but reads an imported binding from its cell, with a hole
+// check, at every use (page_alloc.ts). Only `const` exports and functions; live bindings stay imports.
+const { C } = COUNTERS;
 import { CNT, V } from '../src/core/ctx.js';
-import { ANON_PAGES, FILE_PAGES, K_CUR_VER, K_DISK_VER, K_FILE_SIZE, NFILES, VMA_FLAGS } from '../src/core/layout.js';
-import { SP_STEP, simActive, sp } from '../src/core/sched.js';
+import * as LAYOUT from '../src/core/layout.js';
+const { ANON_PAGES, FILE_PAGES, K_CUR_VER, K_DISK_VER, K_FILE_SIZE, NFILES, VMA_FLAGS } = LAYOUT;
+import * as SCHED from '../src/core/sched.js';
+const { SP_STEP, simActive, sp } = SCHED;
 
 const idleWord = new Int32Array(new SharedArrayBuffer(4)); // nobody notifies it: a bounded sleep
 import { vmaIdx } from '../src/guest/rmap.js';
@@ -21,7 +27,8 @@ import { O, report } from '../src/core/oracles.js';
 import { STEPS } from '../src/core/sched.js';
 import { commit_lazy_volatile, cpu_quiescent, cpu_set_idle, setLazyVolatile } from '../src/guest/page_states.js';
 import { AllocStormCpu } from './alloc_storm.js';
-import { I_FREE_BURST, I_IDLE_LONG, injHit, injIdleLength } from '../src/core/inject.js';
+import * as INJECT from '../src/core/inject.js';
+const { I_FREE_BURST, I_IDLE_LONG, injHit, injIdleLength } = INJECT;
 import type { CpuTask, Workload, WorkloadOption } from './workload.js';
 
 const S_READ = 1, S_WRITE = 2, S_MSYNC = 3, S_MUNMAP = 4, S_TRUNCATE = 5, S_MMAP = 6, S_IDLE = 7, S_ANON = 8, S_ANON_MEM = 9;

@@ -17,11 +17,18 @@
  * zone lock in the unfixed orderings), never the reverse.
  */
 import { V } from './ctx.js';
-import { H } from './hooks.js';
-import {
-  CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, SIM_DIRTY, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_LOCK, HS_STATE_MASK, PS_IDLE, PS_RUNNING,
-} from './layout.js';
-import { simActive, spinWait } from './sched.js';
+import * as HOOKS from './hooks.js';
+const { H } = HOOKS;
+import * as LAYOUT from './layout.js';
+// Imported constants and functions as this module's own constants: V8 folds a module's own
+// `const` into optimised code, but reads an imported binding from its cell, with a hole
+// check, at every use (page_alloc.ts). Only `const` exports and functions; live bindings stay imports.
+const {
+  CTL_HOST_BUDGET, CTL_NCPUS, PA_STATE, SIM_DIRTY, paWord, HOST_KICK, HOST_RESIDENT, HS_CHANGE, HS_LOCK,
+  HS_STATE_MASK, PS_IDLE, PS_RUNNING,
+} = LAYOUT;
+import * as SCHED from './sched.js';
+const { simActive, spinWait } = SCHED;
 
 export const ORC_GET_STATE = 0;
 export const ORC_SET_STABLE = 1;

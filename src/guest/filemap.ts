@@ -6,21 +6,35 @@
  * (index % ncpus), so versions of one page are totally ordered.
  */
 import { describePage } from '../core/assert.js';
-import { H_READIN, H_REMOVE, H_WRITEBACK, hist } from '../core/history.js';
-import { C } from '../core/counters.js';
-import { B_LOOKUP_DISCARDED, B_REMOVE_KEEPS_DISCARDED, B_REMOVE_LOST_TO_DISCARD, covBranch } from '../core/coverage.js';
-import { I_STALL_VOLATILE, I_WRITEBACK_DELAY, injStall } from '../core/inject.js';
+import * as HISTORY from '../core/history.js';
+// Imported constants and functions as this module's own constants: V8 folds a module's own
+// `const` into optimised code, but reads an imported binding from its cell, with a hole
+// check, at every use (page_alloc.ts). Only `const` exports and functions; live bindings stay imports.
+const { H_READIN, H_REMOVE, H_WRITEBACK, hist } = HISTORY;
+import * as COUNTERS from '../core/counters.js';
+const { C } = COUNTERS;
+import * as COVERAGE from '../core/coverage.js';
+const { B_LOOKUP_DISCARDED, B_REMOVE_KEEPS_DISCARDED, B_REMOVE_LOST_TO_DISCARD, covBranch } = COVERAGE;
+import * as INJECT from '../core/inject.js';
+const { I_STALL_VOLATILE, I_WRITEBACK_DELAY, injStall } = INJECT;
 import { CNT, ME, V } from '../core/ctx.js';
-import { H } from '../core/hooks.js';
-import { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, pageClearDirty } from '../core/hw.js';
-import {
-  FILE_PAGES, K_CACHE, K_TRUNC_COUNT, K_DISK_VER, K_LRU_COUNT, K_LRU_HEAD, K_LRU_LOCK, K_LRU_TAIL, K_TREE_LOCK, NIL, PAGE_INTS,
-  PAGE_WORDS, PG_INDEX, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPPING,
-} from '../core/layout.js';
+import * as HOOKS from '../core/hooks.js';
+const { H } = HOOKS;
+import * as HW from '../core/hw.js';
+const { ACC_ADDRESSING, ACC_FAULT, ORC_GET_STATE, ST_Vz, pageClearDirty } = HW;
+import * as LAYOUT from '../core/layout.js';
+const {
+  FILE_PAGES, K_CACHE, K_TRUNC_COUNT, K_DISK_VER, K_LRU_COUNT, K_LRU_HEAD, K_LRU_LOCK, K_LRU_TAIL, K_TREE_LOCK, NIL,
+  PAGE_INTS, PAGE_WORDS, PG_INDEX, PG_LRU_NEXT, PG_LRU_PREV, PG_MAPPING,
+} = LAYOUT;
 import { O, report } from '../core/oracles.js';
-import { PG_active, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_uptodate, PG_writeback } from '../core/page_flags.js';
-import { SP_STEP, STEPS, sp, spinWait } from '../core/sched.js';
-import { spinLock, spinUnlock } from '../core/spinlock.js';
+import * as FLAGS from '../core/page_flags.js';
+const { PG_active, PG_discarded, PG_dirty, PG_locked, PG_lru, PG_uptodate, PG_writeback } = FLAGS;
+import * as SCHED from '../core/sched.js';
+import { STEPS } from '../core/sched.js';
+const { SP_STEP, sp, spinWait } = SCHED;
+import * as SPINLOCK from '../core/spinlock.js';
+const { spinLock, spinUnlock } = SPINLOCK;
 import { alloc_pages, bug, get_page, put_page_testzero } from './page_alloc.js';
 const NONE = NIL;
 import {

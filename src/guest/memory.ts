@@ -6,17 +6,33 @@
  * retried, taking a normal fault that reads the page again.
  */
 import { describePage } from '../core/assert.js';
-import { T_COW_B, T_COW_E, T_FAULT_B, T_FAULT_E, T_MSYNC_B, T_MSYNC_E, tr } from '../core/trace.js';
-import { H_COW, H_MAP, H_WRITE, describeHistory, hist } from '../core/history.js';
-import { C } from '../core/counters.js';
-import { B_COW_SOURCE_DISCARDED, B_FAULT_HANDLED, B_FAULT_PTE_GONE, B_MAP_RECHECK_DISCARDED, covBranch } from '../core/coverage.js';
+import * as TRACE from '../core/trace.js';
+// Imported constants and functions as this module's own constants: V8 folds a module's own
+// `const` into optimised code, but reads an imported binding from its cell, with a hole
+// check, at every use (page_alloc.ts). Only `const` exports and functions; live bindings stay imports.
+const { T_COW_B, T_COW_E, T_FAULT_B, T_FAULT_E, T_MSYNC_B, T_MSYNC_E, tr } = TRACE;
+import * as HISTORY from '../core/history.js';
+const { H_COW, H_MAP, H_WRITE, describeHistory, hist } = HISTORY;
+import * as COUNTERS from '../core/counters.js';
+const { C } = COUNTERS;
+import * as COVERAGE from '../core/coverage.js';
+const { B_COW_SOURCE_DISCARDED, B_FAULT_HANDLED, B_FAULT_PTE_GONE, B_MAP_RECHECK_DISCARDED, covBranch } = COVERAGE;
 import { CNT, ME, V } from '../core/ctx.js';
-import { H } from '../core/hooks.js';
-import { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT } from '../core/hw.js';
-import { ANON_PAGES, CTL_UNFIX, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_MLOCKED, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS, PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_AD, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START } from '../core/layout.js';
+import * as HOOKS from '../core/hooks.js';
+const { H } = HOOKS;
+import * as HW from '../core/hw.js';
+const { ACC_ADDRESSING, ACC_DISCARD_FAULT, ACC_FAULT } = HW;
+import * as LAYOUT from '../core/layout.js';
+const {
+  ANON_PAGES, CTL_UNFIX, FILE_PAGES, NFILES, K_APTE, K_CUR_VER, K_MLOCKED, K_TRUNC_COUNT, PAGE_INTS, PAGE_WORDS,
+  PG_COUNT, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_AD, PTE_PFN_MASK, PTE_WRITE, VMA_END, VMA_FLAGS, VMA_START,
+} = LAYOUT;
 import { O, report } from '../core/oracles.js';
-import { PG_anon, PG_discarded, PG_locked } from '../core/page_flags.js';
-import { SP_FAULT, STEPS, sp, spinWait } from '../core/sched.js';
+import * as FLAGS from '../core/page_flags.js';
+const { PG_anon, PG_discarded, PG_locked } = FLAGS;
+import * as SCHED from '../core/sched.js';
+import { STEPS } from '../core/sched.js';
+const { SP_FAULT, sp, spinWait } = SCHED;
 import { alloc_pages, bug, put_page_testzero } from './page_alloc.js';
 import {
   FILE_MAGIC, find_get_page, find_get_page_dirty, page_cache_read, slotOf, stampCheck, storeFileStamp, writeback_locked,

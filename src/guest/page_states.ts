@@ -13,32 +13,47 @@
  *             frame lock (hw.ts)
  */
 import { describePage } from '../core/assert.js';
-import { T_DISCARD_B, T_DISCARD_E, tr } from '../core/trace.js';
-import { H_DISCARD, H_FREE, H_VOLATILE, hist } from '../core/history.js';
-import { C, C_REFUSED_BASE } from '../core/counters.js';
-import {
+import * as TRACE from '../core/trace.js';
+// Imported constants and functions as this module's own constants: V8 folds a module's own
+// `const` into optimised code, but reads an imported binding from its cell, with a hole
+// check, at every use (page_alloc.ts). Only `const` exports and functions; live bindings stay imports.
+const { T_DISCARD_B, T_DISCARD_E, tr } = TRACE;
+import * as HISTORY from '../core/history.js';
+const { H_DISCARD, H_FREE, H_VOLATILE, hist } = HISTORY;
+import * as COUNTERS from '../core/counters.js';
+const { C, C_REFUSED_BASE } = COUNTERS;
+import * as COVERAGE from '../core/coverage.js';
+const {
   B_DISCARD_ALREADY_REMOVED, B_DISCARD_REMOVED, B_DISCARD_REUSED, B_FREE_DISCARDED_UNPARKED, B_FREE_TO_DISCARD_LIST,
-  B_GRACE_ROUND_DRAINED, B_GRACE_ROUND_STARTED, B_IDLE_BLOCKER, B_IDLE_SIGNOFF, B_LIST_JOINED_ROUND, B_MAKE_STABLE_DISCARDED,
-  B_PLAIN_GET_PAGE, GPIP_OK, GPIP_REFUSED, GPIP_RETRY, covBranch, covGpip,
-} from '../core/coverage.js';
-import { I_STALL_DISCARD, I_STALL_FAULT, I_STALL_VOLATILE, injStall } from '../core/inject.js';
+  B_GRACE_ROUND_DRAINED, B_GRACE_ROUND_STARTED, B_IDLE_BLOCKER, B_IDLE_SIGNOFF, B_LIST_JOINED_ROUND,
+  B_MAKE_STABLE_DISCARDED, B_PLAIN_GET_PAGE, GPIP_OK, GPIP_REFUSED, GPIP_RETRY, covBranch, covGpip,
+} = COVERAGE;
+import * as INJECT from '../core/inject.js';
+const { I_STALL_DISCARD, I_STALL_FAULT, I_STALL_VOLATILE, injStall } = INJECT;
 import { CNT, ME, V } from '../core/ctx.js';
-import { H } from '../core/hooks.js';
-import {
-  ORC_GET_STATE, ORC_SET_PVOLATILE, ORC_SET_STABLE, ORC_SET_STABLE_IF_RESIDENT, ORC_SET_VOLATILE, ST_Vz,
-} from '../core/hw.js';
-import {
+import * as HOOKS from '../core/hooks.js';
+const { H } = HOOKS;
+import * as HW from '../core/hw.js';
+const { ORC_GET_STATE, ORC_SET_PVOLATILE, ORC_SET_STABLE, ORC_SET_STABLE_IF_RESIDENT, ORC_SET_VOLATILE, ST_Vz } = HW;
+import * as LAYOUT from '../core/layout.js';
+const {
   CTL_HINTING, CTL_NCPUS, CTL_UNFIX, K_DL_GATHER, K_DL_GATHER_N, K_DL_LOCK, K_DL_MASK, K_DL_SIGNOFF, K_DL_SIGNOFF_N,
-  K_MLOCKED, NIL, PAGE_WORDS, PA_EPOCH, PA_IDLE, PG_COUNT, PG_FLAGS, PG_GEN, PG_INDEX, PG_LRU_NEXT, PG_MAPCOUNT, PG_MAPPING, paWord,
-} from '../core/layout.js';
+  K_MLOCKED, NIL, PAGE_WORDS, PA_EPOCH, PA_IDLE, PG_COUNT, PG_FLAGS, PG_GEN, PG_INDEX, PG_LRU_NEXT, PG_MAPCOUNT,
+  PG_MAPPING, paWord,
+} = LAYOUT;
 import { O, report } from '../core/oracles.js';
-import {
-  PG_anon, PG_discard_list, PG_referenced, PG_discarded, PG_dirty, PG_isolated, PG_locked, PG_lru, PG_mlocked, PG_private,
-  PG_lazy, PG_lazy_commit, PG_reserved, PG_state_change, PG_swapcache, PG_uptodate, PG_writable, PG_writeback,
-} from '../core/page_flags.js';
+import * as FLAGS from '../core/page_flags.js';
+const {
+  PG_anon, PG_discard_list, PG_referenced, PG_discarded, PG_dirty, PG_isolated, PG_locked, PG_lru, PG_mlocked,
+  PG_private, PG_lazy, PG_lazy_commit, PG_reserved, PG_state_change, PG_swapcache, PG_uptodate, PG_writable,
+  PG_writeback,
+} = FLAGS;
 import { raceBit, raceIndex } from '../core/races.js';
-import { SP_EPOCH, SP_FAULT, SP_REFCOUNT, SP_STEP, STEPS, sp, spinWait } from '../core/sched.js';
-import { spinLock, spinUnlock } from '../core/spinlock.js';
+import * as SCHED from '../core/sched.js';
+import { STEPS } from '../core/sched.js';
+const { SP_EPOCH, SP_FAULT, SP_REFCOUNT, SP_STEP, sp, spinWait } = SCHED;
+import * as SPINLOCK from '../core/spinlock.js';
+const { spinLock, spinUnlock } = SPINLOCK;
 import { free_hot_cold_page, put_page_testzero, bug } from './page_alloc.js';
 import { filemapInit, lru_del, remove_from_page_cache_locked, remove_from_page_cache_nocheck } from './filemap.js';
 import { page_unmap_all, page_unmap_file, rmapInit } from './rmap.js';

@@ -11,8 +11,13 @@
  * pte lock (the anonymous table by its owner CPU, the only one that touches it).
  */
 import { ME, V } from '../core/ctx.js';
-import { H } from '../core/hooks.js';
-import { NFILES, PAGE_WORDS, PG_INDEX, T_ANON0 } from '../core/layout.js';
+import * as HOOKS from '../core/hooks.js';
+const { H } = HOOKS;
+import * as LAYOUT from '../core/layout.js';
+// Imported constants and functions as this module's own constants: V8 folds a module's own
+// `const` into optimised code, but reads an imported binding from its cell, with a hole
+// check, at every use (page_alloc.ts). Only `const` exports and functions; live bindings stay imports.
+const { NFILES, PAGE_WORDS, PG_INDEX, T_ANON0 } = LAYOUT;
 import { __free_pages, alloc_pages } from './page_alloc.js';
 
 /** Store a pte (the guest holds the task's pte lock): the host's setPte hook. */

@@ -5,16 +5,26 @@
  * clear dirty, set_page_dirty, with the just-dropped mapcount as the extra reference.
  */
 import { ME, V } from '../core/ctx.js';
-import { I_STALL_MSYNC, injStall } from '../core/inject.js';
-import { H_DIRTY, H_UNMAP, hist } from '../core/history.js';
-import { pageClearDirty, pageTestDirty } from '../core/hw.js';
-import {
-  CTL_NCPUS, FILE_PAGES, K_PTE, K_PTL, K_VMA, NFILES, NVP, PAGE_WORDS, PG_INDEX, PG_MAPCOUNT, PG_MAPPING, PTE_PFN_MASK,
-  VMA_END, VMA_FLAGS, VMA_START, VMA_WORDS,
-} from '../core/layout.js';
-import { PG_anon, PG_dirty, PG_state_change, PG_writable } from '../core/page_flags.js';
-import { SP_STEP, sp } from '../core/sched.js';
-import { spinLock, spinUnlock } from '../core/spinlock.js';
+import * as INJECT from '../core/inject.js';
+// Imported constants and functions as this module's own constants: V8 folds a module's own
+// `const` into optimised code, but reads an imported binding from its cell, with a hole
+// check, at every use (page_alloc.ts). Only `const` exports and functions; live bindings stay imports.
+const { I_STALL_MSYNC, injStall } = INJECT;
+import * as HISTORY from '../core/history.js';
+const { H_DIRTY, H_UNMAP, hist } = HISTORY;
+import * as HW from '../core/hw.js';
+const { pageClearDirty, pageTestDirty } = HW;
+import * as LAYOUT from '../core/layout.js';
+const {
+  CTL_NCPUS, FILE_PAGES, K_PTE, K_PTL, K_VMA, NFILES, NVP, PAGE_WORDS, PG_INDEX, PG_MAPCOUNT, PG_MAPPING,
+  PTE_PFN_MASK, VMA_END, VMA_FLAGS, VMA_START, VMA_WORDS,
+} = LAYOUT;
+import * as FLAGS from '../core/page_flags.js';
+const { PG_anon, PG_dirty, PG_state_change, PG_writable } = FLAGS;
+import * as SCHED from '../core/sched.js';
+const { SP_STEP, sp } = SCHED;
+import * as SPINLOCK from '../core/spinlock.js';
+const { spinLock, spinUnlock } = SPINLOCK;
 import { bug, put_page_testzero } from './page_alloc.js';
 import { clearPageFlag, free_page_final, page_make_stable, setPageFlag, testSetPageFlag, unfixedIn } from './page_states.js';
 import { set_pte } from './pgtable.js';
