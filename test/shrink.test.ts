@@ -5,10 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findRace, raceRunOptions } from '../src/explore/hunt.js';
-import { localRunner, preemptionsOf, shrinkSchedule } from '../src/explore/shrink.js';
+import { DEFAULT_SHRINK_SECONDS, localRunner, preemptionsOf, shrinkSchedule } from '../src/explore/shrink.js';
 import { runMachine } from '../src/machine/run.js';
 import { setWorkerReuse } from '../src/machine/worker_pool.js';
 import { releaseWorkersAfterEach } from './helpers/machine.js';
+import { cli } from './helpers/cli.js';
 
 releaseWorkersAfterEach();
 
@@ -35,4 +36,11 @@ describe('shrink', () => {
     expect(w?.step).toBe(s!.violation.step);
     expect(w?.pfn).toBe(s!.violation.pfn);
   }, 240_000);
+
+  it('stress shrinks each failure with the budget hunt uses (the one the shrunk-length goals are measured with)', async () => {
+    const [h, st] = [await cli('hunt', '--help'), await cli('stress', '--help')];
+    const def = (text: string): string | undefined => /--shrink-seconds <s>[\s\S]*?\(default: "(\d+)"\)/.exec(text)?.[1];
+    expect(def(h.stdout)).toBe(String(DEFAULT_SHRINK_SECONDS));
+    expect(def(st.stdout)).toBe(String(DEFAULT_SHRINK_SECONDS));
+  });
 });

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { formatBench, type BenchReport } from '../src/bench/bench.js';
-import { QUICK_RACES, strategyEntries, type StrategyTimes } from '../src/bench/strategy_bench.js';
+import { BENCH_RACES_ENV, QUICK_RACES, benchRaceFilter, strategyEntries, strategyRaces, type StrategyTimes } from '../src/bench/strategy_bench.js';
 import { STRATEGY_NAMES } from '../src/sim/strategies/index.js';
 import { cli, expectUsageErrors } from './helpers/cli.js';
 
@@ -55,6 +55,15 @@ describe('bench --only strategies', () => {
     expect(b.baseline).toBeNaN(); // random did not find it: no baseline
     expect(sum).toMatchObject({ name: 'strategy_time_to_find', value: 1.5 });
     expect(sum.note).toMatch(/^1 of 2 races under 1 s; best per race: random 0, pct 1, pos 1, surw 0; 1 s or more: b 1\.50 s;/);
+  });
+
+  it('HINTSIM_BENCH_RACES restricts the per-race entries to the races it names; an unknown id is a usage error', async () => {
+    expect(strategyRaces(false, benchRaceFilter(' state-change-lock,msync-revolatile '))).toEqual(['msync-revolatile', 'state-change-lock']); // catalogue order
+    expect(strategyRaces(false, benchRaceFilter(''))).toEqual(strategyRaces(false));
+    expect(() => benchRaceFilter('msync-revolatile,nope')).toThrow(/^HINTSIM_BENCH_RACES: unknown race 'nope'; accepted: discard-get-page, /);
+    const r = await cli('bench', '--only', 'shrink', { env: { [BENCH_RACES_ENV]: 'nope' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('--only accepts the entry and names it among the accepted ones when misspelt', async () => {

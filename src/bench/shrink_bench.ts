@@ -2,7 +2,7 @@
  * `hintsim bench --only shrink`: how short the shrunk counterexamples are (issue 16's goals:
  * discard-get-page <= 14 decisions, discard-grace <= 18, every other ESSA race <= 50, every
  * race <= 100). For each reproduced race: one sim hunt, then shrinking with the hunt's default
- * budget (DEFAULT_SHRINK_SECONDS, a cap); each entry is the shrunk schedule's decisions against the recorded
+ * budget (DEFAULT_SHRINK_SECONDS, a cap; HINTSIM_BENCH_RACES=id,id: only those races); each entry is the shrunk schedule's decisions against the recorded
  * schedule's, the same run's, with the scheduling steps of both in the note.
  */
 import { RACES } from '../core/races.js';
@@ -10,6 +10,7 @@ import { DEFAULT_JOBS, hunt } from '../explore/hunt.js';
 import { DEFAULT_SHRINK_SECONDS, preemptionsOf } from '../explore/shrink.js';
 import { decodeSchedule } from '../sim/schedule.js';
 import type { BenchEntry, BenchOptions } from './bench.js';
+import { benchRaceFilter } from './strategy_bench.js';
 
 /** Shrink budget per race: hunt's default --shrink-seconds (a cap: a shrink stops when nothing more comes off). */
 export const SHRINK_BENCH_SECONDS = DEFAULT_SHRINK_SECONDS;
@@ -20,7 +21,8 @@ function goalOf(id: string, host: string): number {
 }
 
 export async function benchShrink(b: { opts: BenchOptions; entries: BenchEntry[] }): Promise<void> {
-  const races = RACES.filter((r) => r.reproduced && (!b.opts.quick || r.id === 'discard-get-page' || r.id === 'discard-grace'));
+  const keep = benchRaceFilter(); // HINTSIM_BENCH_RACES=id,id: only those
+  const races = RACES.filter((r) => r.reproduced && keep(r) && (!b.opts.quick || r.id === 'discard-get-page' || r.id === 'discard-grace'));
   for (const r of races) {
     b.opts.log(`bench: shrink ${r.id} ...`);
     const t0 = performance.now();

@@ -21,7 +21,7 @@ import type { BenchEntry, BenchOptions } from './bench.js';
 import { hunt } from '../explore/hunt.js';
 import { RACES } from '../core/races.js';
 import { STRATEGY_NAMES } from '../sim/strategies/index.js';
-import type { Strategy } from '../machine/config.js';
+import { UsageError, type Strategy } from '../machine/config.js';
 
 /** One race's times: the median per strategy (null: not found within the cap in 2 of 3 hunts). */
 export interface StrategyRaceTimes {
@@ -150,6 +150,23 @@ export function strategyRaces(quick: boolean, keep: (r: (typeof RACES)[number]) 
   return RACES.filter((r) => (quick ? QUICK_RACES.includes(r.id) : true) && keep(r)).map((r) => r.id);
 }
 
+/** The environment variable that restricts the per-race entries (strategies, shrink) to some races. */
+export const BENCH_RACES_ENV = 'HINTSIM_BENCH_RACES';
+
+/**
+ * HINTSIM_BENCH_RACES=id,id (bench only): the `strategies` and `shrink` entries measure only
+ * these races, for work on a few of them (each entry takes minutes over the whole catalogue).
+ * Unset or empty: every race. An unknown id is a usage error naming the accepted ones.
+ */
+export function benchRaceFilter(env: string | undefined = process.env[BENCH_RACES_ENV]): (r: { id: string }) => boolean {
+  if (env === undefined || env.trim() === '') return () => true;
+  const ids = env.split(',').map((x) => x.trim()).filter((x) => x !== '');
+  for (const id of ids) {
+    if (!RACES.some((r) => r.id === id)) throw new UsageError(`${BENCH_RACES_ENV}: unknown race '${id}'; accepted: ${RACES.map((r) => r.id).join(', ')}`);
+  }
+  return (r) => ids.includes(r.id);
+}
+
 /** The text table: one row per race, every strategy's median, the best named. */
 export function formatStrategyTimes(t: StrategyTimes): string[] {
   const w = Math.max(4, ...t.races.map((r) => r.race.length));
@@ -162,9 +179,9 @@ export function formatStrategyTimes(t: StrategyTimes): string[] {
   return lines;
 }
 
-/** The entry's run: every race (--quick: QUICK_RACES), entries and the report's table. */
+/** The entry's run: every race (--quick: QUICK_RACES; HINTSIM_BENCH_RACES: those), entries and the report's table. */
 export async function strategyTimes(b: { opts: BenchOptions; entries: BenchEntry[]; strategies?: StrategyTimes }): Promise<void> {
-  const t = await measureStrategyTimes(strategyRaces(b.opts.quick), b.opts);
+  const t = await measureStrategyTimes(strategyRaces(b.opts.quick, benchRaceFilter()), b.opts);
   b.strategies = t;
   b.entries.push(...strategyEntries(t));
 }

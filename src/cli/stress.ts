@@ -11,7 +11,8 @@ import { readReplayFile, type ReplayFile } from '../explore/replay_file.js';
 import { DEFAULT_CORPUS } from '../explore/corpus.js';
 import { STEER_SECONDS } from '../explore/steer.js';
 import { DEFAULT_JOBS } from '../explore/hunt.js';
-import { formatStress, stress, type StressOptions, type StressProgress } from '../explore/stress.js';
+import { DEFAULT_SHRINK_SECONDS } from '../explore/shrink.js';
+import { SHRINK_PER_ORACLE, formatStress, stress, type StressOptions, type StressProgress } from '../explore/stress.js';
 import { replayFileCommand } from '../machine/invocation.js';
 import { STRATEGY_CHOICES, UsageError, parseChoice, strategyHelp, parseIntFlag, parseNumberFlag, type SetExit } from './common.js';
 
@@ -80,7 +81,7 @@ export function buildStressOptions(f: StressFlags): StressOptions {
     out: f.out ?? `stress-${seed}`,
     corpus: f.corpus === false ? null : f.corpus ?? DEFAULT_CORPUS,
     strategy: f.strategy !== undefined ? parseChoice('--strategy', f.strategy, STRATEGY_CHOICES) : null,
-    shrinkSeconds: f.shrinkSeconds !== undefined ? parseNumberFlag('--shrink-seconds', f.shrinkSeconds, 0, 3600) : 10,
+    shrinkSeconds: f.shrinkSeconds !== undefined ? parseNumberFlag('--shrink-seconds', f.shrinkSeconds, 0, 3600) : DEFAULT_SHRINK_SECONDS,
     only,
     steerSeconds: f.steerSeconds !== undefined ? parseNumberFlag('--steer-seconds', f.steerSeconds, 0, 3600) : STEER_SECONDS,
     ...(f.debugFault !== undefined ? { debugFaults: parseDebugFaults(f.debugFault) } : {}),
@@ -154,7 +155,7 @@ export function registerStress(program: Command, setExit: SetExit): void {
     .option('--corpus <dir>', `failure corpus: each replay file is also kept there (default ${DEFAULT_CORPUS}; see hintsim corpus)`)
     .option('--no-corpus', 'keep no copy in the failure corpus')
     .option('--strategy <s>', `sim mode: every run uses this strategy instead of the swarm's draw (random or pct): ${strategyHelp()}`)
-    .option('--shrink-seconds <s>', 'time budget for shrinking each failure (sim schedules)', '10')
+    .option('--shrink-seconds <s>', `cap on the time spent shrinking each failure (sim schedules; the first ${SHRINK_PER_ORACLE} of each oracle): it stops earlier when nothing more comes off; hunt's default, which the shrunk-length goals are measured with (0: keep the schedule as found)`, String(DEFAULT_SHRINK_SECONDS))
     .option('--steer-seconds <s>', `time budget for finding each threads-mode failure again in sim mode, steered by its oracle, page and message (0: only a sim run with its own options)`, String(STEER_SECONDS))
     .option('--steer <files>', 'no swarm runs: search sim schedules for these threads-only replay files (comma-separated), writing replay files to --out')
     .addOption(new Option('--debug-fault <names>', `plant a bug in every run (tests of the failure paths): ${Object.keys(DEBUG_FAULTS).join(', ')}`).hideHelp())
