@@ -386,8 +386,7 @@ function dporAnalyse(stack: Node[], rs: DfsRecord[], model: number, ncpus: numbe
       if (cls === EC_GLOBAL) jq = lastAny[q];
       else {
         jq = Math.max(lastGlobal[q], byObj ? byObj[q] : -1);
-        if (cls === EC_HOST) jq = Math.max(jq, lastHs[q], lastHost[q]);
-        else if (cls === EC_HS) jq = Math.max(jq, lastHs[q], lastHost[q]);
+        if (cls === EC_HOST || cls === EC_HS) jq = Math.max(jq, lastHs[q], lastHost[q]); // host state: both conflict with every EC_HS and EC_HOST event
       }
       dep[q] = jq; // q's last event that conflicts with this one (its earlier ones precede it in program order)
       if (jq >= 0 && (!hb || jq > clock[p * np + q])) j = Math.max(j, jq);
